@@ -1,0 +1,150 @@
+"""Linked LINE accounts in the Django admin, for operators; tokens are never shown.
+
+Only whether a token exists and when it expires is displayed. Everything LINE
+owns is read-only. ``LINE_AUTH_ENABLE_ADMIN = False`` turns all of this off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from line_auth.conf import line_settings
+from line_auth.models import LineAccount
+
+# Everything on the change page: LINE owns all of it, so it is all read-only.
+DISPLAY_FIELDS = (
+    "user",
+    "line_user_id",
+    "channel_id",
+    "display_name",
+    "picture",
+    "email",
+    "scopes",
+    "amr",
+    "token_status",
+    "access_token_expires_at",
+    "refresh_token_expires_at",
+    "friendship",
+    "friendship_checked_at",
+    "friendship_source",
+    "created",
+    "last_login_at",
+)
+
+
+class TokenStateFilter(admin.SimpleListFilter):
+    """Which accounts can still call LINE for the user, and which need a new login."""
+
+    title = _("token state")
+    parameter_name = "token_state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("valid", _("Access token valid")),
+            ("expired", _("Access token expired")),
+            ("relogin", _("Needs a new login")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LineAccount]) -> QuerySet[LineAccount]:
+        now = timezone.now()
+        if self.value() == "valid":
+            return queryset.exclude(access_token="").filter(access_token_expires_at__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(access_token_expires_at__lte=now)
+        if self.value() == "relogin":
+            return queryset.filter(refresh_token="") | queryset.filter(refresh_token_expires_at__lte=now)
+        return queryset
+
+
+class ReadOnlyLineFields:
+    """Shared display helpers; picture and token state are computed, never raw tokens."""
+
+    @admin.display(description=_("picture"))
+    def picture(self, account: LineAccount) -> str:
+        if not account.picture_url:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="" width="32" height="32" loading="lazy" referrerpolicy="no-referrer"'
+            ' style="border-radius:50%">',
+            account.picture_url,
+        )
+
+    @admin.display(description=_("tokens"))
+    def token_status(self, account: LineAccount) -> str:
+        if not account.access_token:
+            return str(_("none (a new login is needed)"))
+        if account.access_token_expires_at is None:
+            return str(_("present"))
+        return str(_("present, expires %(date)s")) % {
+            "date": timezone.localtime(account.access_token_expires_at).strftime("%Y-%m-%d %H:%M")
+        }
+
+
+class LineAccountAdmin(ReadOnlyLineFields, admin.ModelAdmin):
+    list_display = (
+        "picture",
+        "display_name",
+        "user",
+        "line_user_id",
+        "friendship",
+        "access_token_expires_at",
+        "last_login_at",
+    )
+    list_display_links = ("display_name",)
+    list_filter = ("friendship", TokenStateFilter, "created")
+    list_select_related = ("user",)
+    date_hierarchy = "created"
+    raw_id_fields = ("user",)
+    fields = DISPLAY_FIELDS
+    readonly_fields = DISPLAY_FIELDS
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        user_model = get_user_model()
+        user_fields = {f"user__{user_model.USERNAME_FIELD}"}
+        if hasattr(user_model, "EMAIL_FIELD"):
+            user_fields.add(f"user__{user_model.get_email_field_name()}")
+        return ("line_user_id", "display_name", *sorted(user_fields))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # links are made by logging in with LINE, never by hand
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LineAccount]:
+        # The changelist never needs the ciphertext; deferring it skips decryption.
+        return super().get_queryset(request).defer("access_token", "refresh_token")
+
+
+class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
+    model = LineAccount
+    extra = 0
+    can_delete = False
+    fields = ("picture", "display_name", "line_user_id", "friendship", "token_status", "last_login_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _add_inline_to_user_admin(site: admin.AdminSite) -> None:
+    """Show linked LINE accounts on the user page of whatever user admin the site uses."""
+    user_model = get_user_model()
+    user_admin = site._registry.get(user_model)
+    if user_admin is None or LineAccountInline in user_admin.inlines:
+        return
+    admin_class = type(user_admin)
+    site.unregister(user_model)
+    extended = type(admin_class.__name__, (admin_class,), {"inlines": [*admin_class.inlines, LineAccountInline]})
+    site.register(user_model, extended)
+
+
+if line_settings.enable_admin:
+    admin.site.register(LineAccount, LineAccountAdmin)
+    _add_inline_to_user_admin(admin.site)

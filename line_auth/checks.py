@@ -1,0 +1,213 @@
+"""Django system checks: misconfiguration is reported by ``manage.py check`` with
+a stable ID, never discovered at a visitor's first login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from line_auth.conf import line_settings
+from line_auth.exceptions import InvalidOption
+from line_auth.options import OPTION_NAMES, validate_options
+
+BACKEND_PATH = "line_auth.backends.LineBackend"
+STOCK_BACKEND_PATH = "social_core.backends.line.LineOAuth2"
+PIPELINE_STEP = "line_auth.pipeline.save_line_account"
+
+
+class Codes:
+    MISSING_CREDENTIALS = "line_auth.E001"
+    BACKEND_MISSING = "line_auth.E002"
+    INVALID_OPTION = "line_auth.E003"
+    SOCIAL_DJANGO_MISSING = "line_auth.E004"
+    INVALID_ENCRYPTION_KEY = "line_auth.E005"
+    UNKNOWN_REQUEST_OPTION = "line_auth.E006"
+    STOCK_BACKEND_CONFLICT = "line_auth.E007"
+    DERIVED_ENCRYPTION_KEY = "line_auth.W001"
+    PIPELINE_STEP_MISSING = "line_auth.W002"
+    FORM_POST_SAMESITE = "line_auth.W003"
+    ASSOCIATE_BY_EMAIL = "line_auth.W004"
+    INSECURE_BASE_URL = "line_auth.W005"
+    PKCE_WEAKENED = "line_auth.W006"
+
+
+def _run(*found: CheckMessage | None) -> list[CheckMessage]:
+    return [message for message in found if message is not None]
+
+
+@register(Tags.security)
+def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every line_auth check; each helper returns one message or None."""
+    return _run(
+        _credentials(),
+        _backend(),
+        _stock_backend(),
+        _social_django(),
+        _options(),
+        _request_options(),
+        *_encryption(),
+        _pipeline(),
+        _associate_by_email(),
+        _form_post(),
+        _base_urls(),
+        _pkce(),
+    )
+
+
+def _credentials() -> CheckMessage | None:
+    if line_settings.channel_id and line_settings.channel_secret:
+        return None
+    return Error(
+        "The LINE channel ID or channel secret is not set.",
+        hint="Set SOCIAL_AUTH_LINE_KEY (channel ID) and SOCIAL_AUTH_LINE_SECRET (channel secret) "
+        "from the LINE Developers Console.",
+        id=Codes.MISSING_CREDENTIALS,
+    )
+
+
+def _backend() -> CheckMessage | None:
+    if BACKEND_PATH in settings.AUTHENTICATION_BACKENDS:
+        return None
+    return Error(
+        f"{BACKEND_PATH} is not in AUTHENTICATION_BACKENDS.",
+        hint=f'Add "{BACKEND_PATH}" to AUTHENTICATION_BACKENDS, before ModelBackend.',
+        id=Codes.BACKEND_MISSING,
+    )
+
+
+def _stock_backend() -> CheckMessage | None:
+    if STOCK_BACKEND_PATH not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    return Error(
+        f"{STOCK_BACKEND_PATH} is also named 'line' and would shadow line_auth's backend.",
+        hint=f"Remove {STOCK_BACKEND_PATH} from AUTHENTICATION_BACKENDS; existing links keep working.",
+        id=Codes.STOCK_BACKEND_CONFLICT,
+    )
+
+
+def _social_django() -> CheckMessage | None:
+    if "social_django" in settings.INSTALLED_APPS:
+        return None
+    return Error(
+        "social_django is not in INSTALLED_APPS.",
+        hint='Add "social_django" to INSTALLED_APPS and run migrate.',
+        id=Codes.SOCIAL_DJANGO_MISSING,
+    )
+
+
+def _options() -> CheckMessage | None:
+    try:
+        validate_options({"scope": " ".join(line_settings.scope), **line_settings.authorization_options})
+    except InvalidOption as error:
+        return Error(
+            f"Invalid LINE authorization option: {error}",
+            hint="Fix SOCIAL_AUTH_LINE_SCOPE or LINE_AUTH_AUTHORIZATION_OPTIONS.",
+            id=Codes.INVALID_OPTION,
+        )
+    return None
+
+
+def _request_options() -> CheckMessage | None:
+    unknown = sorted(set(line_settings.request_options) - set(OPTION_NAMES))
+    if not unknown:
+        return None
+    return Error(
+        f"LINE_AUTH_REQUEST_OPTIONS names unknown options: {', '.join(unknown)}.",
+        hint=f"Use only: {', '.join(OPTION_NAMES)}.",
+        id=Codes.UNKNOWN_REQUEST_OPTION,
+    )
+
+
+def _encryption() -> list[CheckMessage | None]:
+    keys = line_settings.encryption_keys
+    if not keys:
+        return [
+            Warning(
+                "LINE tokens are encrypted with a key derived from SECRET_KEY.",
+                hint="Set LINE_AUTH_ENCRYPTION_KEYS to a list of Fernet keys "
+                "(Fernet.generate_key()), so rotating SECRET_KEY does not lose the tokens.",
+                id=Codes.DERIVED_ENCRYPTION_KEY,
+            )
+        ]
+    messages: list[CheckMessage | None] = []
+    for position, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            messages.append(
+                Error(
+                    f"LINE_AUTH_ENCRYPTION_KEYS[{position}] is not a valid Fernet key.",
+                    hint="Each key is 32 url-safe base64-encoded bytes, from Fernet.generate_key().",
+                    id=Codes.INVALID_ENCRYPTION_KEY,
+                )
+            )
+    return messages
+
+
+def _pipeline_setting() -> list[str] | None:
+    for name in ("SOCIAL_AUTH_LINE_PIPELINE", "SOCIAL_AUTH_PIPELINE"):
+        if hasattr(settings, name):
+            return list(getattr(settings, name))
+    return None
+
+
+def _pipeline() -> CheckMessage | None:
+    pipeline = _pipeline_setting()
+    if pipeline is None or PIPELINE_STEP in pipeline:
+        return None
+    return Warning(
+        "Your SOCIAL_AUTH_PIPELINE does not save LINE accounts.",
+        hint=f'Add "{PIPELINE_STEP}" after "social_core.pipeline.social_auth.associate_user".',
+        id=Codes.PIPELINE_STEP_MISSING,
+    )
+
+
+def _associate_by_email() -> CheckMessage | None:
+    pipeline = _pipeline_setting() or []
+    if not any(step.endswith("associate_by_email") for step in pipeline):
+        return None
+    return Warning(
+        "The pipeline links accounts by email, but LINE does not say whether an email is verified.",
+        hint="Remove associate_by_email: anyone could take over an account by showing its email.",
+        id=Codes.ASSOCIATE_BY_EMAIL,
+    )
+
+
+def _form_post() -> CheckMessage | None:
+    if line_settings.authorization_options.get("response_mode") != "form_post":
+        return None
+    if getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax") == "None":
+        return None
+    return Warning(
+        "response_mode=form_post needs the session cookie on LINE's cross-site POST.",
+        hint='Set SESSION_COOKIE_SAMESITE = "None" (with SESSION_COOKIE_SECURE = True), '
+        'or keep the default response_mode "query".',
+        id=Codes.FORM_POST_SAMESITE,
+    )
+
+
+def _base_urls() -> CheckMessage | None:
+    urls = (line_settings.access_base_url, line_settings.api_base_url)
+    if settings.DEBUG or all(url.startswith("https://") for url in urls):
+        return None
+    return Warning(
+        "LINE base URLs do not use HTTPS while DEBUG is off.",
+        hint="LINE_AUTH_ACCESS_BASE_URL and LINE_AUTH_API_BASE_URL should be https:// in production.",
+        id=Codes.INSECURE_BASE_URL,
+    )
+
+
+def _pkce() -> CheckMessage | None:
+    enabled = getattr(settings, "SOCIAL_AUTH_LINE_USE_PKCE", True)
+    method = getattr(settings, "SOCIAL_AUTH_LINE_PKCE_CODE_CHALLENGE_METHOD", "S256")
+    if enabled and method == "S256":
+        return None
+    return Warning(
+        "PKCE is off or not S256; LINE supports only S256 and RFC 9700 requires PKCE.",
+        hint="Remove SOCIAL_AUTH_LINE_USE_PKCE and SOCIAL_AUTH_LINE_PKCE_CODE_CHALLENGE_METHOD.",
+        id=Codes.PKCE_WEAKENED,
+    )

@@ -1,0 +1,190 @@
+"""The only code that talks HTTP to LINE.
+
+One pooled ``requests.Session`` per process, a timeout on every call, bounded
+retries with jitter for idempotent calls, and LINE's two error body shapes
+(``{"error", "error_description"}`` and ``{"message"}``) mapped to
+:class:`~line_auth.exceptions.LineAPIError`. Every failure is logged with LINE's
+``x-line-request-id`` (LINE's development guidelines ask for it) and never with
+a token. Endpoint paths follow https://developers.line.biz/en/reference/line-login/.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from typing import Any
+
+import requests
+
+from line_auth.conf import line_settings
+from line_auth.exceptions import LineAPIError, LineUnavailable
+
+logger = logging.getLogger("line_auth.client")
+
+TOKEN_PATH = "/oauth2/v2.1/token"
+VERIFY_PATH = "/oauth2/v2.1/verify"
+REVOKE_PATH = "/oauth2/v2.1/revoke"
+USERINFO_PATH = "/oauth2/v2.1/userinfo"
+CERTS_PATH = "/oauth2/v2.1/certs"
+PROFILE_PATH = "/v2/profile"
+FRIENDSHIP_PATH = "/friendship/v1/status"
+CHANNEL_TOKEN_PATH = "/oauth2/v3/token"
+DEAUTHORIZE_PATH = "/user/v1/deauthorize"
+AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
+
+_RETRY_BASE_DELAY = 0.2
+
+
+class LineClient:
+    """Calls LINE's APIs; views, services and the backend never use ``requests`` directly."""
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "line_auth (+https://pypi.org/project/line-auth/)"
+
+    def api_url(self, path: str) -> str:
+        """The full URL of an API path on the configured API host."""
+        return f"{line_settings.api_base_url}{path}"
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send one request, retrying transient failures only when it is safe.
+
+        A POST is retried only when the caller says it is idempotent: a token
+        exchange must not be, because an authorization code is single use.
+        """
+        if idempotent is None:
+            idempotent = method.upper() == "GET"
+        attempts = 1 + (line_settings.requests_retries if idempotent else 0)
+        kwargs.setdefault("timeout", line_settings.requests_timeout)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except requests.RequestException as error:
+                failure: LineAPIError = LineUnavailable(
+                    f"LINE could not be reached ({type(error).__name__})"
+                )
+            else:
+                if response.status_code < 400:
+                    return response
+                failure = _api_error(response)
+            if attempt == attempts or not failure.is_transient:
+                _log_failure(method, url, failure)
+                raise failure
+            time.sleep(_RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random()))  # noqa: S311
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Call an API path and return its JSON object body."""
+        response = self.send(method, self.api_url(path), **kwargs)
+        return _json_object(response)
+
+    def get_profile(self, access_token: str) -> dict[str, Any]:
+        """``GET /v2/profile``: userId, displayName, pictureUrl, statusMessage."""
+        return self.json("GET", PROFILE_PATH, headers=_bearer(access_token))
+
+    def get_friendship(self, access_token: str) -> bool:
+        """``GET /friendship/v1/status``: is the user a friend of the linked OA."""
+        data = self.json("GET", FRIENDSHIP_PATH, headers=_bearer(access_token))
+        flag = data.get("friendFlag")
+        if not isinstance(flag, bool):
+            raise LineUnavailable("LINE's friendship answer had no friendFlag")
+        return flag
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Exchange a refresh token for a new access token (the refresh token stays)."""
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": line_settings.channel_id,
+            "client_secret": line_settings.channel_secret,
+        }
+        return self.json("POST", TOKEN_PATH, data=data, idempotent=True)
+
+    def verify_access_token(self, access_token: str) -> dict[str, Any]:
+        """``GET /oauth2/v2.1/verify``: scope, client_id and expires_in of a token."""
+        return self.json("GET", VERIFY_PATH, params={"access_token": access_token})
+
+    def revoke(self, access_token: str) -> None:
+        """Revoke an access token; LINE answers 200 with an empty body."""
+        data = {
+            "access_token": access_token,
+            "client_id": line_settings.channel_id,
+            "client_secret": line_settings.channel_secret,
+        }
+        self.send("POST", self.api_url(REVOKE_PATH), data=data, idempotent=True)
+
+
+def _bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise LineUnavailable(
+            "LINE answered with a body that is not a JSON object",
+            status_code=response.status_code,
+            request_id=response.headers.get("x-line-request-id", ""),
+        )
+    return data
+
+
+def _api_error(response: requests.Response) -> LineAPIError:
+    request_id = response.headers.get("x-line-request-id", "")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return LineUnavailable(
+            f"LINE answered HTTP {response.status_code} without a JSON body",
+            status_code=response.status_code,
+            request_id=request_id,
+        )
+    error = str(body.get("error", "") or "")
+    description = str(body.get("error_description") or body.get("message") or "")
+    return LineAPIError(
+        f"LINE answered HTTP {response.status_code}: {error or description or 'no detail'}",
+        status_code=response.status_code,
+        error=error,
+        error_description=description,
+        request_id=request_id,
+    )
+
+
+def _log_failure(method: str, url: str, failure: LineAPIError) -> None:
+    # The URL is logged without its query: GET verify carries a token there.
+    logger.warning(
+        "LINE call failed: %s %s status=%s error=%s x-line-request-id=%s",
+        method.upper(),
+        url.split("?", 1)[0],
+        failure.status_code,
+        failure.error or type(failure).__name__,
+        failure.request_id or "-",
+    )
+
+
+_client: LineClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> LineClient:
+    """The process-wide client, so connections to LINE are pooled and reused."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = LineClient()
+    return _client

@@ -1,0 +1,136 @@
+"""Turning any login failure into a page a visitor understands and a log line a
+developer can act on, without tokens, codes or LINE's free text in either.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from social_core.exceptions import (
+    AuthAssociationError,
+    AuthCanceled,
+    AuthConfigurationError,
+    AuthCredentialError,
+    AuthInputError,
+    AuthPolicyError,
+    AuthProviderError,
+    AuthSessionError,
+)
+
+from line_auth.exceptions import InvalidOption
+
+logger = logging.getLogger("line_auth.login")
+
+_UNAVAILABLE_CODES = {"unavailable", "timeout", "connection_failed", "rate_limited", "tls_error"}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One kind of failure: what the visitor reads and whether a retry can help."""
+
+    kind: str
+    title: str
+    message: str
+    status: int = 400
+    retry: bool = True
+    disable_auto_login: bool = False
+
+
+FAILURES = {
+    failure.kind: failure
+    for failure in (
+        Failure("cancelled", _("Login cancelled"), _("You cancelled the LINE login. Nothing was changed."), 403),
+        Failure(
+            "auto_login_failed",
+            _("We could not confirm this login"),
+            _(
+                "LINE's automatic login did not complete, which can happen in a private browsing "
+                "window or when LINE opens another browser. Try again and log in on LINE's page."
+            ),
+            disable_auto_login=True,
+        ),
+        Failure(
+            "session",
+            _("This login has expired"),
+            _("The login took too long, or it was started in another browser or tab. Please start again."),
+        ),
+        Failure("line_error", _("LINE reported a problem"), _("LINE could not complete the login. Please try again.")),
+        Failure(
+            "unavailable",
+            _("LINE is not responding"),
+            _("We could not reach LINE just now. Please try again in a moment."),
+        ),
+        Failure(
+            "verification",
+            _("We could not verify the login"),
+            _("LINE's answer could not be verified, so you were not logged in. Please try again."),
+        ),
+        Failure(
+            "already_linked",
+            _("This LINE account is linked to another user"),
+            _("Log out and log in with LINE to use that account, or link a different LINE account."),
+            retry=False,
+        ),
+        Failure(
+            "not_allowed", _("Login not allowed"), _("This account cannot log in to this site."), 403, retry=False
+        ),
+        Failure(
+            "invalid_option",
+            _("This login link is not valid"),
+            _("The link you followed asks LINE for an option it does not support."),
+        ),
+        Failure(
+            "configuration",
+            _("LINE Login is not available"),
+            _("LINE Login is not set up correctly on this site. The site's administrators have been told."),
+            retry=False,
+        ),
+    )
+}
+
+
+def classify(error: Exception, *, has_code: bool = False) -> Failure:
+    """Choose the failure a visitor sees for an exception from the login flow."""
+    if isinstance(error, InvalidOption):
+        return FAILURES["invalid_option"]
+    if isinstance(error, AuthCanceled):
+        return FAILURES["cancelled"]
+    state_problem = isinstance(error, AuthSessionError) or (
+        isinstance(error, AuthInputError) and error.parameter == "state"
+    )
+    if state_problem:
+        # LINE's auto login failure returns a code with a state that does not match.
+        return FAILURES["auto_login_failed" if has_code else "session"]
+    if isinstance(error, AuthAssociationError):
+        return FAILURES["already_linked"]
+    if isinstance(error, AuthPolicyError):
+        return FAILURES["not_allowed"]
+    if isinstance(error, AuthConfigurationError):
+        return FAILURES["configuration"]
+    if isinstance(error, AuthProviderError):
+        return FAILURES["unavailable" if error.code in _UNAVAILABLE_CODES else "line_error"]
+    if isinstance(error, AuthCredentialError):
+        return FAILURES["session"]
+    return FAILURES["verification"]
+
+
+def failure_response(
+    request: HttpRequest, error: Exception, *, has_code: bool = False, template: str = "line_auth/error.html"
+) -> HttpResponse:
+    """Log the failure for the developer and render the friendly page for the visitor."""
+    failure = classify(error, has_code=has_code)
+    code = getattr(error, "code", type(error).__name__)
+    stage = getattr(error, "stage", "-")
+    level = logging.ERROR if failure.kind == "configuration" else logging.WARNING
+    parameter = getattr(error, "parameter", None) or getattr(error, "name", None) or "-"
+    logger.log(level, "LINE login failed: kind=%s code=%s stage=%s parameter=%s",
+               failure.kind, code, stage, parameter)
+    context = {"failure": failure, "invalid_option": error if isinstance(error, InvalidOption) else None}
+    response = render(request, template, context, status=failure.status)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+

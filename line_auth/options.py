@@ -1,0 +1,106 @@
+"""LINE's optional authorization parameters: which values LINE accepts, and how
+site settings and a visitor's per-login choices combine.
+
+Only names listed here ever reach the authorization URL, and only with values
+LINE documents (integrate-line-login, "authorization request"), so a crafted
+begin URL cannot smuggle parameters such as ``redirect_uri`` or ``client_id``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from line_auth.conf import line_settings
+from line_auth.exceptions import InvalidOption
+
+_LOCALE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_MAX_LOCALES = 10
+SCOPES = ("profile", "openid", "email")
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def validate(name: str, value: Any) -> str:
+        text = str(value)
+        if text not in allowed:
+            raise InvalidOption(name, value, " or ".join(allowed))
+        return text
+
+    return validate
+
+
+def _boolean(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise InvalidOption(name, value, "true or false")
+    return text
+
+
+def _max_age(name: str, value: Any) -> str:
+    text = str(value)
+    if isinstance(value, bool) or not text.isdigit() or len(text) > 10:
+        raise InvalidOption(name, value, "a whole number of seconds, 0 or more")
+    return str(int(text))
+
+
+def _ui_locales(name: str, value: Any) -> str:
+    tags = value.split() if isinstance(value, str) else list(value)
+    if not tags or len(tags) > _MAX_LOCALES or not all(_LOCALE_TAG.match(t) for t in tags):
+        raise InvalidOption(name, value, "space-separated BCP 47 language tags such as 'ja th'")
+    return " ".join(tags)
+
+
+def _scope(name: str, value: Any) -> str:
+    scopes = value.split() if isinstance(value, str) else list(value)
+    allowed = "a space-separated set of profile, openid and email, with profile or openid"
+    if not scopes or any(s not in SCOPES for s in scopes) or len(set(scopes)) != len(scopes):
+        raise InvalidOption(name, value, allowed)
+    if "profile" not in scopes and "openid" not in scopes:
+        raise InvalidOption(name, value, allowed)
+    if "email" in scopes and "openid" not in scopes:
+        raise InvalidOption(name, value, "openid together with email")
+    return " ".join(s for s in SCOPES if s in scopes)
+
+
+VALIDATORS: dict[str, Callable[[str, Any], str]] = {
+    "scope": _scope,
+    "prompt": _choice("consent", "none", "login"),
+    "max_age": _max_age,
+    "ui_locales": _ui_locales,
+    "bot_prompt": _choice("normal", "aggressive"),
+    "initial_amr_display": _choice("lineqr"),
+    "switch_amr": _boolean,
+    "disable_auto_login": _boolean,
+    "disable_ios_auto_login": _boolean,
+    "response_mode": _choice("query", "form_post"),
+}
+OPTION_NAMES = tuple(VALIDATORS)
+
+
+def validate_options(values: Mapping[str, Any]) -> dict[str, str]:
+    """Return the options as LINE expects them, or raise :class:`InvalidOption`."""
+    cleaned = {}
+    for name, value in values.items():
+        if name not in VALIDATORS:
+            raise InvalidOption(name, value, "one of " + ", ".join(OPTION_NAMES))
+        if value is None:
+            continue
+        cleaned[name] = VALIDATORS[name](name, value)
+    return cleaned
+
+
+def resolve_options(request_values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, str]:
+    """Merge site settings with the visitor's allowed choices for one login.
+
+    The scope always comes out explicit, so the callback knows what was asked.
+    """
+    merged: dict[str, Any] = {"scope": " ".join(line_settings.scope)}
+    merged.update(line_settings.authorization_options)
+    allowed = set(allowed)
+    merged.update(
+        {name: request_values[name] for name in OPTION_NAMES if name in allowed and name in request_values}
+    )
+    return validate_options(merged)

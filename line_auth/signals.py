@@ -1,0 +1,21 @@
+"""Public, read-only notifications. No payload ever carries a token.
+
+Connect receivers in your ``AppConfig.ready()``. Senders are the classes named.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# A LINE account was linked to a Django user for the first time.
+# sender=LineAccount; kwargs: request, user, line_account
+line_account_linked = Signal()
+
+# A visitor logged in with LINE (first or returning).
+# sender=LineAccount; kwargs: request, user, line_account, is_new_user
+line_login = Signal()
+
+# The friendship with the channel's Official Account changed.
+# sender=LineAccount; kwargs: line_account, previous, current, source
+# (previous/current are line_auth.models.Friendship values; source a FriendshipSource)
+friendship_changed = Signal()

@@ -1,0 +1,18 @@
+"""URL routes: ``path("accounts/line/", include("line_auth.urls"))``.
+
+The callback URL to register in the LINE Developers Console is the absolute
+URL of ``line_auth:complete``, e.g. ``https://example.com/accounts/line/complete/``.
+"""
+
+from django.urls import path
+
+from line_auth import views
+
+app_name = "line_auth"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("complete/", views.CallbackView.as_view(), name="complete"),
+    path("account/", views.AccountView.as_view(), name="account"),
+    path("disconnect/", views.DisconnectView.as_view(), name="disconnect"),
+]

@@ -1,0 +1,139 @@
+"""Login start, LINE's callback, and the visitor's linked-account page.
+
+The login starts only from a CSRF-protected POST (a GET shows a button), so a
+hostile page cannot log a visitor in to an attacker's LINE account. Every
+failure ends on :func:`line_auth.errors.failure_response`, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_deny
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from social_core.actions import do_auth, do_complete
+from social_core.exceptions import SocialAuthBaseException
+from social_django.utils import load_backend, load_strategy
+
+from line_auth import services
+from line_auth.backends import LineBackend
+from line_auth.conf import line_settings
+from line_auth.errors import failure_response
+from line_auth.exceptions import InvalidOption
+from line_auth.options import OPTION_NAMES
+
+
+def get_backend(request: HttpRequest) -> LineBackend:
+    """The ``line`` backend bound to this request, with our callback URL."""
+    strategy = load_strategy(request)
+    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
+
+
+def safe_next(request: HttpRequest, candidate: str | None) -> str:
+    """A same-site redirect target, or the configured default (no open redirects)."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return line_settings.login_redirect_url
+
+
+@method_decorator([never_cache, xframe_options_deny], name="dispatch")
+class LoginView(View):
+    """GET: a page with the LINE button. POST: validate the options and go to LINE."""
+
+    template_name = "line_auth/login.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        options = {name: request.GET[name] for name in OPTION_NAMES if name in request.GET}
+        context = {
+            "options": options,
+            "next": safe_next(request, request.GET.get(REDIRECT_FIELD_NAME)),
+        }
+        return render(request, self.template_name, context)
+
+    @method_decorator(csrf_protect)
+    def post(self, request: HttpRequest) -> HttpResponse:
+        backend = get_backend(request)
+        try:
+            backend.login_options()
+            return do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=request.user)
+        except (InvalidOption, SocialAuthBaseException) as error:
+            return failure_response(request, error)
+
+
+@method_decorator([never_cache, xframe_options_deny, csrf_exempt], name="dispatch")
+class CallbackView(View):
+    """Where LINE sends the visitor back (GET for ``query``, POST for ``form_post``).
+
+    CSRF is not checked here because LINE's form_post comes from LINE's site;
+    the single-use ``state`` bound to this browser's session is the defence.
+    """
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.complete(request)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        return self.complete(request)
+
+    def complete(self, request: HttpRequest) -> HttpResponse:
+        backend = get_backend(request)
+        data = backend.strategy.request_data()
+        try:
+            response = do_complete(
+                backend, _login, user=request.user, redirect_name=REDIRECT_FIELD_NAME
+            )
+        except SocialAuthBaseException as error:
+            return failure_response(request, error, has_code=bool(data.get("code")))
+        response["Referrer-Policy"] = "no-referrer"
+        if isinstance(response, HttpResponseRedirect):
+            # Validate the target where it is used, not only where it was stored.
+            response["Location"] = safe_next(request, response["Location"])
+        return response
+
+
+def _login(backend: LineBackend, user: Any, social_user: Any) -> None:
+    """Log the user in; Django's ``login`` cycles the session key (no fixation)."""
+    user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
+    login(backend.strategy.request, user)
+
+
+@method_decorator([never_cache, xframe_options_deny, login_required], name="dispatch")
+class AccountView(View):
+    """The visitor's linked LINE accounts, with a button to unlink each."""
+
+    template_name = "line_auth/account.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        accounts = request.user.line_accounts.all()
+        return render(request, self.template_name, {"line_accounts": accounts})
+
+
+@method_decorator([never_cache, xframe_options_deny, login_required, csrf_protect], name="dispatch")
+class DisconnectView(View):
+    """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        account = request.user.line_accounts.filter(pk=request.POST.get("account")).first()
+        if account is None:
+            messages.error(request, _("That LINE account is not linked to you."))
+        elif not services.can_disconnect(account):
+            messages.error(
+                request, _("Set a password first: without LINE you would have no way to log in.")
+            )
+        else:
+            services.disconnect(account)
+            messages.success(request, _("Your LINE account was unlinked."))
+        next_url = request.POST.get(REDIRECT_FIELD_NAME)
+        return redirect(safe_next(request, next_url) if next_url else reverse("line_auth:account"))
