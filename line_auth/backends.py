@@ -224,4 +224,7 @@ class LineBackend(BaseOAuth2PKCE):
             return AuthProviderError(self, code="unavailable", status_code=error.status_code, stage=stage)
         data = {"error": error.error.lower(), "error_description": error.error_description}
         found = self.get_provider_error(data, stage=stage, status_code=error.status_code)
-        return found or AuthProviderError(self, code="http_error", status_code=error.status_code, stage=stage)
+        if found is not None:
+            return found
+        code = "rate_limited" if error.status_code == 429 else "unavailable" if error.is_transient else "http_error"
+        return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)

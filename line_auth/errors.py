@@ -62,7 +62,7 @@ FAILURES = {
         Failure(
             "unavailable",
             _("LINE is not responding"),
-            _("We could not reach LINE just now. Please try again in a moment."),
+            _("We could not get an answer from LINE just now. Please try again in a moment."),
         ),
         Failure(
             "verification",
@@ -115,6 +115,8 @@ def classify(error: Exception, *, has_code: bool = False) -> Failure:
         return FAILURES["unavailable" if error.code in _UNAVAILABLE_CODES else "line_error"]
     if isinstance(error, AuthCredentialError):
         return FAILURES["session"]
+    if getattr(error, "code", None) == "malformed_response":
+        return FAILURES["unavailable"]  # LINE answered, but not with usable JSON
     return FAILURES["verification"]
 
 

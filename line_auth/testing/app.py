@@ -1,0 +1,159 @@
+"""The emulator as one WSGI application serving both LINE hosts (their paths do not collide).
+
+Injected network failures that have no HTTP answer are raised as ``SimulatedTimeout`` /
+``SimulatedDisconnect``; the in-process transport turns them into ``requests`` exceptions,
+and the live server sleeps or drops the socket instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+from urllib.parse import urlencode
+
+from . import api
+from .authorize import OUTCOMES, AuthorizationResult, decide, parse_request, shows_friend_option
+from .pages import ACTION, CONTROL_FIELDS, EMAIL_FIELD, FRIEND_FIELD, NEW_EMAIL_FIELD, NEW_NAME_FIELD, USER_FIELD
+from .pages import consent_page, error_page, form_post_page
+from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall
+from .webio import Request, Response
+
+if TYPE_CHECKING:
+    from .emulator import LineEmulator
+
+AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
+CONSENT_PATH = "/oauth2/v2.1/authorize/consent"
+BROWSER_PATHS = frozenset({AUTHORIZE_PATH, CONSENT_PATH})
+# Stands in for access.line.me's login cookie, so prompt=none can work in a real browser.
+SSO_COOKIE = "line_emulator_sso"
+LIVE_TIMEOUT_SECONDS = 30
+
+
+class SimulatedTimeout(Exception):
+    """The request should look as if LINE never answered."""
+
+
+class SimulatedDisconnect(ConnectionAbortedError):
+    """The connection should drop without a response (wsgiref closes quietly on this type)."""
+
+
+class EmulatorApp:
+    """WSGI callable bound to one ``LineEmulator``."""
+
+    def __init__(self, emulator: LineEmulator) -> None:
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        response = self.handle(Request.from_environ(environ))
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = "Unknown"
+        start_response(f"{response.status} {reason}", response.header_list())
+        return [response.body]
+
+    def handle(self, req: Request) -> Response:
+        emu, store = self.emulator, self.emulator.store
+        is_api = req.path not in BROWSER_PATHS
+        with store.lock:
+            fault = store.pop_fault(req.method, req.path)
+        if is_api and emu.latency:
+            time.sleep(emu.latency)
+        if fault and fault.kind in ("timeout", "connection_refused"):
+            if fault.kind == "timeout" and req.live:
+                time.sleep(LIVE_TIMEOUT_SECONDS)
+                fault = None
+            else:
+                with store.lock:
+                    store.calls.append(RecordedCall(req.method, req.path, 0, req.host))
+                raise SimulatedTimeout() if fault.kind == "timeout" else SimulatedDisconnect()
+        with store.lock:
+            if fault and fault.kind in ("status", "html"):
+                response = _fault_response(fault)
+            else:
+                response = self._dispatch(req)
+                if fault:  # truncated: the real answer, cut mid-body
+                    response.body = response.body[: len(response.body) // 2]
+            if is_api:
+                response.headers.append(("x-line-request-id", secrets.token_hex(8)))
+                store.calls.append(RecordedCall(req.method, req.path, response.status, req.host))
+        return response
+
+    def _dispatch(self, req: Request) -> Response:
+        if req.path == AUTHORIZE_PATH and req.method == "GET":
+            return self._authorize(req)
+        if req.path == CONSENT_PATH and req.method == "POST":
+            return self._consent(req)
+        handler = api.ROUTES.get((req.method, req.path))
+        if handler is not None:
+            return handler(req, self.emulator)
+        if req.path in BROWSER_PATHS or any(path == req.path for _, path in api.ROUTES):
+            return api.message_error(405, "Method Not Allowed")
+        return api.message_error(404, "Not Found")
+
+    def _authorize(self, req: Request) -> Response:
+        emu, store = self.emulator, self.emulator.store
+        try:
+            request = parse_request(req.query_string, store)
+        except EmulatorError as exc:
+            return Response.html(400, error_page(str(exc)))
+        sso_user = store.users.get(req.cookie(SSO_COOKIE) or "")
+        if request.error or "none" in request.prompt:
+            result = decide(
+                request, store, sso_user, outcome="approve", add_friend=False, grant_email=True, amr=None,
+                error_case=emu.error_case,
+            )
+            return _to_response(result)
+        page = consent_page(
+            request,
+            action_url=req.script_name + CONSENT_PATH,
+            users=list(store.users.values()),
+            selected_user_id=sso_user.user_id if sso_user else None,
+            friend_option=shows_friend_option(request, store, sso_user),
+        )
+        return Response.html(200, page)
+
+    def _consent(self, req: Request) -> Response:
+        emu, store = self.emulator, self.emulator.store
+        pairs = req.form_pairs
+        form = dict(pairs)
+        try:
+            request = parse_request(urlencode([(k, v) for k, v in pairs if k not in CONTROL_FIELDS]), store)
+        except EmulatorError as exc:
+            return Response.html(400, error_page(str(exc)))
+        action = form.get(ACTION, "approve")
+        if action not in OUTCOMES:
+            return Response.html(400, error_page(f"Unknown action {action!r}."))
+        user = store.users.get(form.get(USER_FIELD, ""))
+        if user is None:
+            name = form.get(NEW_NAME_FIELD, "").strip() or "Taro Line"
+            user = store.create_user(name, DEFAULT_PICTURE_URL, form.get(NEW_EMAIL_FIELD) or None, None)
+        result = decide(
+            request,
+            store,
+            user,
+            outcome=action,
+            add_friend=FRIEND_FIELD in form,
+            grant_email=EMAIL_FIELD in form,
+            amr=None,
+            error_case=emu.error_case,
+        )
+        response = _to_response(result)
+        response.headers.append(("Set-Cookie", f"{SSO_COOKIE}={user.user_id}; Path=/; HttpOnly; SameSite=Lax"))
+        return response
+
+
+def _to_response(result: AuthorizationResult) -> Response:
+    if result.method == "POST":
+        return Response.html(200, form_post_page(result))
+    return Response(302, headers=[("Location", result.url)])
+
+
+def _fault_response(fault: Fault) -> Response:
+    if fault.kind == "html":
+        body = fault.body or b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>"
+        return Response(fault.status, body, "text/html; charset=utf-8")
+    body = fault.body if fault.body is not None else b'{"message":"emulated failure"}'
+    return Response(fault.status, body, fault.content_type)

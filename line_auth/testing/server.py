@@ -1,0 +1,116 @@
+"""Serve a ``LineEmulator`` over HTTP on loopback, for browsers, other processes and benchmarks.
+
+The emulator hands out tokens to anyone, so it refuses to start inside a Django
+project running with ``DEBUG = False`` unless explicitly forced.
+
+CLI::
+
+    python -m line_auth.testing.server --port 8001 --channel-id 1234567890 \\
+        --channel-secret <secret> [--callback-url URL ...] [--user "Taro Line"] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from .emulator import LineEmulator
+from .state import EmulatorError
+from .webio import LIVE_KEY
+
+DEFAULT_CHANNEL_ID = "1234567890"
+DEFAULT_CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    block_on_close = False  # a handler may be sleeping through an emulated timeout
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean; ``LineEmulator.calls`` is the request log."""
+
+
+class RunningServer:
+    """A live emulator; ``url`` is its root, which serves both LINE hosts."""
+
+    def __init__(self, emulator: LineEmulator, server: WSGIServer, thread: threading.Thread) -> None:
+        self.emulator = emulator
+        self._server = server
+        self._thread = thread
+        host, port = server.server_address[:2]
+        self.port: int = port
+        self.url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def serve(emulator: LineEmulator, host: str = "127.0.0.1", port: int = 0, *, force: bool = False) -> RunningServer:
+    """Start serving in a daemon thread; ``port=0`` picks a free port."""
+    if not force and _django_debug_off():
+        raise EmulatorError(
+            "Refusing to serve the LINE emulator: Django settings are configured with DEBUG = False. "
+            "It issues tokens to anyone; pass force=True (or --force) if this really is a test environment."
+        )
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ[LIVE_KEY] = True
+        return emulator.app(environ, start_response)
+
+    server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
+    thread.start()
+    return RunningServer(emulator, server, thread)
+
+
+def _django_debug_off() -> bool:
+    """True when a Django project is configured and not in DEBUG; works without Django installed."""
+    try:
+        from django.conf import settings
+    except ImportError:
+        return False
+    if not (settings.configured or os.environ.get("DJANGO_SETTINGS_MODULE")):
+        return False
+    return not settings.DEBUG
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m line_auth.testing.server", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--channel-id", default=DEFAULT_CHANNEL_ID)
+    parser.add_argument("--channel-secret", default=DEFAULT_CHANNEL_SECRET)
+    parser.add_argument("--callback-url", action="append", help="registered callback URL (repeatable; default: any)")
+    parser.add_argument("--user", action="append", default=[], help="create a user with this name (repeatable)")
+    parser.add_argument("--force", action="store_true", help="serve even if Django settings have DEBUG = False")
+    args = parser.parse_args(argv)
+
+    emulator = LineEmulator()
+    emulator.add_channel(args.channel_id, args.channel_secret, callback_urls=args.callback_url)
+    users = [emulator.add_user(name) for name in args.user]
+    try:
+        running = serve(emulator, port=args.port, force=args.force)
+    except EmulatorError as exc:
+        parser.exit(2, f"{exc}\n")
+    emulator.access_base_url = emulator.api_base_url = running.url
+    print(f"LINE emulator on {running.url} (channel {args.channel_id}); point both LINE base URLs here.")
+    for user in users:
+        print(f"  user {user.name!r}: {user.user_id}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

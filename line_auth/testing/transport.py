@@ -1,0 +1,162 @@
+"""Route ``requests`` traffic for the emulated hosts into the WSGI app, without sockets.
+
+Patching ``Session.get_adapter`` (rather than mounting adapters on one session) also
+catches ``requests.get``/``requests.post``, which build a throwaway Session per call.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.response import HTTPResponse
+
+from .app import SimulatedDisconnect, SimulatedTimeout
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WsgiAdapter(BaseAdapter):
+    """A transport adapter that answers from a WSGI app mounted at ``prefix``."""
+
+    def __init__(self, app: WsgiApp, prefix: str) -> None:
+        super().__init__()
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        environ = self._environ(request)
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        try:
+            chunks = self.app(environ, start_response)
+            body = b"".join(chunks)
+        except SimulatedTimeout:
+            raise requests.exceptions.ReadTimeout(f"emulated read timeout for {request.url}", request=request)
+        except SimulatedDisconnect:
+            raise requests.exceptions.ConnectionError(f"emulated connection refused for {request.url}", request=request)
+        return self._response(request, captured["status"], captured["headers"], body)
+
+    def close(self) -> None:
+        """Nothing to release: no sockets or pools are ever opened."""
+
+    def _environ(self, request: requests.PreparedRequest) -> dict[str, Any]:
+        url = urlsplit(request.url or "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, bytes):  # a file or generator body
+            body = body.read() if hasattr(body, "read") else b"".join(body)
+        mount_path = urlsplit(self.prefix).path
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method or "GET",
+            "SCRIPT_NAME": mount_path,
+            "PATH_INFO": unquote(url.path)[len(mount_path) :] or "/",
+            "QUERY_STRING": url.query,
+            "SERVER_NAME": url.hostname or "",
+            "SERVER_PORT": str(url.port or (443 if url.scheme == "https" else 80)),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": url.netloc,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": url.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in request.headers.items():
+            key = name.upper().replace("-", "_")
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key != "CONTENT_LENGTH":
+                environ[f"HTTP_{key}"] = value
+        return environ
+
+    def _response(
+        self, request: requests.PreparedRequest, status: str, headers: list[tuple[str, str]], body: bytes
+    ) -> requests.Response:
+        message = http.client.HTTPMessage()
+        for name, value in headers:
+            message[name] = value  # appends, so repeated Set-Cookie headers survive
+        code, _, reason = status.partition(" ")
+        raw = HTTPResponse(
+            body=io.BytesIO(body),
+            headers=headers,
+            status=int(code),
+            reason=reason,
+            preload_content=False,
+            decode_content=False,
+            request_method=request.method,
+            request_url=request.url,
+        )
+        # requests reads cookies from the http.client message behind a urllib3 response.
+        raw._original_response = _Original(message)  # type: ignore[assignment]
+        response = requests.Response()
+        response.status_code = int(code)
+        response.reason = reason
+        response.headers = CaseInsensitiveDict(raw.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = raw
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self
+        extract_cookies_to_jar(response.cookies, request, raw)
+        return response
+
+
+class _Original:
+    """The slice of ``http.client.HTTPResponse`` that requests and urllib3 consult."""
+
+    def __init__(self, msg: http.client.HTTPMessage) -> None:
+        self.msg = msg
+
+    def isclosed(self) -> bool:
+        return True
+
+
+def _matches(url: str, prefix: str) -> bool:
+    if not url.lower().startswith(prefix.lower()):
+        return False
+    rest = url[len(prefix) :]
+    return rest == "" or rest[0] in "/?#"
+
+
+@contextmanager
+def intercept(app: WsgiApp, prefixes: Iterable[str]) -> Iterator[None]:
+    """While active, requests to any of ``prefixes`` are answered by ``app``; others pass through."""
+    routes = [(prefix.rstrip("/"), WsgiAdapter(app, prefix)) for prefix in dict.fromkeys(prefixes)]
+    original = requests.Session.get_adapter
+
+    def get_adapter(session: requests.Session, url: str) -> BaseAdapter:
+        for prefix, adapter in routes:
+            if _matches(url, prefix):
+                return adapter
+        return original(session, url)
+
+    requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        requests.Session.get_adapter = original  # type: ignore[method-assign]

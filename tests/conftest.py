@@ -1,0 +1,64 @@
+"""Shared fixtures: the LINE emulator (shipped in line_auth.testing) and factories."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import pytest
+from django.conf import settings
+
+pytest_plugins = ["line_auth.testing.pytest_plugin"]
+
+
+@pytest.fixture
+def id_token_factory() -> Callable[..., str]:
+    """Sign a web-login ID token the way LINE does (HS256 with the channel secret)."""
+
+    def make(key: str | None = None, algorithm: str = "HS256", headers: dict | None = None,
+             **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": "https://access.line.me",
+            "sub": "U" + "a" * 32,
+            "aud": settings.SOCIAL_AUTH_LINE_KEY,
+            "exp": now + 3600,
+            "iat": now,
+            "nonce": "expected-nonce",
+            "name": "Taro Line",
+        }
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        return jwt.encode(payload, key or settings.SOCIAL_AUTH_LINE_SECRET, algorithm=algorithm,
+                          headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def user_factory(django_user_model: Any) -> Callable[..., Any]:
+    counter = iter(range(1_000_000))
+
+    def make(**fields: Any) -> Any:
+        fields.setdefault("username", f"user{next(counter)}")
+        return django_user_model.objects.create_user(**fields)
+
+    return make
+
+
+@pytest.fixture
+def line_account_factory(user_factory: Callable[..., Any]) -> Callable[..., Any]:
+    from line_auth.models import LineAccount
+
+    counter = iter(range(1_000_000))
+
+    def make(**fields: Any) -> LineAccount:
+        fields.setdefault("user", user_factory())
+        fields.setdefault("channel_id", settings.SOCIAL_AUTH_LINE_KEY)
+        fields.setdefault("line_user_id", f"U{next(counter):032x}")
+        fields.setdefault("display_name", "Taro Line")
+        return LineAccount.objects.create(**fields)
+
+    return make

@@ -1,0 +1,312 @@
+"""A visitor logs in with LINE, end to end through the emulator."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from social_django.models import UserSocialAuth
+
+from line_auth.models import Friendship, FriendshipSource, LineAccount
+from tests.flow import BEGIN_URL, come_back, login, query, start
+
+pytestmark = pytest.mark.django_db
+TOKEN = "/oauth2/v2.1/token"
+
+
+def test_first_login_creates_a_logged_in_user_with_a_linked_line_account(client, line_emulator):
+    taro = line_emulator.add_user(name="Taro Line", email="taro@example.com")
+    response = login(client, line_emulator, taro)
+
+    assert response.status_code == 302 and response["Location"] == "/done/"
+    account = LineAccount.objects.get()
+    assert account.line_user_id == taro.user_id
+    assert account.display_name == "Taro Line"
+    assert account.picture_url == taro.picture_url
+    assert account.channel_id == "1234567890"
+    assert account.access_token and account.refresh_token
+    assert account.refresh_token_expires_at and account.access_token_expires_at
+    assert int(client.session["_auth_user_id"]) == account.user_id
+    assert UserSocialAuth.objects.get().uid == taro.user_id
+
+
+def test_authorization_request_carries_state_nonce_and_pkce(client, line_emulator):
+    params = query(start(client))
+    assert re.fullmatch(r"[A-Za-z0-9]{20,}", params["state"])
+    assert len(params["nonce"]) >= 32
+    assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
+    assert params["scope"] == "profile openid"
+    assert params["response_type"] == "code"
+    assert params["client_id"] == "1234567890"
+    assert params["redirect_uri"] == "http://testserver/accounts/line/complete/"
+    assert query(start(client))["state"] != params["state"]
+
+
+def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(client, line_emulator):
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro)
+    assert [call.path for call in line_emulator.calls] == [TOKEN, "/friendship/v1/status"]
+
+    line_emulator.reset_calls()
+    client.logout()
+    assert login(client, line_emulator, taro).status_code == 302
+    assert [call.path for call in line_emulator.calls] == [TOKEN]
+    assert LineAccount.objects.count() == 1 and get_user_model().objects.count() == 1
+
+
+def test_without_openid_the_profile_api_identifies_the_user(client, line_emulator):
+    taro = line_emulator.add_user(name="Profile Only")
+    response = login(client, line_emulator, taro, begin={"scope": "profile"})
+    assert response.status_code == 302
+    assert LineAccount.objects.get().display_name == "Profile Only"
+    assert line_emulator.count_calls("/v2/profile") == 1
+
+
+def test_email_is_kept_on_the_line_account_as_unverified(client, line_emulator):
+    taro = line_emulator.add_user(email="taro@example.com")
+    login(client, line_emulator, taro, begin={"scope": "profile openid email"})
+    account = LineAccount.objects.get()
+    assert account.email == "taro@example.com"
+    assert account.user.email == ""  # LINE_AUTH_TRUST_EMAIL is off by default
+
+
+def test_every_option_from_the_begin_url_reaches_line(client, line_emulator):
+    options = {"prompt": "consent", "max_age": "600", "ui_locales": "ja th", "bot_prompt": "aggressive",
+               "initial_amr_display": "lineqr", "switch_amr": "false", "disable_auto_login": "true",
+               "disable_ios_auto_login": "true"}
+    params = query(start(client, **options))
+    assert {name: params[name] for name in options} == options
+
+
+def test_options_from_settings_reach_line(client, line_emulator, settings):
+    settings.LINE_AUTH_AUTHORIZATION_OPTIONS = {"bot_prompt": "normal", "ui_locales": "zh-TW"}
+    params = query(start(client))
+    assert params["bot_prompt"] == "normal" and params["ui_locales"] == "zh-TW"
+
+
+def test_an_invalid_option_is_a_clear_error_and_never_reaches_line(client, line_emulator):
+    response = client.post(BEGIN_URL, {"bot_prompt": "always"})
+    assert response.status_code == 400
+    assert b"bot_prompt" in response.content
+    assert line_emulator.calls == []
+    assert not [key for key in client.session.keys() if "state" in key]
+
+
+def test_the_login_page_shows_a_button_and_starts_nothing_on_get(client, line_emulator):
+    response = client.get(BEGIN_URL)
+    assert response.status_code == 200
+    assert b'method="post"' in response.content
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_login_cannot_be_started_by_a_cross_site_post(line_emulator):
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(BEGIN_URL).status_code == 403
+
+
+@pytest.mark.parametrize("case", ["upper", "lower"])
+def test_cancel_on_the_consent_page_is_a_friendly_cancel(client, line_emulator, case):
+    line_emulator.error_case = case
+    response = login(client, line_emulator, outcome="deny")
+    assert response.status_code == 403
+    assert b"You cancelled the LINE login" in response.content
+    assert get_user_model().objects.count() == 0 and LineAccount.objects.count() == 0
+    assert line_emulator.count_calls(TOKEN) == 0
+
+
+def test_auto_login_failure_offers_a_retry_without_auto_login(client, line_emulator):
+    taro = line_emulator.add_user()
+    response = login(client, line_emulator, taro, outcome="auto_login_failure")
+    assert response.status_code == 400
+    assert b'name="disable_auto_login" value="true"' in response.content
+    assert line_emulator.count_calls(TOKEN) == 0
+
+    retry_url = start(client, disable_auto_login="true")
+    assert query(retry_url)["disable_auto_login"] == "true"
+    result = line_emulator.authorize(retry_url, taro, outcome="auto_login_failure")
+    assert come_back(client, result).status_code == 302
+    assert LineAccount.objects.get().line_user_id == taro.user_id
+
+
+def test_a_replayed_callback_is_refused_without_a_second_token_call(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    assert come_back(client, result).status_code == 302
+    replay = come_back(client, result)
+    assert replay.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 1
+
+
+def test_a_callback_without_state_is_refused(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    response = client.get("/accounts/line/complete/", {"code": result.params["code"]})
+    assert response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0
+
+
+def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(client, line_emulator):
+    victim_flow = line_emulator.authorize(start(Client()), line_emulator.add_user())
+    own_state = query(start(client))["state"]
+    response = client.get("/accounts/line/complete/", {"code": victim_flow.params["code"], "state": own_state})
+    assert response.status_code == 400
+    assert LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"status": 500, "body": '{"error":"server_error"}'}, b"LINE"),
+        ({"kind": "timeout"}, b"not responding"),
+        ({"kind": "connection_refused"}, b"not responding"),
+        ({"kind": "html", "status": 502}, b"not responding"),
+        ({"kind": "truncated"}, b"not responding"),
+        ({"status": 429, "body": '{"message":"rate limit"}'}, b"not responding"),
+    ],
+)
+def test_line_faults_at_token_exchange_end_on_a_friendly_page(client, line_emulator, fault, message):
+    url = start(client)
+    line_emulator.fail_next(TOKEN, **fault)
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 400
+    assert message in response.content
+    assert LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
+    assert login(client, line_emulator, line_emulator.add_user()).status_code == 302
+
+
+def test_a_token_response_without_id_token_fails_closed(client, line_emulator):
+    url = start(client)
+    line_emulator.fail_next(TOKEN, status=200, body='{"access_token":"a.b.c","token_type":"Bearer",'
+                                                    '"expires_in":2592000,"scope":"profile openid"}')
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 400
+    assert LineAccount.objects.count() == 0
+
+
+def test_an_id_token_signed_with_another_secret_is_refused(client, line_emulator, id_token_factory):
+    url = start(client)
+    forged = id_token_factory(key="f" * 32, nonce=query(url)["nonce"])
+    line_emulator.fail_next(TOKEN, status=200, body='{"access_token":"a.b.c","token_type":"Bearer",'
+                            f'"expires_in":2592000,"scope":"profile openid","id_token":"{forged}"}}')
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 400
+    assert b"could not verify" in response.content.lower()
+    assert LineAccount.objects.count() == 0
+
+
+def test_form_post_response_mode_logs_in(client, line_emulator):
+    response = login(client, line_emulator, line_emulator.add_user(), begin={"response_mode": "form_post"})
+    assert response.status_code == 302 and LineAccount.objects.count() == 1
+
+
+def test_max_age_is_enforced_through_auth_time(client, line_emulator):
+    response = login(client, line_emulator, line_emulator.add_user(), begin={"max_age": "600"})
+    assert response.status_code == 302
+
+
+def test_adding_the_friend_on_the_consent_page_is_recorded(client, line_emulator):
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro, begin={"bot_prompt": "aggressive"}, add_friend=True)
+    account = LineAccount.objects.get()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_source == FriendshipSource.LOGIN
+    assert account.friendship_checked_at is not None
+
+
+def test_friendship_is_refetched_only_when_line_says_it_changed(client, line_emulator):
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro, begin={"bot_prompt": "normal"})
+    assert LineAccount.objects.get().friendship == Friendship.NOT_FRIEND
+    client.logout()
+    line_emulator.reset_calls()
+    login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True)
+    assert line_emulator.count_calls("/friendship/v1/status") == 1
+    assert LineAccount.objects.get().friendship == Friendship.FRIEND
+
+
+def test_a_friendship_api_failure_does_not_fail_the_login(client, line_emulator):
+    url = start(client)
+    line_emulator.fail_next("/friendship/v1/status", status=500, body='{"message":"oops"}', times=3)
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 302
+    assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
+
+
+def test_no_token_is_stored_in_social_auth_extra_data(client, line_emulator):
+    login(client, line_emulator, line_emulator.add_user())
+    extra = UserSocialAuth.objects.get().extra_data
+    account = LineAccount.objects.get()
+    assert not {"access_token", "refresh_token", "id_token"} & set(extra)
+    assert account.access_token not in str(extra) and account.refresh_token not in str(extra)
+
+
+def test_session_key_changes_at_login(client, line_emulator):
+    url = start(client)
+    before = client.session.session_key
+    come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert client.session.session_key != before
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
+     "http://testserver@evil.example/", "javascript:alert(1)", "https:evil.example"],
+)
+def test_next_cannot_redirect_off_site(client, line_emulator, target):
+    response = login(client, line_emulator, line_emulator.add_user(), begin={"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/done/"
+
+
+def test_a_safe_next_is_honoured(client, line_emulator):
+    response = login(client, line_emulator, line_emulator.add_user(), begin={"next": "/accounts/line/account/"})
+    assert response["Location"] == "/accounts/line/account/"
+
+
+def test_signals_announce_link_and_login_without_tokens(client, line_emulator, django_capture_on_commit_callbacks):
+    from line_auth import signals
+
+    received = []
+
+    def record(signal_name):
+        def receiver(sender, **kwargs):
+            received.append((signal_name, kwargs))
+        return receiver
+
+    receivers = {name: record(name) for name in ("linked", "login", "friendship")}
+    signals.line_account_linked.connect(receivers["linked"])
+    signals.line_login.connect(receivers["login"])
+    signals.friendship_changed.connect(receivers["friendship"])
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            login(client, line_emulator, line_emulator.add_user())
+    finally:
+        signals.line_account_linked.disconnect(receivers["linked"])
+        signals.line_login.disconnect(receivers["login"])
+        signals.friendship_changed.disconnect(receivers["friendship"])
+    assert [name for name, _ in received] == ["linked", "friendship", "login"]
+    account = LineAccount.objects.get()
+    for _, kwargs in received:
+        assert account.access_token not in repr(sorted(kwargs))
+        assert "token" not in " ".join(kwargs)
+
+
+def test_disconnect_revokes_the_token_and_removes_the_link(client, line_emulator, django_user_model):
+    login(client, line_emulator, line_emulator.add_user())
+    user = django_user_model.objects.get()
+    user.set_password("a-password")
+    user.save()
+    client.force_login(user)
+    account = LineAccount.objects.get()
+    response = client.post("/accounts/line/disconnect/", {"account": account.pk})
+    assert response.status_code == 302
+    assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
+    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+
+
+def test_disconnect_is_refused_when_it_would_lock_the_user_out(client, line_emulator):
+    login(client, line_emulator, line_emulator.add_user())
+    account = LineAccount.objects.get()
+    response = client.post("/accounts/line/disconnect/", {"account": account.pk}, follow=True)
+    assert b"Set a password first" in response.content
+    assert LineAccount.objects.count() == 1
