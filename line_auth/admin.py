@@ -60,7 +60,7 @@ class TokenStateFilter(admin.SimpleListFilter):
         if self.value() == "expired":
             return queryset.filter(access_token_expires_at__lte=now)
         if self.value() == "relogin":
-            return queryset.filter(refresh_token="") | queryset.filter(refresh_token_expires_at__lte=now)
+            return queryset.filter(needs_relogin=True) | queryset.filter(refresh_token_expires_at__lte=now)
         return queryset
 
 

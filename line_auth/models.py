@@ -67,6 +67,11 @@ class LineAccount(models.Model):
         blank=True,
         help_text=_("90 days after the last login; refreshing does not extend it."),
     )
+    needs_relogin = models.BooleanField(
+        _("needs a new login"),
+        default=False,
+        help_text=_("The refresh token is dead (90 days passed, revoked or deauthorized)."),
+    )
     friendship = models.CharField(
         _("friendship"), max_length=16, choices=Friendship.choices, default=Friendship.UNKNOWN
     )
