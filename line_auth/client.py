@@ -122,6 +122,44 @@ class LineClient:
         }
         self.send("POST", self.api_url(REVOKE_PATH), data=data, idempotent=True)
 
+    def verify_id_token_remote(self, id_token: str, client_id: str, nonce: str = "") -> dict[str, Any]:
+        """``POST /oauth2/v2.1/verify``: LINE checks signature, iss, aud, exp and nonce."""
+        data = {"id_token": id_token, "client_id": client_id}
+        if nonce:
+            data["nonce"] = nonce
+        return self.json("POST", VERIFY_PATH, data=data, idempotent=True)
+
+    def get_jwks(self) -> dict[str, Any]:
+        """``GET /oauth2/v2.1/certs``: the public keys of ES256 ID tokens (native apps, LIFF)."""
+        return self.json("GET", CERTS_PATH)
+
+    def issue_channel_token(self) -> str:
+        """A stateless channel access token (15 minutes) from ``POST /oauth2/v3/token``.
+
+        LINE issues these without limit and they cannot be revoked, so one is
+        asked for when needed rather than stored.
+        """
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": line_settings.channel_id,
+            "client_secret": line_settings.channel_secret,
+        }
+        body = self.json("POST", CHANNEL_TOKEN_PATH, data=data, idempotent=True)
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise LineUnavailable("LINE's channel token answer had no access_token")
+        return token
+
+    def deauthorize(self, channel_token: str, user_access_token: str) -> None:
+        """``POST /user/v1/deauthorize``: unlink the app for the user; LINE answers 204."""
+        self.send(
+            "POST",
+            self.api_url(DEAUTHORIZE_PATH),
+            headers=_bearer(channel_token),
+            json={"userAccessToken": user_access_token},
+            idempotent=True,
+        )
+
 
 def _bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}

@@ -9,6 +9,7 @@ works in tests.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -98,6 +99,26 @@ class LineAuthSettings:
         return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", True))
 
     @property
+    def webhook_secret(self) -> str:
+        """The Messaging API channel secret; the webhook answers 404 while it is empty."""
+        return str(self._get("LINE_AUTH_WEBHOOK_SECRET", "") or "").strip()
+
+    @property
+    def webhook_event_retention(self) -> timedelta:
+        """How long processed ``webhookEventId``s are kept to drop LINE's redeliveries."""
+        return _duration(self._get("LINE_AUTH_WEBHOOK_EVENT_RETENTION", timedelta(days=7)))
+
+    @property
+    def friendship_stale_after(self) -> timedelta:
+        """Age after which the friendship sync asks LINE again."""
+        return _duration(self._get("LINE_AUTH_FRIENDSHIP_STALE_AFTER", timedelta(days=7)))
+
+    @property
+    def friendship_sync_workers(self) -> int:
+        """Calls to LINE the friendship sync makes at the same time."""
+        return max(1, int(self._get("LINE_AUTH_FRIENDSHIP_SYNC_WORKERS", 4)))
+
+    @property
     def trust_email(self) -> bool:
         """Copy LINE's (unverified) email onto new Django users."""
         return bool(self._get("LINE_AUTH_TRUST_EMAIL", False))
@@ -108,12 +129,72 @@ class LineAuthSettings:
         return bool(self._get("LINE_AUTH_ENABLE_ADMIN", True))
 
     @property
+    def refresh_window(self) -> int:
+        """Seconds before expiry at which batch jobs refresh an access token.
+
+        LINE's access tokens live 30 days; refreshing a few days early keeps a
+        missed run harmless without spending calls on tokens that are still young.
+        """
+        return int(self._get("LINE_AUTH_REFRESH_WINDOW", 3 * 24 * 3600))
+
+    @property
+    def revoke_on_logout(self) -> bool:
+        """Revoke the user's LINE tokens when they log out of the site (LINE's MU advice)."""
+        return bool(self._get("LINE_AUTH_REVOKE_ON_LOGOUT", False))
+
+    @property
+    def deauthorize_on_delete(self) -> bool:
+        """Unlink the app at LINE when a user is deleted; LINE's guidelines require it."""
+        return bool(self._get("LINE_AUTH_DEAUTHORIZE_ON_DELETE", True))
+
+    @property
+    def native_verify(self) -> str:
+        """How native/LIFF ID tokens are verified: ``"local"`` (no call) or ``"remote"`` (LINE)."""
+        return str(self._get("LINE_AUTH_NATIVE_VERIFY", "local"))
+
+    @property
+    def allowed_audiences(self) -> tuple[str, ...]:
+        """Extra channel IDs whose tokens a native login accepts (LIFF apps on a linked channel)."""
+        value = self._get("LINE_AUTH_ALLOWED_AUDIENCES", ())
+        return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
+
+    @property
+    def native_login_session(self) -> bool:
+        """Whether the native login starts a Django session, or only answers who the user is."""
+        return bool(self._get("LINE_AUTH_NATIVE_LOGIN_SESSION", True))
+
+    @property
+    def nonce_ttl(self) -> int:
+        """Seconds a nonce issued to an app stays usable; a login takes well under a minute."""
+        return int(self._get("LINE_AUTH_NONCE_TTL", 600))
+
+    @property
+    def cache_alias(self) -> str:
+        """The Django cache holding nonces and LINE's JWKS; shared by every web process."""
+        return str(self._get("LINE_AUTH_CACHE", "default"))
+
+    @property
+    def jwks_cache_ttl(self) -> int:
+        """Seconds LINE's signing keys are kept before they are fetched again."""
+        return int(self._get("LINE_AUTH_JWKS_CACHE_TTL", 24 * 3600))
+
+    @property
+    def jwks_refetch_interval(self) -> int:
+        """At most one early JWKS fetch per this many seconds, however many unknown ``kid``s arrive."""
+        return int(self._get("LINE_AUTH_JWKS_REFETCH_INTERVAL", 300))
+
+    @property
     def login_redirect_url(self) -> str:
         """Where a visitor lands after logging in when no safe ``next`` was given."""
         return str(
             self._get("SOCIAL_AUTH_LOGIN_REDIRECT_URL", None)
             or self._get("LOGIN_REDIRECT_URL", "/")
         )
+
+
+def _duration(value: timedelta | float) -> timedelta:
+    """A duration setting given as a ``timedelta`` or a number of seconds."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 line_settings = LineAuthSettings()

@@ -94,6 +94,10 @@ class LineAccount(models.Model):
         ]
         indexes = [
             models.Index(fields=("access_token_expires_at",), name="line_auth_access_expiry_idx"),
+            # Webhook events name a LINE user on any channel of the provider.
+            models.Index(fields=("line_user_id",), name="line_auth_line_user_id_idx"),
+            # The friendship sync looks for stale statuses.
+            models.Index(fields=("friendship_checked_at",), name="line_auth_friendship_known_idx"),
         ]
 
     def __str__(self) -> str:
@@ -114,3 +118,71 @@ class LineAccount(models.Model):
         """Whether LINE will refuse this refresh token anyway (90 days are over)."""
         deadline = self.refresh_token_expires_at
         return deadline is not None and deadline <= (now or timezone.now())
+
+
+class FriendshipChange(models.Model):
+    """One change of an account's friendship, so operators can tell since when it holds."""
+
+    account = models.ForeignKey(
+        LineAccount,
+        on_delete=models.CASCADE,
+        related_name="friendship_changes",
+        verbose_name=_("LINE account"),
+    )
+    previous = models.CharField(_("before"), max_length=16, choices=Friendship.choices)
+    current = models.CharField(_("after"), max_length=16, choices=Friendship.choices)
+    source = models.CharField(_("learned from"), max_length=16, choices=FriendshipSource.choices)
+    event_at = models.DateTimeField(
+        _("happened at"),
+        help_text=_("LINE's event time for a webhook; the time of the check otherwise."),
+    )
+    changed_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("friendship change")
+        verbose_name_plural = _("friendship changes")
+        ordering = ("-event_at", "-id")
+        indexes = [
+            models.Index(fields=("account", "-event_at"), name="line_auth_change_account_idx"),
+            models.Index(fields=("event_at",), name="line_auth_change_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous} -> {self.current} ({self.source})"
+
+
+class PendingFriendship(models.Model):
+    """A webhook status for a LINE user who has not logged in yet, applied at first login."""
+
+    line_user_id = models.CharField(_("LINE user ID"), max_length=64)
+    friendship = models.CharField(_("friendship"), max_length=16, choices=Friendship.choices)
+    event_at = models.DateTimeField(_("happened at"))
+
+    class Meta:
+        verbose_name = _("friendship awaiting a login")
+        verbose_name_plural = _("friendships awaiting a login")
+        ordering = ("-event_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("line_user_id",), name="line_auth_unique_pending_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_user_id}: {self.friendship}"
+
+
+class WebhookEvent(models.Model):
+    """The ``webhookEventId`` of a processed event: LINE may deliver an event again."""
+
+    event_id = models.CharField(_("webhook event ID"), max_length=64)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("processed webhook event")
+        verbose_name_plural = _("processed webhook events")
+        ordering = ("-received_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("event_id",), name="line_auth_unique_webhook_event"),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -19,3 +19,9 @@ line_login = Signal()
 # sender=LineAccount; kwargs: line_account, previous, current, source
 # (previous/current are line_auth.models.Friendship values; source a FriendshipSource)
 friendship_changed = Signal()
+
+# A LINE account can no longer reach LINE for its user until they log in again:
+# the refresh token was refused (invalid_grant) or its 90-day deadline passed.
+# Its tokens were already dropped. sender=LineAccount; kwargs: line_account, reason
+# (reason is "invalid_grant" or "expired")
+line_relogin_needed = Signal()

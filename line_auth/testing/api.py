@@ -1,21 +1,17 @@
-"""Handlers for the api.line.me endpoints (spec §4–§7, §9), called with ``Store.lock`` held.
+"""The other api.line.me endpoints (spec §6.3, §7, §9) and the route table of both hosts.
 
-Error strings quoted in the spec are reproduced verbatim; where LINE's text is unknown
-(spec §15) the message is the emulator's own and only the status and error code matter.
+These APIs answer errors as ``{"message": ...}`` (spec §2.3); LINE's texts for them are
+unverified except deauthorize's "invalid token". Handlers run with ``Store.lock`` held.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import jwt
-
-from .keys import id_token_claims
-from .state import ACCESS_TOKEN_TTL, CHANNEL_TOKEN_TTL, ISSUER, AccessToken, Channel, EmulatedUser, new_access_token
+from . import oauth
+from .state import ISSUER, AccessToken, EmulatedUser
 from .webio import Request, Response
 
 if TYPE_CHECKING:
@@ -23,236 +19,13 @@ if TYPE_CHECKING:
 
 Handler = Callable[[Request, "LineEmulator"], Response]
 
-INVALID_CHANNEL_TOKEN = "Authentication failed. Confirm that the access token in the authorization header is valid."
-
-
-def oauth_error(error: str, description: str) -> Response:
-    return Response.json(400, {"error": error, "error_description": description})
+INVALID_CHANNEL_TOKEN = (
+    "Authentication failed. Confirm that the access token in the authorization header is valid."
+)
 
 
 def message_error(status: int, message: str) -> Response:
     return Response.json(status, {"message": message})
-
-
-def token_response(
-    emu: LineEmulator,
-    access: AccessToken,
-    user: EmulatedUser,
-    *,
-    nonce: str | None,
-    email_granted: bool,
-    amr: list[str] | None,
-    auth_time: int | None,
-    alg: str,
-) -> dict[str, Any]:
-    """The body of a successful authorization_code exchange (spec §4.1)."""
-    grant = access.grant
-    body: dict[str, Any] = {
-        "access_token": access.token,
-        "expires_in": ACCESS_TOKEN_TTL,
-        "refresh_token": grant.refresh_token,
-        "scope": _scope_echo(grant.scopes),
-        "token_type": "Bearer",
-    }
-    if "openid" in grant.scopes:
-        channel = emu.store.channels[grant.channel_id]
-        claims = id_token_claims(
-            user,
-            channel.channel_id,
-            now=emu.store.now(),
-            scopes=grant.scopes,
-            nonce=nonce,
-            email=user.email if email_granted else None,
-            amr=amr,
-            auth_time=auth_time,
-        )
-        body["id_token"] = emu.key_ring.sign(claims, alg, channel.secret)
-    return body
-
-
-def _scope_echo(scopes: tuple[str, ...]) -> str:
-    # The token and verify endpoints never echo email, even when granted (spec §3.3).
-    return " ".join(s for s in scopes if s != "email")
-
-
-def _client_error(channel: Channel | None, secret: str | None, *, optional: bool) -> Response | None:
-    if channel is None:
-        return oauth_error("invalid_client", "invalid client_id")
-    if secret is None and optional:
-        return None
-    if secret is None or not hmac.compare_digest(secret.encode(), channel.secret.encode()):
-        return oauth_error("invalid_client", "invalid client_secret")
-    return None
-
-
-def token(req: Request, emu: LineEmulator) -> Response:
-    grant_type = req.form.get("grant_type")
-    if grant_type == "authorization_code":
-        return _exchange_code(req, emu)
-    if grant_type == "refresh_token":
-        return _refresh(req, emu)
-    if not grant_type:
-        return oauth_error("invalid_request", "grant_type is required")
-    return oauth_error("unsupported_grant_type", f"unsupported grant_type {grant_type}")
-
-
-def _exchange_code(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
-    missing = [name for name in ("code", "redirect_uri", "client_id") if not form.get(name)]
-    if missing:
-        return oauth_error("invalid_request", f"{', '.join(missing)} required")
-    channel = store.channel(form["client_id"])
-    verifier = form.get("code_verifier")
-    # Web channels must authenticate; mobile channels may rely on PKCE alone (spec §4.1 SDK variant).
-    secret_optional = channel is not None and not channel.secret_required and verifier is not None
-    error = _client_error(channel, form.get("client_secret"), optional=secret_optional)
-    if error or channel is None:
-        return error or oauth_error("invalid_client", "invalid client_id")
-    code = store.codes.get(form["code"])
-    if code is None or code.channel_id != channel.channel_id:
-        return oauth_error("invalid_grant", "invalid authorization code")
-    if code.used or code.expires_at <= store.now():
-        code.used = True
-        return oauth_error("invalid_grant", "authorization code has expired or was already used")
-    code.used = True
-    if form["redirect_uri"] != code.redirect_uri:
-        return oauth_error("invalid_grant", "redirect_uri does not match")
-    if code.code_challenge is not None:
-        if verifier is None or not hmac.compare_digest(_s256(verifier), code.code_challenge):
-            return oauth_error("invalid_grant", "invalid code_verifier")
-    elif verifier is not None:
-        return oauth_error("invalid_grant", "code_verifier sent but no code_challenge was used")
-    user = store.users[code.user_id]
-    access = store.issue_grant(channel.channel_id, user.user_id, code.scopes)
-    alg = "ES256" if form.get("id_token_key_type") == "JWK" else "HS256"
-    body = token_response(
-        emu,
-        access,
-        user,
-        nonce=code.nonce,
-        email_granted=code.email_granted,
-        amr=code.amr,
-        auth_time=code.auth_time,
-        alg=alg,
-    )
-    return Response.json(200, body)
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _refresh(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
-    if not form.get("refresh_token") or not form.get("client_id"):
-        return oauth_error("invalid_request", "refresh_token and client_id required")
-    channel = store.channel(form["client_id"])
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if channel is None or (channel.secret_required and error):
-        return error or oauth_error("invalid_client", "invalid client_id")
-    grant = store.grants.get(form["refresh_token"])
-    if grant is None or grant.revoked or grant.channel_id != channel.channel_id or grant.refresh_expires_at <= store.now():
-        return oauth_error("invalid_grant", "invalid refresh token")
-    access = store.issue_access_token(grant)
-    # Same refresh token back, deadline unchanged (spec §4.2).
-    return Response.json(
-        200,
-        {
-            "token_type": "Bearer",
-            "scope": _scope_echo(grant.scopes),
-            "access_token": access.token,
-            "expires_in": ACCESS_TOKEN_TTL,
-            "refresh_token": grant.refresh_token,
-        },
-    )
-
-
-def verify_access_token(req: Request, emu: LineEmulator) -> Response:
-    store = emu.store
-    access = store.access_tokens.get(req.query.get("access_token", ""))
-    if access is None:
-        return oauth_error("invalid_request", "The access token not JWS")
-    if access.is_revoked():
-        return oauth_error("invalid_request", "The access token revoked")
-    remaining = int(access.expires_at - store.now())
-    if remaining <= 0:
-        return oauth_error("invalid_request", "The access token expired")
-    grant = access.grant
-    return Response.json(200, {"scope": _scope_echo(grant.scopes), "client_id": grant.channel_id, "expires_in": remaining})
-
-
-def verify_id_token(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
-    raw, client_id = form.get("id_token"), form.get("client_id")
-    if not raw or not client_id:
-        return oauth_error("invalid_request", "id_token and client_id required")
-    claims = _decode_id_token(raw, emu)
-    if claims is None:
-        return oauth_error("invalid_request", "Invalid IdToken.")
-    if claims.get("iss") != ISSUER:
-        return oauth_error("invalid_request", "Invalid IdToken Issuer.")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] <= store.now():
-        return oauth_error("invalid_request", "IdToken expired.")
-    if claims.get("aud") != client_id:
-        return oauth_error("invalid_request", "Invalid IdToken Audience.")
-    if form.get("nonce") is not None and claims.get("nonce") != form["nonce"]:
-        return oauth_error("invalid_request", "Invalid IdToken Nonce.")
-    if form.get("user_id") is not None and claims.get("sub") != form["user_id"]:
-        return oauth_error("invalid_request", "Invalid IdToken Subject Identifier.")
-    return Response.json(200, claims)
-
-
-def _decode_id_token(raw: str, emu: LineEmulator) -> dict[str, Any] | None:
-    """Check only the signature; the claim checks above follow the emulated clock."""
-    try:
-        header = jwt.get_unverified_header(raw)
-        unverified = jwt.decode(raw, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return None
-    key: Any = None
-    if header.get("alg") == "HS256":
-        channel = emu.store.channel(unverified.get("aud") if isinstance(unverified.get("aud"), str) else None)
-        key = channel.secret if channel else None
-    elif header.get("alg") == "ES256" and header.get("kid") == emu.key_ring.kid:
-        key = emu.key_ring.public_key
-    if key is None:
-        return None
-    options = {"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_aud": False, "verify_iss": False}
-    try:
-        return jwt.decode(raw, key, algorithms=[header["alg"]], options=options)  # type: ignore[arg-type]
-    except jwt.PyJWTError:
-        return None
-
-
-def revoke(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
-    if not form.get("client_id") or not (form.get("access_token") or form.get("refresh_token")):
-        return oauth_error("invalid_request", "client_id and access_token required")
-    channel = store.channel(form["client_id"])
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if channel is None or (channel.secret_required and error):
-        return error or oauth_error("invalid_client", "invalid client_id")
-    access = store.access_tokens.get(form.get("access_token", ""))
-    # Revoking ends the whole login, so its refresh token dies too (refresh_token is the SDK variant).
-    grant = access.grant if access else store.grants.get(form.get("refresh_token", ""))
-    if grant is not None and grant.channel_id == channel.channel_id:
-        grant.revoked = True
-    return Response(200)
-
-
-def channel_token(req: Request, emu: LineEmulator) -> Response:
-    """Stateless channel access token, the credential /user/v1/deauthorize needs (spec §6.3)."""
-    store, form = emu.store, req.form
-    if form.get("grant_type") != "client_credentials":
-        return oauth_error("unsupported_grant_type", "grant_type must be client_credentials")
-    channel = store.channel(form.get("client_id"))
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if error or channel is None:
-        return error or oauth_error("invalid_client", "invalid client_id")
-    token = new_access_token()
-    store.channel_tokens[token] = (channel.channel_id, store.now() + CHANNEL_TOKEN_TTL)
-    return Response.json(200, {"token_type": "Bearer", "access_token": token, "expires_in": CHANNEL_TOKEN_TTL})
 
 
 def deauthorize(req: Request, emu: LineEmulator) -> Response:
@@ -265,13 +38,20 @@ def deauthorize(req: Request, emu: LineEmulator) -> Response:
     except (ValueError, KeyError, TypeError):
         return message_error(400, "The request body has 1 error(s)")
     access = store.access_tokens.get(user_token) if isinstance(user_token, str) else None
-    if access is None or access.is_revoked() or access.expires_at <= store.now() or access.grant.channel_id != channel_id:
+    if (
+        access is None
+        or access.is_revoked()
+        or access.expires_at <= store.now()
+        or access.grant.channel_id != channel_id
+    ):
         return message_error(400, "invalid token")
     store.deauthorize(access.grant.user_id, channel_id)
     return Response(204)
 
 
-def _bearer_user(req: Request, emu: LineEmulator, scope: str) -> tuple[AccessToken, EmulatedUser] | Response:
+def _bearer_user(
+    req: Request, emu: LineEmulator, scope: str
+) -> tuple[AccessToken, EmulatedUser] | Response:
     store = emu.store
     access = store.access_tokens.get(req.bearer() or "")
     if access is None or access.is_revoked() or access.expires_at <= store.now():
@@ -311,7 +91,9 @@ def friendship(req: Request, emu: LineEmulator) -> Response:
         return found
     access, user = found
     key = (user.user_id, access.grant.channel_id)
-    return Response.json(200, {"friendFlag": key in emu.store.friends and emu.store.channels[key[1]].has_bot})
+    return Response.json(
+        200, {"friendFlag": key in emu.store.friends and emu.store.channels[key[1]].has_bot}
+    )
 
 
 def certs(req: Request, emu: LineEmulator) -> Response:
@@ -340,11 +122,11 @@ def discovery(req: Request, emu: LineEmulator) -> Response:
 
 
 ROUTES: dict[tuple[str, str], Handler] = {
-    ("POST", "/oauth2/v2.1/token"): token,
-    ("GET", "/oauth2/v2.1/verify"): verify_access_token,
-    ("POST", "/oauth2/v2.1/verify"): verify_id_token,
-    ("POST", "/oauth2/v2.1/revoke"): revoke,
-    ("POST", "/oauth2/v3/token"): channel_token,
+    ("POST", "/oauth2/v2.1/token"): oauth.token,
+    ("GET", "/oauth2/v2.1/verify"): oauth.verify_access_token,
+    ("POST", "/oauth2/v2.1/verify"): oauth.verify_id_token,
+    ("POST", "/oauth2/v2.1/revoke"): oauth.revoke,
+    ("POST", "/oauth2/v3/token"): oauth.channel_token,
     ("POST", "/user/v1/deauthorize"): deauthorize,
     ("GET", "/oauth2/v2.1/userinfo"): userinfo,
     ("POST", "/oauth2/v2.1/userinfo"): userinfo,

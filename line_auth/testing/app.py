@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from . import api
 from .authorize import OUTCOMES, AuthorizationResult, decide, parse_request, shows_friend_option
-from .pages import ACTION, CONTROL_FIELDS, EMAIL_FIELD, FRIEND_FIELD, NEW_EMAIL_FIELD, NEW_NAME_FIELD, USER_FIELD
-from .pages import consent_page, error_page, form_post_page
+from .pages import (
+    ACTION,
+    CONTROL_FIELDS,
+    EMAIL_FIELD,
+    FRIEND_FIELD,
+    NEW_EMAIL_FIELD,
+    NEW_NAME_FIELD,
+    USER_FIELD,
+    consent_page,
+    error_page,
+    form_post_page,
+)
 from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall
 from .webio import Request, Response
 
@@ -45,7 +56,9 @@ class EmulatorApp:
     def __init__(self, emulator: LineEmulator) -> None:
         self.emulator = emulator
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         response = self.handle(Request.from_environ(environ))
         try:
             reason = HTTPStatus(response.status).phrase
@@ -102,7 +115,13 @@ class EmulatorApp:
         sso_user = store.users.get(req.cookie(SSO_COOKIE) or "")
         if request.error or "none" in request.prompt:
             result = decide(
-                request, store, sso_user, outcome="approve", add_friend=False, grant_email=True, amr=None,
+                request,
+                store,
+                sso_user,
+                outcome="approve",
+                add_friend=False,
+                grant_email=True,
+                amr=None,
                 error_case=emu.error_case,
             )
             return _to_response(result)
@@ -120,7 +139,9 @@ class EmulatorApp:
         pairs = req.form_pairs
         form = dict(pairs)
         try:
-            request = parse_request(urlencode([(k, v) for k, v in pairs if k not in CONTROL_FIELDS]), store)
+            request = parse_request(
+                urlencode([(k, v) for k, v in pairs if k not in CONTROL_FIELDS]), store
+            )
         except EmulatorError as exc:
             return Response.html(400, error_page(str(exc)))
         action = form.get(ACTION, "approve")
@@ -129,7 +150,9 @@ class EmulatorApp:
         user = store.users.get(form.get(USER_FIELD, ""))
         if user is None:
             name = form.get(NEW_NAME_FIELD, "").strip() or "Taro Line"
-            user = store.create_user(name, DEFAULT_PICTURE_URL, form.get(NEW_EMAIL_FIELD) or None, None)
+            user = store.create_user(
+                name, DEFAULT_PICTURE_URL, form.get(NEW_EMAIL_FIELD) or None, None
+            )
         result = decide(
             request,
             store,
@@ -141,7 +164,9 @@ class EmulatorApp:
             error_case=emu.error_case,
         )
         response = _to_response(result)
-        response.headers.append(("Set-Cookie", f"{SSO_COOKIE}={user.user_id}; Path=/; HttpOnly; SameSite=Lax"))
+        response.headers.append(
+            ("Set-Cookie", f"{SSO_COOKIE}={user.user_id}; Path=/; HttpOnly; SameSite=Lax")
+        )
         return response
 
 
@@ -153,7 +178,9 @@ def _to_response(result: AuthorizationResult) -> Response:
 
 def _fault_response(fault: Fault) -> Response:
     if fault.kind == "html":
-        body = fault.body or b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>"
+        body = (
+            fault.body or b"<!DOCTYPE html><html><body><h1>Service Unavailable</h1></body></html>"
+        )
         return Response(fault.status, body, "text/html; charset=utf-8")
     body = fault.body if fault.body is not None else b'{"message":"emulated failure"}'
     return Response(fault.status, body, fault.content_type)

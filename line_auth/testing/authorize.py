@@ -25,7 +25,10 @@ _PKCE_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 ACCESS_DENIED = ("ACCESS_DENIED", "The resource owner denied the request.")
 SERVER_ERROR = ("SERVER_ERROR", "The authorization server encountered an unexpected condition.")
-LOGIN_REQUIRED = ("LOGIN_REQUIRED", "The user is not logged in or has not consented to this channel.")
+LOGIN_REQUIRED = (
+    "LOGIN_REQUIRED",
+    "The user is not logged in or has not consented to this channel.",
+)
 
 
 @dataclass(frozen=True)
@@ -75,19 +78,27 @@ def parse_request(query: str, store: Store) -> AuthRequest:
         raise EmulatorError(f"Unknown client_id {params.get('client_id')!r}.")
     redirect_uri = params.get("redirect_uri", "")
     if "redirect_uri" in repeated or not redirect_uri_allowed(channel, redirect_uri):
-        raise EmulatorError(f"redirect_uri {redirect_uri!r} is not registered for channel {channel.channel_id}.")
-    base = AuthRequest(channel=channel, redirect_uri=redirect_uri, state=params.get("state"), query=params)
+        raise EmulatorError(
+            f"redirect_uri {redirect_uri!r} is not registered for channel {channel.channel_id}."
+        )
+    base = AuthRequest(
+        channel=channel, redirect_uri=redirect_uri, state=params.get("state"), query=params
+    )
 
     mode = params.get("response_mode", "query")
     if mode not in RESPONSE_MODES:
         return _with_error(base, "INVALID_REQUEST", f"Unsupported response_mode {mode!r}.")
     base = _replace(base, response_mode=mode)
     if repeated:
-        return _with_error(base, "INVALID_REQUEST", f"Repeated parameters: {', '.join(sorted(repeated))}.")
+        return _with_error(
+            base, "INVALID_REQUEST", f"Repeated parameters: {', '.join(sorted(repeated))}."
+        )
     if "response_type" not in params or not base.state:
         return _with_error(base, "INVALID_REQUEST", "response_type and state are required.")
     if params["response_type"] != "code":
-        return _with_error(base, "UNSUPPORTED_RESPONSE_TYPE", "Only response_type=code is supported.")
+        return _with_error(
+            base, "UNSUPPORTED_RESPONSE_TYPE", "Only response_type=code is supported."
+        )
 
     scopes = tuple(s for s in params.get("scope", "").split(" ") if s)
     if not set(scopes) <= set(KNOWN_SCOPES) or not {"profile", "openid"} & set(scopes):
@@ -110,7 +121,9 @@ def parse_request(query: str, store: Store) -> AuthRequest:
     if challenge is not None or method is not None:
         # Only S256 exists at LINE (spec §8); a lone challenge would mean "plain" under RFC 7636.
         if method != "S256" or challenge is None or not _PKCE_RE.fullmatch(challenge):
-            return _with_error(base, "INVALID_REQUEST", "code_challenge with code_challenge_method=S256 required.")
+            return _with_error(
+                base, "INVALID_REQUEST", "code_challenge with code_challenge_method=S256 required."
+            )
 
     return _replace(
         base,
@@ -142,7 +155,7 @@ def redirect_uri_allowed(channel: Channel, redirect_uri: str) -> bool:
 
 
 def shows_friend_option(request: AuthRequest, store: Store, user: EmulatedUser | None) -> bool:
-    """The add-friend option appears only with bot_prompt, a linked bot, and no existing friendship."""
+    """The add-friend option shows only with bot_prompt, a linked bot and no existing friendship."""
     if request.bot_prompt is None or not request.channel.has_bot:
         return False
     return user is None or (user.user_id, request.channel.channel_id) not in store.friends
@@ -173,7 +186,9 @@ def decide(
         # Spec §3.7: LINE still redirects with a code and a state, but neither is usable.
         return _deliver(request, {"code": new_code(), "state": secrets.token_hex(16)}, None, now)
     channel_id = request.channel.channel_id
-    if "none" in request.prompt and (user is None or (user.user_id, channel_id) not in store.consents):
+    if "none" in request.prompt and (
+        user is None or (user.user_id, channel_id) not in store.consents
+    ):
         return _error(request, LOGIN_REQUIRED, error_case, now)
     if user is None:
         raise EmulatorError("approving a login needs a user")
@@ -213,7 +228,10 @@ def _error(
     request: AuthRequest, error: tuple[str, str], error_case: str, now: float
 ) -> AuthorizationResult:
     code, description = error
-    params = {"error": code.lower() if error_case == "lower" else code, "error_description": description}
+    params = {
+        "error": code.lower() if error_case == "lower" else code,
+        "error_description": description,
+    }
     if request.state:
         params["state"] = request.state
     return _deliver(request, params, None, now)
@@ -225,11 +243,18 @@ def _deliver(
     mode = request.response_mode
     if mode.endswith("jwt"):
         # JARM (spec §3.5): LINE's key and claims are unverified; the channel secret is assumed.
-        claims = {"iss": ISSUER, "aud": request.channel.channel_id, "exp": int(now) + CODE_TTL, **params}
+        claims = {
+            "iss": ISSUER,
+            "aud": request.channel.channel_id,
+            "exp": int(now) + CODE_TTL,
+            **params,
+        }
         params = {"response": jwt.encode(claims, request.channel.secret, algorithm="HS256")}
     if mode.startswith("form_post"):
         return AuthorizationResult("POST", request.redirect_uri, dict(params), dict(params), code)
-    return AuthorizationResult("GET", append_query(request.redirect_uri, params), {}, dict(params), code)
+    return AuthorizationResult(
+        "GET", append_query(request.redirect_uri, params), {}, dict(params), code
+    )
 
 
 def _with_error(request: AuthRequest, code: str, description: str) -> AuthRequest:

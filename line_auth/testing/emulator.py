@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
-from .api import token_response
 from .app import AUTHORIZE_PATH, EmulatorApp
 from .authorize import AuthorizationResult, decide, parse_request
 from .keys import KeyRing, id_token_claims
-from .state import DEFAULT_PICTURE_URL, Channel, EmulatedUser, EmulatorError, Fault, RecordedCall, Store
+from .oauth import token_response
+from .state import (
+    DEFAULT_PICTURE_URL,
+    Channel,
+    EmulatedUser,
+    EmulatorError,
+    Fault,
+    RecordedCall,
+    Store,
+)
 from .transport import intercept
 
 FAULT_KINDS = ("status", "html", "truncated", "timeout", "connection_refused")
@@ -24,7 +33,9 @@ class LineEmulator:
     """
 
     def __init__(
-        self, access_base_url: str = "https://access.line.me", api_base_url: str = "https://api.line.me"
+        self,
+        access_base_url: str = "https://access.line.me",
+        api_base_url: str = "https://api.line.me",
     ) -> None:
         self.access_base_url = access_base_url.rstrip("/")
         self.api_base_url = api_base_url.rstrip("/")
@@ -45,12 +56,18 @@ class LineEmulator:
         app_types: tuple[str, ...] = ("web",),
         has_bot: bool = True,
     ) -> None:
-        """Register a LINE Login channel; ``callback_urls=None`` accepts any http(s) redirect_uri."""
+        """Register a LINE Login channel; ``callback_urls=None`` accepts any http(s) callback."""
         if not set(app_types) <= {"web", "mobile"} or not app_types:
-            raise EmulatorError(f"app_types must be drawn from ('web', 'mobile'), got {app_types!r}")
+            raise EmulatorError(
+                f"app_types must be drawn from ('web', 'mobile'), got {app_types!r}"
+            )
         with self.store.lock:
             self.store.channels[channel_id] = Channel(
-                channel_id, secret, list(callback_urls) if callback_urls is not None else None, tuple(app_types), has_bot
+                channel_id,
+                secret,
+                list(callback_urls) if callback_urls is not None else None,
+                tuple(app_types),
+                has_bot,
             )
 
     def add_user(
@@ -87,13 +104,16 @@ class LineEmulator:
         grant_email: bool = True,
         amr: list[str] | None = None,
     ) -> AuthorizationResult:
-        """Log in without a browser: validate ``url`` as the authorize page would, then act as ``user``.
+        """Log in without a browser: validate ``url`` like the authorize page, then act as ``user``.
 
         ``amr`` defaults to ``["pwd"]``; pass ``[]`` to omit the claim.
         """
         parts = urlsplit(url)
         bases = [self.access_base_url, *self._extra_base_urls]
-        if not any(f"{parts.scheme}://{parts.netloc}{parts.path}" == base + AUTHORIZE_PATH for base in bases):
+        if not any(
+            f"{parts.scheme}://{parts.netloc}{parts.path}" == base + AUTHORIZE_PATH
+            for base in bases
+        ):
             raise EmulatorError(f"{url!r} is not this emulator's authorization endpoint")
         with self.store.lock:
             request = parse_request(parts.query, self.store)
@@ -120,7 +140,7 @@ class LineEmulator:
         channel_id: str,
         scope: str = "profile openid",
         nonce: str | None = None,
-        id_token_alg: str = "ES256",
+        id_token_alg: str = "ES256",  # noqa: S107 - an algorithm name
     ) -> dict[str, Any]:
         """Tokens as the native SDK or LIFF would hold them, to test server-side login with them."""
         scopes = tuple(scope.split())
@@ -128,7 +148,13 @@ class LineEmulator:
             self._channel(channel_id)
             access = self.store.issue_grant(channel_id, user.user_id, scopes)
             return token_response(
-                self, access, user, nonce=nonce, email_granted="email" in scopes, amr=["pwd"], auth_time=None,
+                self,
+                access,
+                user,
+                nonce=nonce,
+                email_granted="email" in scopes,
+                amr=["pwd"],
+                auth_time=None,
                 alg=id_token_alg,
             )
 
@@ -145,9 +171,10 @@ class LineEmulator:
         auth_time: int | None = None,
         **claim_overrides: Any,
     ) -> str:
-        """A signed ID token; ``claim_overrides`` replace claims, and an override of ``None`` removes one.
+        """A signed ID token; ``claim_overrides`` replace claims, and ``None`` removes one.
 
-        ``email`` defaults to the user's address when ``scope`` includes email; ``amr`` defaults to ``["pwd"]``.
+        ``email`` defaults to the user's address when ``scope`` includes email;
+        ``amr`` defaults to ``["pwd"]``.
         """
         scopes = tuple(scope.split())
         if email is None and "email" in scopes:
@@ -155,8 +182,14 @@ class LineEmulator:
         with self.store.lock:
             channel = self._channel(channel_id)
             claims = id_token_claims(
-                user, channel_id, now=self.store.now(), scopes=scopes, nonce=nonce, email=email,
-                amr=["pwd"] if amr is None else amr, auth_time=auth_time,
+                user,
+                channel_id,
+                now=self.store.now(),
+                scopes=scopes,
+                nonce=nonce,
+                email=email,
+                amr=["pwd"] if amr is None else amr,
+                auth_time=auth_time,
             )
             for name, value in claim_overrides.items():
                 if value is None:
@@ -224,7 +257,9 @@ class LineEmulator:
         if status is None:
             status = 200 if kind == "truncated" else 500
         data = body.encode() if isinstance(body, str) else body
-        fault = Fault(path, kind, status, data, content_type, method.upper() if method else None, times)
+        fault = Fault(
+            path, kind, status, data, content_type, method.upper() if method else None, times
+        )
         with self.store.lock:
             self.store.faults.append(fault)
 
@@ -232,7 +267,7 @@ class LineEmulator:
 
     @contextmanager
     def intercept(self, *extra_base_urls: str) -> Iterator[LineEmulator]:
-        """Answer ``requests`` calls to the emulator's base URLs (and ``extra_base_urls``) in-process."""
+        """Answer ``requests`` calls to the base URLs (and ``extra_base_urls``) in-process."""
         extras = [url.rstrip("/") for url in extra_base_urls if url]
         self._extra_base_urls.extend(extras)
         try:

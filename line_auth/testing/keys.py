@@ -1,4 +1,4 @@
-"""ID-token signing: HS256 with the channel secret (web login) or ES256 published in a JWKS (SDK/LIFF)."""
+"""ID-token signing: HS256 with the channel secret (web login), or ES256 from a JWKS (SDK/LIFF)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .state import ID_TOKEN_TTL, ISSUER, EmulatedUser
 
 
 class KeyRing:
-    """The emulator's current ES256 key; rotating drops the old one, as a JWKS refresh would reveal."""
+    """The current ES256 key; rotating drops the old one, as a JWKS refresh would reveal."""
 
     def __init__(self) -> None:
         self.rotate()
@@ -38,12 +38,15 @@ class KeyRing:
         return {"keys": [jwk]}
 
     def sign(self, claims: dict[str, Any], alg: str, secret: str) -> str:
-        """Sign ``claims`` as LINE would: HS256 keyed by the channel secret, or ES256 with ``kid``."""
+        """Sign ``claims`` as LINE does: HS256 with the channel secret, or ES256 with ``kid``."""
         if alg == "HS256":
             return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
         if alg == "ES256":
             return jwt.encode(
-                claims, self._private_key, algorithm="ES256", headers={"typ": "JWT", "kid": self.kid}
+                claims,
+                self._private_key,
+                algorithm="ES256",
+                headers={"typ": "JWT", "kid": self.kid},
             )
         raise ValueError(f"LINE ID tokens are HS256 or ES256, not {alg!r}")
 

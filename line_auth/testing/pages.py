@@ -18,14 +18,18 @@ NEW_NAME_FIELD = "emulator_new_name"
 NEW_EMAIL_FIELD = "emulator_new_email"
 FRIEND_FIELD = "emulator_add_friend"
 EMAIL_FIELD = "emulator_grant_email"
-CONTROL_FIELDS = frozenset({ACTION, USER_FIELD, NEW_NAME_FIELD, NEW_EMAIL_FIELD, FRIEND_FIELD, EMAIL_FIELD})
+CONTROL_FIELDS = frozenset(
+    {ACTION, USER_FIELD, NEW_NAME_FIELD, NEW_EMAIL_FIELD, FRIEND_FIELD, EMAIL_FIELD}
+)
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:28rem;padding:1rem;line-height:1.5}
 h1{font-size:1.3rem} fieldset{border:1px solid #ccc;border-radius:.5rem;margin:1rem 0}
-button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem .3rem .3rem 0;border-radius:.4rem;border:1px solid #888}
+button{font-size:1rem;padding:.6rem 1.2rem;margin:.3rem .3rem .3rem 0;
+ border-radius:.4rem;border:1px solid #888}
 button[value=approve]{background:#06c755;color:#fff;border-color:#06c755}
-label{display:block;margin:.3rem 0} input[type=text],input[type=email],select{font-size:1rem;width:100%}
+label{display:block;margin:.3rem 0}
+input[type=text],input[type=email],select{font-size:1rem;width:100%}
 .note{color:#555;font-size:.9rem}
 """
 
@@ -41,7 +45,8 @@ def _document(title: str, body: str) -> str:
 
 def _hidden(params: dict[str, str]) -> str:
     return "".join(
-        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">' for name, value in params.items()
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in params.items()
     )
 
 
@@ -56,7 +61,7 @@ def consent_page(
     """The consent screen with the user picker and the emulator's test controls."""
     channel_id = escape(request.channel.channel_id)
     options = "".join(
-        f'<option value="{escape(u.user_id)}"{" selected" if u.user_id == selected_user_id else ""}>'
+        f'<option value="{escape(u.user_id)}"{" selected" * (u.user_id == selected_user_id)}>'
         f"{escape(u.name)} ({escape(u.user_id)})</option>"
         for u in users
     )
@@ -76,14 +81,18 @@ def consent_page(
         )
     auto_login = ""
     if not request.disable_auto_login:
-        auto_login = f'<button type="submit" name="{ACTION}" value="auto_login_failure">Simulate auto-login failure</button>'
+        auto_login = (
+            f'<button type="submit" name="{ACTION}" value="auto_login_failure">'
+            "Simulate auto-login failure</button>"
+        )
     body = f"""
 <h1>LINE Login (emulator)</h1>
 <p>Channel <strong>{channel_id}</strong> requests: {scopes}.</p>
 <form method="post" action="{escape(action_url)}">
 {_hidden(request.query)}
 <fieldset><legend>Log in as</legend>
-<label>Existing user <select name="{USER_FIELD}"><option value="">New user…</option>{options}</select></label>
+<label>Existing user <select name="{USER_FIELD}">
+<option value="">New user…</option>{options}</select></label>
 <label>New user's name <input type="text" name="{NEW_NAME_FIELD}" placeholder="Taro Line"></label>
 <label>New user's email <input type="email" name="{NEW_EMAIL_FIELD}" placeholder="optional"></label>
 </fieldset>
@@ -99,10 +108,10 @@ def consent_page(
 
 
 def form_post_page(result: AuthorizationResult) -> str:
-    """OAuth 2.0 Form Post Response Mode: an auto-submitting form, with a button for no-JS browsers."""
+    """OAuth 2.0 Form Post Response Mode: a self-submitting form, plus a button for no-JS."""
     body = (
         f'<form method="post" action="{escape(result.url)}">{_hidden(result.form)}'
-        '<noscript><p>JavaScript is off: press the button to continue.</p>'
+        "<noscript><p>JavaScript is off: press the button to continue.</p>"
         '<button type="submit">Continue</button></noscript></form>'
         "<script>document.forms[0].submit()</script>"
     )
@@ -110,5 +119,5 @@ def form_post_page(result: AuthorizationResult) -> str:
 
 
 def error_page(message: str) -> str:
-    """What LINE shows instead of redirecting when client_id or redirect_uri is wrong (spec §3.6)."""
+    """LINE shows a page instead of redirecting when client_id or redirect_uri is wrong (§3.6)."""
     return _document("LINE Login error", f"<h1>400 Bad Request</h1><p>{escape(message)}</p>")

@@ -8,7 +8,8 @@ emulator agree without extra configuration.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def _emulator() -> LineEmulator:
 
 @pytest.fixture
 def line_emulator() -> Iterator[LineEmulator]:
-    """A LineEmulator answering every ``requests`` call to LINE (and to overridden LINE base URLs)."""
+    """A LineEmulator answering ``requests`` calls to LINE and to LINE base URLs from settings."""
     emulator = _emulator()
     extra = [_setting("LINE_AUTH_ACCESS_BASE_URL"), _setting("LINE_AUTH_API_BASE_URL")]
     with emulator.intercept(*[url for url in extra if url]):

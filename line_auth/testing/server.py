@@ -39,7 +39,9 @@ class _QuietHandler(WSGIRequestHandler):
 class RunningServer:
     """A live emulator; ``url`` is its root, which serves both LINE hosts."""
 
-    def __init__(self, emulator: LineEmulator, server: WSGIServer, thread: threading.Thread) -> None:
+    def __init__(
+        self, emulator: LineEmulator, server: WSGIServer, thread: threading.Thread
+    ) -> None:
         self.emulator = emulator
         self._server = server
         self._thread = thread
@@ -53,19 +55,24 @@ class RunningServer:
         self._thread.join()
 
 
-def serve(emulator: LineEmulator, host: str = "127.0.0.1", port: int = 0, *, force: bool = False) -> RunningServer:
+def serve(
+    emulator: LineEmulator, host: str = "127.0.0.1", port: int = 0, *, force: bool = False
+) -> RunningServer:
     """Start serving in a daemon thread; ``port=0`` picks a free port."""
     if not force and _django_debug_off():
         raise EmulatorError(
-            "Refusing to serve the LINE emulator: Django settings are configured with DEBUG = False. "
-            "It issues tokens to anyone; pass force=True (or --force) if this really is a test environment."
+            "Refusing to serve the LINE emulator: Django settings have DEBUG = False. "
+            "It issues tokens to anyone; pass force=True (or --force) if this really is "
+            "a test environment."
         )
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         environ[LIVE_KEY] = True
         return emulator.app(environ, start_response)
 
-    server = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    server = make_server(
+        host, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
     thread.start()
     return RunningServer(emulator, server, thread)
@@ -83,13 +90,21 @@ def _django_debug_off() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m line_auth.testing.server", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m line_auth.testing.server", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--channel-id", default=DEFAULT_CHANNEL_ID)
     parser.add_argument("--channel-secret", default=DEFAULT_CHANNEL_SECRET)
-    parser.add_argument("--callback-url", action="append", help="registered callback URL (repeatable; default: any)")
-    parser.add_argument("--user", action="append", default=[], help="create a user with this name (repeatable)")
-    parser.add_argument("--force", action="store_true", help="serve even if Django settings have DEBUG = False")
+    parser.add_argument(
+        "--callback-url", action="append", help="registered callback URL (repeatable; default: any)"
+    )
+    parser.add_argument(
+        "--user", action="append", default=[], help="create a user with this name (repeatable)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="serve even if Django settings have DEBUG = False"
+    )
     args = parser.parse_args(argv)
 
     emulator = LineEmulator()
@@ -100,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as exc:
         parser.exit(2, f"{exc}\n")
     emulator.access_base_url = emulator.api_base_url = running.url
-    print(f"LINE emulator on {running.url} (channel {args.channel_id}); point both LINE base URLs here.")
+    print(
+        f"LINE emulator on {running.url} (channel {args.channel_id}); "
+        "point both LINE base URLs here."
+    )
     for user in users:
         print(f"  user {user.name!r}: {user.user_id}")
     try:

@@ -32,7 +32,7 @@ _ALNUM = string.ascii_letters + string.digits
 
 
 class EmulatorError(Exception):
-    """Raised for misuse of the emulator, and where LINE shows its own page instead of redirecting."""
+    """Misuse of the emulator, or a request LINE answers with its own page, not a redirect."""
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 import http.client
 import io
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
@@ -45,16 +46,22 @@ class WsgiAdapter(BaseAdapter):
         environ = self._environ(request)
         captured: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> None:
             captured["status"], captured["headers"] = status, headers
 
         try:
             chunks = self.app(environ, start_response)
             body = b"".join(chunks)
         except SimulatedTimeout:
-            raise requests.exceptions.ReadTimeout(f"emulated read timeout for {request.url}", request=request)
+            raise requests.exceptions.ReadTimeout(
+                f"emulated read timeout for {request.url}", request=request
+            ) from None
         except SimulatedDisconnect:
-            raise requests.exceptions.ConnectionError(f"emulated connection refused for {request.url}", request=request)
+            raise requests.exceptions.ConnectionError(
+                f"emulated connection refused for {request.url}", request=request
+            ) from None
         return self._response(request, captured["status"], captured["headers"], body)
 
     def close(self) -> None:
@@ -95,7 +102,11 @@ class WsgiAdapter(BaseAdapter):
         return environ
 
     def _response(
-        self, request: requests.PreparedRequest, status: str, headers: list[tuple[str, str]], body: bytes
+        self,
+        request: requests.PreparedRequest,
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
     ) -> requests.Response:
         message = http.client.HTTPMessage()
         for name, value in headers:
@@ -145,7 +156,7 @@ def _matches(url: str, prefix: str) -> bool:
 
 @contextmanager
 def intercept(app: WsgiApp, prefixes: Iterable[str]) -> Iterator[None]:
-    """While active, requests to any of ``prefixes`` are answered by ``app``; others pass through."""
+    """While active, ``app`` answers requests to any of ``prefixes``; others pass through."""
     routes = [(prefix.rstrip("/"), WsgiAdapter(app, prefix)) for prefix in dict.fromkeys(prefixes)]
     original = requests.Session.get_adapter
 

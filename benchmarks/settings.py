@@ -1,0 +1,16 @@
+"""The test settings plus social-core's stock LINE backend, so both run in one project.
+
+The stock backend is registered under the name ``line_stock`` (a subclass that
+changes nothing but the name), because both backends are called ``line``.
+"""
+
+from tests.settings import *  # noqa: F403
+
+AUTHENTICATION_BACKENDS = [
+    "line_auth.backends.LineBackend",
+    "benchmarks.stock.StockLineOAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ROOT_URLCONF = "benchmarks.urls"
+SOCIAL_AUTH_LINE_STOCK_KEY = SOCIAL_AUTH_LINE_KEY  # noqa: F405
+SOCIAL_AUTH_LINE_STOCK_SECRET = SOCIAL_AUTH_LINE_SECRET  # noqa: F405

@@ -1,0 +1,101 @@
+"""Settings of the example site.
+
+With no LINE_CHANNEL_ID in the environment it talks to the LINE Platform
+emulator on http://127.0.0.1:8001 (started by example_project/run.sh), offline.
+Set LINE_CHANNEL_ID, LINE_CHANNEL_SECRET and, for a stand-in platform,
+LINE_ACCESS_BASE_URL / LINE_API_BASE_URL to use a real or staging channel.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+EMULATOR_URL = os.environ.get("LINE_EMULATOR_URL", "http://127.0.0.1:8001")
+USING_EMULATOR = "LINE_CHANNEL_ID" not in os.environ
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ja", "日本語"), ("zh-hant", "繁體中文"), ("th", "ไทย")]
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "/"
+LOGIN_REDIRECT_URL = "/account/"
+LOGOUT_REDIRECT_URL = "/"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "social_django",
+    "line_auth",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+if os.environ.get("DATABASE_URL_POSTGRES"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["DATABASE_URL_POSTGRES"],
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+        }
+    }
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+
+# The two settings line_auth needs, plus the backend.
+AUTHENTICATION_BACKENDS = ["line_auth.backends.LineBackend", "django.contrib.auth.backends.ModelBackend"]
+SOCIAL_AUTH_LINE_KEY = os.environ.get("LINE_CHANNEL_ID", "1234567890")
+SOCIAL_AUTH_LINE_SECRET = os.environ.get("LINE_CHANNEL_SECRET", "0123456789abcdef0123456789abcdef")
+SOCIAL_AUTH_LINE_SCOPE = ["profile", "openid", "email"]
+LINE_AUTH_AUTHORIZATION_OPTIONS = {"bot_prompt": "normal"}
+LINE_AUTH_ACCESS_BASE_URL = os.environ.get(
+    "LINE_ACCESS_BASE_URL", EMULATOR_URL if USING_EMULATOR else "https://access.line.me"
+)
+LINE_AUTH_API_BASE_URL = os.environ.get(
+    "LINE_API_BASE_URL", EMULATOR_URL if USING_EMULATOR else "https://api.line.me"
+)
+if os.environ.get("LINE_AUTH_ENCRYPTION_KEY"):
+    LINE_AUTH_ENCRYPTION_KEYS = [os.environ["LINE_AUTH_ENCRYPTION_KEY"]]
+else:
+    # The example runs without a key of its own; a real site sets one (check line_auth.W001).
+    SILENCED_SYSTEM_CHECKS = ["line_auth.W001"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"line_auth": {"handlers": ["console"], "level": "INFO"}},
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: creates .venv, installs line_auth with its
+# test extras, then runs pytest on SQLite and, when PostgreSQL answers on 127.0.0.1:5432
+# (or LINE_AUTH_REQUIRE_POSTGRES=1 demands it), again on PostgreSQL.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k friendship
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+
+echo "== tests on SQLite"
+.venv/bin/python -m pytest "$@"
+
+if .venv/bin/python - <<'PY' 2>/dev/null
+import psycopg
+psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", connect_timeout=3).close()
+PY
+then
+  echo "== tests on PostgreSQL"
+  LINE_AUTH_TEST_DB=postgres .venv/bin/python -m pytest "$@"
+elif [ "${LINE_AUTH_REQUIRE_POSTGRES:-0}" = "1" ]; then
+  echo "PostgreSQL is required (LINE_AUTH_REQUIRE_POSTGRES=1) but does not answer on 127.0.0.1:5432" >&2
+  exit 1
+else
+  echo "== PostgreSQL not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"
+fi

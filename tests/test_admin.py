@@ -1,0 +1,63 @@
+"""Operators see linked accounts in the admin; tokens never appear."""
+
+import pytest
+from django.test.utils import CaptureQueriesContext
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/line_auth/lineaccount/"
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+def test_changelist_and_change_page_show_the_account_but_never_its_tokens(admin_client, line_account_factory):
+    account = line_account_factory(display_name="Hanako", access_token="SECRET-ACCESS",
+                                   refresh_token="SECRET-REFRESH",
+                                   picture_url="https://profile.line-scdn.net/abc")
+    pages = [admin_client.get(CHANGELIST), admin_client.get(f"{CHANGELIST}{account.pk}/change/"),
+             admin_client.get(f"{CHANGELIST}?q=Hanako"), admin_client.get(f"/admin/auth/user/{account.user_id}/change/")]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "SECRET-ACCESS" not in html and "SECRET-REFRESH" not in html
+    assert "Hanako" in pages[0].content.decode()
+    assert "https://profile.line-scdn.net/abc" in pages[0].content.decode()
+    assert "present" in pages[1].content.decode()  # the token state, not the token
+    assert account.line_user_id in pages[3].content.decode()  # the inline on the user page
+
+
+def test_search_finds_accounts_by_line_id_name_and_username(admin_client, line_account_factory, user_factory):
+    account = line_account_factory(display_name="Jiro", user=user_factory(username="jiro-site"))
+    line_account_factory(display_name="Other")
+    for term in (account.line_user_id, "Jiro", "jiro-site"):
+        html = admin_client.get(CHANGELIST, {"q": term}).content.decode()
+        assert "Jiro" in html and "Other" not in html
+
+
+@pytest.mark.parametrize("query", ["friendship__exact=friend", "token_state=valid", "token_state=expired",
+                                   "token_state=relogin"])
+def test_filters_load(admin_client, line_account_factory, query):
+    line_account_factory()
+    assert admin_client.get(f"{CHANGELIST}?{query}").status_code == 200
+
+
+def test_changelist_query_count_does_not_grow_with_accounts(admin_client, line_account_factory):
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(CHANGELIST).status_code == 200
+        return len(queries)
+
+    line_account_factory()
+    few = count()
+    for _ in range(30):
+        line_account_factory(access_token="t", refresh_token="r")
+    assert count() == few
+
+
+def test_accounts_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
