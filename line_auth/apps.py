@@ -9,4 +9,16 @@ class LineAuthConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import pre_delete
+
         from line_auth import checks  # noqa: F401  (registers the system checks)
+        from line_auth import receivers
+
+        user_logged_out.connect(receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout")
+        pre_delete.connect(
+            receivers.deauthorize_on_delete,
+            sender=get_user_model(),
+            dispatch_uid="line_auth.deauthorize_on_delete",
+        )

@@ -4,6 +4,7 @@ a stable ID, never discovered at a visitor's first login.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -33,6 +34,9 @@ class Codes:
     ASSOCIATE_BY_EMAIL = "line_auth.W004"
     INSECURE_BASE_URL = "line_auth.W005"
     PKCE_WEAKENED = "line_auth.W006"
+    WEBHOOK_SECRET_IS_LOGIN_SECRET = "line_auth.E010"
+    WEBHOOK_SECRET_EMPTY = "line_auth.W010"
+    WEBHOOK_SECRET_MALFORMED = "line_auth.W011"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -55,6 +59,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         _form_post(),
         _base_urls(),
         _pkce(),
+        _webhook_secret(),
     )
 
 
@@ -211,3 +216,31 @@ def _pkce() -> CheckMessage | None:
         hint="Remove SOCIAL_AUTH_LINE_USE_PKCE and SOCIAL_AUTH_LINE_PKCE_CODE_CHALLENGE_METHOD.",
         id=Codes.PKCE_WEAKENED,
     )
+
+
+def _webhook_secret() -> CheckMessage | None:
+    if not hasattr(settings, "LINE_AUTH_WEBHOOK_SECRET"):
+        return None  # the webhook is simply not used
+    secret = line_settings.webhook_secret
+    if not secret:
+        return Warning(
+            "LINE_AUTH_WEBHOOK_SECRET is set but empty, so the webhook answers 404.",
+            hint="Set it to the channel secret of the Messaging API channel of your "
+            "Official Account, or remove the setting.",
+            id=Codes.WEBHOOK_SECRET_EMPTY,
+        )
+    if secret == line_settings.channel_secret:
+        return Error(
+            "LINE_AUTH_WEBHOOK_SECRET is the LINE Login channel's secret.",
+            hint="LINE signs webhooks with the secret of the Messaging API channel "
+            "(Basic settings of that channel), so every delivery would be refused.",
+            id=Codes.WEBHOOK_SECRET_IS_LOGIN_SECRET,
+        )
+    if not re.fullmatch(r"[0-9a-f]{32}", secret):
+        return Warning(
+            "LINE_AUTH_WEBHOOK_SECRET does not look like a channel secret (32 hex digits).",
+            hint="Copy the Channel secret from the Messaging API channel's Basic settings; "
+            "a wrong secret makes the webhook refuse every delivery with 403.",
+            id=Codes.WEBHOOK_SECRET_MALFORMED,
+        )
+    return None

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
@@ -35,6 +36,7 @@ DEAUTHORIZE_PATH = "/user/v1/deauthorize"
 AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
 
 _RETRY_BASE_DELAY = 0.2
+POOL_SIZE = 32
 
 
 class LineClient:
@@ -42,6 +44,8 @@ class LineClient:
 
     def __init__(self) -> None:
         self.session = requests.Session()
+        # Enough pooled connections for refresh_line_tokens --concurrency up to this many.
+        self.session.mount("https://", HTTPAdapter(pool_maxsize=POOL_SIZE))
         self.session.headers["User-Agent"] = "line_auth (+https://pypi.org/project/line-auth/)"
 
     def api_url(self, path: str) -> str:

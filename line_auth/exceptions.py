@@ -77,3 +77,31 @@ class RefreshTokenExpired(LineAuthError):
     """The refresh token is dead (90 days passed, revoked, or deauthorized)."""
 
     code = "refresh_token_expired"
+
+
+class Refused(LineAuthError):
+    """A native login was refused; ``reason`` is safe to show to the app's developer."""
+
+    code = "refused"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class InvalidRequest(Refused):
+    """The app's request is not the JSON body the endpoint documents."""
+
+    code = "invalid_request"
+
+
+class InvalidAccessToken(Refused):
+    """LINE refused the access token, or it belongs to another channel or has expired."""
+
+    code = "invalid_access_token"
+
+
+class InvalidNonce(Refused):
+    """The nonce was not issued by this server, was already used, or has expired."""
+
+    code = "invalid_nonce"

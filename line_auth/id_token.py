@@ -1,6 +1,7 @@
 """ID token verification with pinned algorithms and every claim LINE documents.
 
-Web logins get HS256 tokens keyed with the channel secret
+Web logins get HS256 tokens keyed with the channel secret; native apps and LIFF
+get ES256 tokens whose keys LINE publishes as a JWKS
 (https://developers.line.biz/en/docs/line-login/verify-id-token/). The header's
 ``alg`` is compared with the expected one before any key is used, so ``none``,
 algorithm confusion and header-supplied keys (``jwk``, ``jku``) never apply.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -118,3 +120,28 @@ def verify_web_id_token(
     check_nonce(claims, nonce)
     check_auth_time(claims, max_age, leeway)
     return claims
+
+
+def verify_es256_id_token(
+    token: str,
+    *,
+    key_for: Callable[[str | None], Any],
+    audience: str | list[str],
+    issuer: str,
+    leeway: int = 60,
+) -> dict[str, Any]:
+    """Verify a native or LIFF ID token (ES256) with a key from LINE's JWKS.
+
+    ``key_for(kid)`` returns the public key LINE published under that ``kid``;
+    it alone supplies keys, so a key or key URL in the token's header
+    (``jwk``, ``jku``, ``x5u``) is never used. The nonce is the caller's to check.
+    """
+    header = read_header(token)
+    if header.get("alg") != "ES256":
+        raise InvalidIdToken(f"algorithm {header.get('alg')!r} where ES256 is required")
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidIdToken("malformed kid")
+    return decode(
+        token, key_for(kid), algorithm="ES256", audience=audience, issuer=issuer, leeway=leeway
+    )

@@ -7,7 +7,7 @@ are committed together or not at all.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +17,8 @@ from line_auth import signals
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.friendship import friendship_at_login
-from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
+from line_auth.friendship_status import announce, save_changes
+from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
 
 
 def save_line_account(
@@ -32,35 +33,49 @@ def save_line_account(
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
-    expires_in = response.get("expires_in")
     account, created = LineAccount.objects.select_for_update().get_or_create(
         channel_id=line_settings.channel_id,
         line_user_id=response["sub"],
         defaults={"user": user},
     )
-    previous_friendship = account.friendship
     account.user = user
     account.display_name = str(response.get("name") or "")[:255]
     account.picture_url = str(response.get("picture") or "")[:1000]
     account.email = str(response.get("email") or account.email or "")[:254]
-    account.scopes = str(response.get("scope") or "")
     account.amr = list(response.get("amr") or [])
-    account.access_token = str(response.get("access_token") or "")
-    account.refresh_token = str(response.get("refresh_token") or "")
-    account.access_token_expires_at = (
-        now + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int) else None
-    )
-    account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME if account.refresh_token else None
+    _store_tokens(account, response, now)
     account.last_login_at = now
-    friendship_at_login(account, response, created=created, now=now)
+    friendship_changes = friendship_at_login(account, response, now=now)
     account.save()
+    save_changes(friendship_changes)
     request = getattr(backend.strategy, "request", None)
-    friendship_changed = account.friendship != previous_friendship
     # Announce only what was committed: a rolled-back login announces nothing.
     transaction.on_commit(
-        lambda: _announce(request, user, account, created, is_new, previous_friendship, friendship_changed)
+        lambda: _announce(request, user, account, created, is_new, friendship_changes)
     )
     return {"line_account": account}
+
+
+def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime) -> None:
+    """Keep the tokens this login brought; a login that brings none keeps the stored ones.
+
+    A native app's ID token login gives the server no token, and an access token
+    login no refresh token, so neither may wipe what an earlier web login stored.
+    A new refresh token means LINE can be reached again: no new login is needed.
+    """
+    access_token = str(response.get("access_token") or "")
+    if access_token:
+        expires_in = response.get("expires_in")
+        account.access_token = access_token
+        account.scopes = str(response.get("scope") or "")
+        account.access_token_expires_at = (
+            now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
+        )
+    refresh_token = str(response.get("refresh_token") or "")
+    if refresh_token:
+        account.refresh_token = refresh_token
+        account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
+        account.needs_relogin = False
 
 
 def _announce(
@@ -69,21 +84,13 @@ def _announce(
     account: LineAccount,
     created: bool,
     is_new: bool,
-    previous_friendship: str,
-    friendship_changed: bool,
+    friendship_changes: list[FriendshipChange],
 ) -> None:
     if created:
         signals.line_account_linked.send(
             sender=LineAccount, request=request, user=user, line_account=account
         )
-    if friendship_changed:
-        signals.friendship_changed.send(
-            sender=LineAccount,
-            line_account=account,
-            previous=previous_friendship,
-            current=account.friendship,
-            source=account.friendship_source,
-        )
+    announce(friendship_changes)
     signals.line_login.send(
         sender=LineAccount, request=request, user=user, line_account=account, is_new_user=is_new
     )

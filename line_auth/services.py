@@ -32,11 +32,15 @@ def revoke(account: LineAccount) -> bool:
     return True
 
 
-def disconnect(account: LineAccount) -> None:
-    """Revoke the token, then remove the link and its social-auth association."""
-    revoke(account)
+def disconnect(account: LineAccount) -> bool:
+    """Revoke the token, then remove the link and its social-auth association.
+
+    Returns whether LINE confirmed the revocation; the link is removed either way.
+    """
+    revoked = revoke(account)
     with transaction.atomic():
         UserSocialAuth.objects.filter(
             user=account.user, provider=LineBackend.name, uid=account.line_user_id
         ).delete()
         account.delete()
+    return revoked

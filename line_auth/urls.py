@@ -6,7 +6,7 @@ URL of ``line_auth:complete``, e.g. ``https://example.com/accounts/line/complete
 
 from django.urls import path
 
-from line_auth import views
+from line_auth import native, views, webhook
 
 app_name = "line_auth"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("complete/", views.CallbackView.as_view(), name="complete"),
     path("account/", views.AccountView.as_view(), name="account"),
     path("disconnect/", views.DisconnectView.as_view(), name="disconnect"),
+    path("webhook/", webhook.WebhookView.as_view(), name="webhook"),
+    path("native/nonce/", native.NonceView.as_view(), name="native_nonce"),
+    path("native/login/", native.NativeLoginView.as_view(), name="native_login"),
 ]

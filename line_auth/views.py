@@ -8,6 +8,7 @@ failure ends on :func:`line_auth.errors.failure_response`, never a 500.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
@@ -99,8 +100,16 @@ class CallbackView(View):
         response["Referrer-Policy"] = "no-referrer"
         if isinstance(response, HttpResponseRedirect):
             # Validate the target where it is used, not only where it was stored.
-            response["Location"] = safe_next(request, response["Location"])
+            response["Location"] = safe_next(request, _without_next(response["Location"]))
         return response
+
+
+def _without_next(url: str) -> str:
+    """Drop the ``next`` social-core appends when it could not use it: it was refused."""
+    parts = urlsplit(url)
+    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if name != REDIRECT_FIELD_NAME]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def _login(backend: LineBackend, user: Any, social_user: Any) -> None:

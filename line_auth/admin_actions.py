@@ -1,0 +1,144 @@
+"""Admin actions on LINE accounts: refresh tokens, verify them, disconnect.
+
+Each action reports every selected row: one message per outcome, naming the
+accounts it applies to, so an operator sees which ones need attention.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, ngettext_lazy
+
+from line_auth import services, tokens
+from line_auth.models import LineAccount
+from line_auth.tokens import Outcome
+
+# How many accounts a message names before it says "and N more".
+MAX_NAMED = 20
+
+# The message and its level per outcome; "count" picks the plural form.
+REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
+    Outcome.REFRESHED: (
+        ngettext_lazy(
+            "Refreshed the access token of %(count)d account: %(accounts)s.",
+            "Refreshed the access tokens of %(count)d accounts: %(accounts)s.",
+            "count",
+        ),
+        messages.SUCCESS,
+    ),
+    Outcome.RELOGIN: (
+        ngettext_lazy(
+            "%(count)d account needs a new LINE login: %(accounts)s.",
+            "%(count)d accounts need a new LINE login: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
+    Outcome.FAILED: (
+        ngettext_lazy(
+            "LINE could not refresh %(count)d account, try again later: %(accounts)s.",
+            "LINE could not refresh %(count)d accounts, try again later: %(accounts)s.",
+            "count",
+        ),
+        messages.ERROR,
+    ),
+    Outcome.SKIPPED: (
+        ngettext_lazy(
+            "Skipped %(count)d account without a usable refresh token: %(accounts)s.",
+            "Skipped %(count)d accounts without a usable refresh token: %(accounts)s.",
+            "count",
+        ),
+        messages.INFO,
+    ),
+}
+
+
+@admin.action(description=_("Refresh LINE access tokens"), permissions=["change"])
+def refresh_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
+    results = _group(queryset, tokens.refresh)
+    for outcome, (message, level) in REFRESH_MESSAGES.items():
+        _report(modeladmin, request, results.get(outcome), message, level)
+
+
+@admin.action(description=_("Verify LINE access tokens"), permissions=["view"])
+def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
+    valid: list[str] = []
+    invalid: list[str] = []
+    for account in queryset:
+        verification = tokens.verify(account)
+        if verification.valid:
+            valid.append(str(account))
+        else:
+            invalid.append(f"{account} ({verification.reason})")
+    _report_names(
+        modeladmin, request, valid,
+        ngettext_lazy(
+            "%(count)d account has a valid access token: %(accounts)s.",
+            "%(count)d accounts have a valid access token: %(accounts)s.",
+            "count",
+        ),
+        messages.SUCCESS,
+    )
+    _report_names(
+        modeladmin, request, invalid,
+        ngettext_lazy(
+            "%(count)d account has no usable access token: %(accounts)s.",
+            "%(count)d accounts have no usable access token: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    )
+
+
+@admin.action(description=_("Disconnect (revoke tokens and unlink)"), permissions=["delete"])
+def disconnect_accounts(modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
+    results = _group(queryset.select_related("user"), services.disconnect)
+    _report(
+        modeladmin, request, results.get(True),
+        ngettext_lazy(
+            "Disconnected %(count)d account and revoked its token: %(accounts)s.",
+            "Disconnected %(count)d accounts and revoked their tokens: %(accounts)s.",
+            "count",
+        ),
+        messages.SUCCESS,
+    )
+    _report(
+        modeladmin, request, results.get(False),
+        ngettext_lazy(
+            "Disconnected %(count)d account; LINE did not confirm the revocation: %(accounts)s.",
+            "Disconnected %(count)d accounts; LINE did not confirm the revocations: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    )
+
+
+def _group(queryset: Iterable[LineAccount], action: Callable[[LineAccount], Any]) -> dict[Any, list[LineAccount]]:
+    results: dict[Any, list[LineAccount]] = defaultdict(list)
+    for account in queryset:
+        results[action(account)].append(account)
+    return results
+
+
+def _report(modeladmin: Any, request: HttpRequest, accounts: list[LineAccount] | None,
+            message: Any, level: int) -> None:
+    _report_names(modeladmin, request, [str(account) for account in accounts or []], message, level)
+
+
+def _report_names(modeladmin: Any, request: HttpRequest, names: list[str],
+                  message: Any, level: int) -> None:
+    if not names:
+        return
+    shown = ", ".join(names[:MAX_NAMED])
+    if len(names) > MAX_NAMED:
+        shown += ngettext(" and %(more)d more", " and %(more)d more", len(names) - MAX_NAMED) % {
+            "more": len(names) - MAX_NAMED
+        }
+    modeladmin.message_user(request, message % {"count": len(names), "accounts": shown}, level)

@@ -1,0 +1,74 @@
+"""``manage.py sync_line_friendships``: re-check stale friendship statuses with LINE.
+
+Safe to run again at any time (from cron, say): only accounts whose status is
+older than ``--older-than`` are asked, so a second run after an interrupted one
+carries on where the first stopped. It exits non-zero when any call failed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.dateparse import parse_duration
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from line_auth.conf import line_settings
+from line_auth.friendship_sync import SyncReport, stale_accounts, sync_friendships
+from line_auth.models import FriendshipSource
+
+
+def duration(value: str) -> timedelta:
+    """Seconds (``86400``), ISO 8601 (``P7D``, ``PT12H``) or Django's ``7 00:00:00``."""
+    parsed = parse_duration(value)
+    if parsed is None or parsed < timedelta(0):
+        raise ValueError(value)
+    return parsed
+
+
+class Command(BaseCommand):
+    help = gettext_lazy("Ask LINE again for the friendship status of accounts whose status is stale.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--older-than",
+            type=duration,
+            default=None,
+            help=gettext_lazy(
+                "Re-check statuses older than this: seconds, or ISO 8601 such as P7D or PT12H "
+                "(default: LINE_AUTH_FRIENDSHIP_STALE_AFTER, 7 days)."
+            ),
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help=gettext_lazy("Calls to LINE at the same time (default: LINE_AUTH_FRIENDSHIP_SYNC_WORKERS, 4)."),
+        )
+
+    def handle(
+        self, *args: Any, older_than: timedelta | None, workers: int | None, **options: Any
+    ) -> None:
+        report = sync_friendships(
+            stale_accounts(older_than or line_settings.friendship_stale_after),
+            source=FriendshipSource.SYNC,
+            workers=workers or line_settings.friendship_sync_workers,
+            progress=self._progress,
+        )
+        self.stdout.write(
+            _(
+                "Checked %(checked)d of %(total)d accounts: %(changed)d changed, "
+                "%(failed)d failed, %(skipped)d skipped without a usable access token."
+            )
+            % report.as_dict()
+        )
+        if report.failed:
+            raise CommandError(
+                _("%(failed)d checks failed; run the command again later.") % report.as_dict()
+            )
+
+    def _progress(self, report: SyncReport) -> None:
+        done = report.checked + report.failed
+        self.stderr.write(_("%(done)d/%(total)d checked") % {"done": done, "total": report.total})

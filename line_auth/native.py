@@ -1,0 +1,226 @@
+"""Server login for native apps (LINE SDK) and LIFF: the app sends a token, never a profile.
+
+LINE's secure login process (https://developers.line.biz/en/docs/line-login/secure-login-process/):
+the server trusts only what it verifies itself. An ID token is verified here
+(HS256 with the channel secret, ES256 with LINE's published keys) or by LINE
+(``LINE_AUTH_NATIVE_VERIFY = "remote"``), and its nonce must be one this server
+issued; an access token is verified with LINE, which must say it belongs to
+this channel and has not expired, and the profile is then read from LINE. The
+user and ``LineAccount`` are written by the same social-auth pipeline as a web
+login. Every refusal is a JSON error with a stable code, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import jwt
+from django.contrib.auth import get_user_model, login
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from social_core.exceptions import SocialAuthBaseException
+
+from line_auth import jwks, nonces, tokens
+from line_auth.backends import LineBackend
+from line_auth.client import get_client
+from line_auth.conf import line_settings
+from line_auth.exceptions import (
+    InvalidAccessToken,
+    InvalidIdToken,
+    InvalidNonce,
+    InvalidRequest,
+    LineAPIError,
+    LineAuthError,
+    LineUnavailable,
+)
+from line_auth.id_token import check_nonce, decode, read_header, verify_es256_id_token
+from line_auth.views import get_backend
+
+logger = logging.getLogger("line_auth.native")
+
+# HTTP status per error code; each code is documented in docs/native-login.md.
+STATUS = {
+    "invalid_request": 400,
+    "invalid_id_token": 401,
+    "invalid_nonce": 401,
+    "invalid_access_token": 401,
+    "login_not_allowed": 403,
+    "line_unavailable": 503,
+}
+
+
+def error_response(code: str, description: str) -> JsonResponse:
+    """The JSON error every refusal answers with."""
+    logger.warning("Native LINE login refused: %s (%s)", code, description)
+    return JsonResponse({"error": code, "error_description": description}, status=STATUS.get(code, 400))
+
+
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
+class NonceView(View):
+    """``POST`` → ``{"nonce", "expires_in"}``: a nonce for the app's next LINE login."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        return JsonResponse({"nonce": nonces.issue(), "expires_in": line_settings.nonce_ttl})
+
+
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
+class NativeLoginView(View):
+    """``POST`` a JSON ``{"id_token", "nonce"}`` or ``{"access_token"}``; log the LINE user in.
+
+    CSRF is not checked, as apps have no CSRF cookie; requiring the JSON content
+    type instead keeps a cross-site form from logging a visitor in (browsers
+    cannot send it cross-site without a CORS preflight).
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> JsonResponse:
+        try:
+            identity = self.verify(read_payload(request))
+            backend = get_backend(request)
+            user = backend.do_auth(identity.get("access_token", ""), response=identity)
+        except LineUnavailable as error:
+            return error_response("line_unavailable", str(error))
+        except LineAPIError as error:
+            return error_response("line_unavailable", error.error_description or str(error))
+        except LineAuthError as error:
+            return error_response(error.code, getattr(error, "reason", str(error)))
+        except SocialAuthBaseException as error:
+            return error_response("login_not_allowed", str(error) or type(error).__name__)
+        if not isinstance(user, get_user_model()) or not user.is_active:
+            return error_response("login_not_allowed", "this account cannot log in")
+        if line_settings.native_login_session:
+            user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
+            login(request, user)
+        return JsonResponse(self.answer(user, identity))
+
+    def verify(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The ``response`` dict a web login would hand the pipeline, from a verified token."""
+        id_token, access_token = payload.get("id_token"), payload.get("access_token")
+        if bool(id_token) == bool(access_token):
+            raise InvalidRequest("send either id_token (with nonce) or access_token")
+        if access_token:
+            return identity_from_access_token(_text(access_token, "access_token"))
+        return identity_from_id_token(_text(id_token, "id_token"), _text(payload.get("nonce"), "nonce"))
+
+    def answer(self, user: Any, identity: dict[str, Any]) -> dict[str, Any]:
+        """The JSON body of a successful login; override to add your own API token."""
+        return {
+            "user": {"id": user.pk, "username": user.get_username()},
+            "line_user_id": identity["sub"],
+            "is_new": bool(getattr(user, "is_new", False)),
+        }
+
+
+def read_payload(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON object body."""
+    if request.content_type != "application/json":
+        raise InvalidRequest("Content-Type must be application/json")
+    try:
+        payload = json.loads(request.body)
+    except (RequestDataTooBig, ValueError) as error:  # UnicodeDecodeError is a ValueError
+        raise InvalidRequest("the body is not valid JSON") from error
+    if not isinstance(payload, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    return payload
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"{name} is required and must be a string")
+    return value
+
+
+def audiences() -> tuple[str, ...]:
+    """Channel IDs whose tokens this site accepts: its own, then linked LIFF channels."""
+    return (line_settings.channel_id, *line_settings.allowed_audiences)
+
+
+def identity_from_id_token(token: str, nonce: str) -> dict[str, Any]:
+    """Verify the ID token and spend its nonce; the claims become the login's identity."""
+    if line_settings.native_verify == "remote":
+        claims = _verify_remotely(token, nonce)
+    else:
+        claims = _verify_locally(token)
+    check_nonce(claims, nonce)
+    if not nonces.consume(nonce):
+        raise InvalidNonce("the nonce was not issued here, was already used, or has expired")
+    return {
+        "sub": claims["sub"],
+        "name": claims.get("name", ""),
+        "picture": claims.get("picture", ""),
+        "email": claims.get("email", ""),
+        "amr": claims.get("amr", []),
+    }
+
+
+def _verify_locally(token: str) -> dict[str, Any]:
+    # Each algorithm has its own key source: the channel secret only ever
+    # verifies HS256, LINE's EC keys only ES256, so no key is used with the
+    # other algorithm (no HS256 token "signed" with the public key).
+    common = {"issuer": line_settings.id_token_issuer, "leeway": line_settings.id_token_leeway}
+    if read_header(token).get("alg") == "HS256":
+        if not line_settings.channel_secret:
+            raise InvalidIdToken("no channel secret configured")
+        return decode(
+            token, line_settings.channel_secret, algorithm="HS256",
+            audience=line_settings.channel_id, **common,
+        )
+    return verify_es256_id_token(token, key_for=jwks.key_for, audience=list(audiences()), **common)
+
+
+def _verify_remotely(token: str, nonce: str) -> dict[str, Any]:
+    read_header(token)
+    try:
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as error:
+        raise InvalidIdToken("malformed") from error
+    # LINE checks aud against client_id: ask with the linked channel's ID when the token names one.
+    aud = unverified.get("aud")
+    client_id = aud if aud in line_settings.allowed_audiences else line_settings.channel_id
+    try:
+        claims = get_client().verify_id_token_remote(token, client_id, nonce)
+    except LineUnavailable:
+        raise
+    except LineAPIError as error:
+        raise InvalidIdToken(error.error_description or "refused by LINE") from error
+    if claims.get("aud") not in audiences() or claims.get("iss") != line_settings.id_token_issuer:
+        raise InvalidIdToken("LINE's answer names another audience or issuer")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise InvalidIdToken("missing claim sub")
+    return claims
+
+
+def identity_from_access_token(token: str) -> dict[str, Any]:
+    """Verify the access token with LINE, then read the profile from LINE itself."""
+    client = get_client()
+    try:
+        verification = tokens.check_verification(client.verify_access_token(token), audiences())
+        if not verification.valid:
+            raise InvalidAccessToken(verification.reason)
+        profile = client.get_profile(token)
+    except LineUnavailable:
+        raise
+    except LineAPIError as error:
+        raise InvalidAccessToken(error.error_description or "refused by LINE") from error
+    user_id = profile.get("userId")
+    if not isinstance(user_id, str) or not user_id:
+        raise LineUnavailable("LINE's profile answer had no userId")
+    return {
+        "sub": user_id,
+        "name": profile.get("displayName", ""),
+        "picture": profile.get("pictureUrl", ""),
+        "email": "",
+        "amr": [],
+        "access_token": token,
+        "scope": verification.scope,
+        "expires_in": verification.expires_in,
+    }

@@ -1,0 +1,288 @@
+"""The life of a LINE account's tokens: refresh, verify, revoke and deauthorize.
+
+Admin actions, the ``refresh_line_tokens`` command, Celery tasks, receivers and
+views all call these functions, so each rule lives once. The LINE facts they
+rely on (https://developers.line.biz/en/reference/line-login/): a refresh
+returns the same refresh token and never moves its 90-day deadline;
+``invalid_grant`` means that login is over; deauthorizing needs a channel
+access token. Nothing here raises a LINE failure into its caller: outcomes are
+returned and failures logged (the client logs ``x-line-request-id``).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from line_auth import services, signals
+from line_auth.client import get_client
+from line_auth.conf import line_settings
+from line_auth.exceptions import LineAPIError, LineUnavailable
+from line_auth.models import LineAccount
+
+logger = logging.getLogger("line_auth.tokens")
+
+# A token this close to its expiry is refreshed before use, so it cannot die mid-request.
+USE_MARGIN = timedelta(minutes=5)
+
+
+class Outcome(str, enum.Enum):
+    """What became of one account's refresh."""
+
+    REFRESHED = "refreshed"
+    RELOGIN = "relogin"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """LINE's answer to one refresh, before anything is written.
+
+    ``data`` is the token response; ``dead`` means LINE said ``invalid_grant``;
+    neither means LINE failed and a later run may succeed.
+    """
+
+    data: dict[str, Any] | None = None
+    dead: bool = False
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether an access token may be used for this site, and why not."""
+
+    valid: bool
+    reason: str = ""
+    expires_in: int = 0
+    scope: str = ""
+    client_id: str = ""
+
+
+def due_for_refresh(now: datetime | None = None, window: int | None = None) -> QuerySet[LineAccount]:
+    """Accounts whose access token expires within the window, or whose refresh deadline passed."""
+    now = now or timezone.now()
+    window = line_settings.refresh_window if window is None else window
+    soon = now + timedelta(seconds=window)
+    return (
+        LineAccount.objects.filter(needs_relogin=False)
+        .exclude(refresh_token="")
+        .filter(
+            Q(access_token_expires_at__lte=soon)
+            | Q(access_token_expires_at__isnull=True)
+            | Q(refresh_token_expires_at__lte=now)
+        )
+    )
+
+
+def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
+    """The outcome when LINE need not be asked, or ``None`` when it must be."""
+    if not account.refresh_token:
+        # Empty, or unreadable with the configured keys: an operator must look, not us.
+        return Outcome.SKIPPED
+    if account.refresh_deadline_passed(now):
+        return mark_relogin(account, "expired")
+    return None
+
+
+def exchange(refresh_token: str) -> Exchange:
+    """Ask LINE for a new access token; safe in worker threads (no database access).
+
+    The POST is idempotent for LINE (the same refresh token comes back), so the
+    client retries timeouts, 429 and 5xx with backoff.
+    """
+    try:
+        data = get_client().refresh(refresh_token)
+    except LineAPIError as error:
+        return Exchange(dead=error.error == "invalid_grant")
+    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        logger.warning("LINE's refresh answer had no access_token")
+        return Exchange()
+    return Exchange(data=data)
+
+
+def record(account: LineAccount, result: Exchange, now: datetime | None = None) -> Outcome:
+    """Write one refresh result; an account changed meanwhile (a new login) is left alone."""
+    if result.dead:
+        return mark_relogin(account, "invalid_grant")
+    if result.data is None:
+        return Outcome.FAILED
+    now = now or timezone.now()
+    data = result.data
+    expires_in = data.get("expires_in")
+    fields: dict[str, Any] = {
+        "access_token": data["access_token"],
+        "access_token_expires_at": (
+            now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
+        ),
+    }
+    # LINE returns the same refresh token; if it ever sends another, keep that one.
+    # Either way the 90-day deadline stays where the login put it.
+    if isinstance(data.get("refresh_token"), str) and data["refresh_token"]:
+        fields["refresh_token"] = data["refresh_token"]
+    if isinstance(data.get("scope"), str):
+        fields["scopes"] = data["scope"]
+    return Outcome.REFRESHED if _update(account, now, **fields) else Outcome.SKIPPED
+
+
+def mark_relogin(account: LineAccount, reason: str) -> Outcome:
+    """Drop the dead tokens, flag the account and announce it, once.
+
+    Flagged accounts are never refreshed again, so nothing loops; the next LINE
+    login clears the flag.
+    """
+    if not _forget(account):
+        return Outcome.SKIPPED
+    logger.info("LINE account %s needs a new login (%s)", account.line_user_id, reason)
+    transaction.on_commit(
+        lambda: signals.line_relogin_needed.send(
+            sender=LineAccount, line_account=account, reason=reason
+        )
+    )
+    return Outcome.RELOGIN
+
+
+def _forget(account: LineAccount) -> bool:
+    """Drop both tokens and flag the account: only a new LINE login can help it now."""
+    return _update(
+        account,
+        timezone.now(),
+        needs_relogin=True,
+        access_token="",
+        refresh_token="",
+        access_token_expires_at=None,
+    )
+
+
+def _update(account: LineAccount, now: datetime, **fields: Any) -> bool:
+    """Update only if the row is as it was read (``modified`` unchanged), then mirror it."""
+    fields["modified"] = now
+    updated = LineAccount.objects.filter(pk=account.pk, modified=account.modified).update(**fields)
+    if updated:
+        for name, value in fields.items():
+            setattr(account, name, value)
+    return bool(updated)
+
+
+def refresh(account: LineAccount) -> Outcome:
+    """Refresh one account now, holding its row lock so no other worker refreshes it too."""
+    with transaction.atomic():
+        locked = LineAccount.objects.select_for_update().filter(pk=account.pk).first()
+        if locked is None:
+            return Outcome.SKIPPED
+        now = timezone.now()
+        outcome = decide_without_line(locked, now) or record(locked, exchange(locked.refresh_token), now)
+    _copy_tokens(locked, account)
+    return outcome
+
+
+def get_access_token(account: LineAccount) -> str | None:
+    """A usable access token for the account, refreshed first if it is about to expire.
+
+    Two workers asking at once are serialized by a row lock: the second re-reads
+    the row after the lock and reuses the token the first obtained. ``None``
+    means no token can be had now; ``account.needs_relogin`` tells whether the
+    user must log in again or LINE was merely unavailable.
+    """
+    now = timezone.now()
+    if _usable(account, now):
+        return account.access_token
+    if not account.needs_relogin:
+        with transaction.atomic():
+            locked = LineAccount.objects.select_for_update().filter(pk=account.pk).first()
+            if locked is None:
+                return None
+            if not _usable(locked, now) and decide_without_line(locked, now) is None:
+                record(locked, exchange(locked.refresh_token), now)
+        _copy_tokens(locked, account)
+    expires_at = account.access_token_expires_at
+    if account.access_token and (expires_at is None or expires_at > now):
+        return account.access_token  # still valid, though LINE could not renew it yet
+    return None
+
+
+def _usable(account: LineAccount, now: datetime) -> bool:
+    expires_at = account.access_token_expires_at
+    return bool(account.access_token) and (expires_at is None or expires_at > now + USE_MARGIN)
+
+
+def _copy_tokens(source: LineAccount, target: LineAccount) -> None:
+    for name in (
+        "access_token",
+        "refresh_token",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+        "scopes",
+        "needs_relogin",
+        "modified",
+    ):
+        setattr(target, name, getattr(source, name))
+
+
+def check_verification(data: dict[str, Any], audiences: tuple[str, ...]) -> Verification:
+    """LINE's secure-login rule: ``client_id`` must be ours and ``expires_in`` positive.
+
+    Without it a token issued to any other channel would be accepted
+    (https://developers.line.biz/en/docs/line-login/secure-login-process/).
+    """
+    client_id = str(data.get("client_id") or "")
+    expires_in = data.get("expires_in")
+    scope = str(data.get("scope") or "")
+    if client_id not in audiences:
+        return Verification(False, "issued to another channel", client_id=client_id)
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
+        return Verification(False, "expired", client_id=client_id)
+    return Verification(True, expires_in=expires_in, scope=scope, client_id=client_id)
+
+
+def verify(account: LineAccount) -> Verification:
+    """Ask LINE whether the account's access token is still good for this channel."""
+    if not account.access_token:
+        return Verification(False, "no access token")
+    try:
+        data = get_client().verify_access_token(account.access_token)
+    except LineUnavailable:
+        return Verification(False, "LINE did not answer")
+    except LineAPIError as error:
+        return Verification(False, error.error_description or error.error or "refused by LINE")
+    return check_verification(data, (line_settings.channel_id,))
+
+
+def revoke(account: LineAccount) -> bool:
+    """Revoke the access token at LINE and forget the tokens; LINE ends that login with it."""
+    revoked = services.revoke(account)
+    _forget(account)
+    return revoked
+
+
+def deauthorize(account: LineAccount) -> bool:
+    """Unlink the app for this LINE user, as LINE's guidelines require on account deletion.
+
+    ``/user/v1/deauthorize`` takes the user's access token, so one is refreshed
+    first if needed, and a stateless channel access token for authorization.
+    """
+    user_token = get_access_token(account)
+    if user_token is None:
+        logger.warning(
+            "Cannot deauthorize LINE account %s: no valid access token", account.line_user_id
+        )
+        return False
+    client = get_client()
+    try:
+        client.deauthorize(client.issue_channel_token(), user_token)
+    except LineAPIError as error:
+        logger.warning(
+            "Deauthorizing LINE account %s failed: %s %s",
+            account.line_user_id,
+            error.code,
+            error.error_description,
+        )
+        return False
+    _forget(account)
+    return True

@@ -1,0 +1,135 @@
+"""Attacks on the web login's redirect flow, each test named after what it stops.
+
+Catalogue references (../shared/research/security.md): ST-01..ST-08, CB-01..CB-05,
+BR-01..BR-06. More flow cases live in tests/test_login_flow.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from social_core.backends import oauth as social_oauth
+
+from line_auth.models import LineAccount
+from tests.flow import come_back, query, start
+
+pytestmark = pytest.mark.django_db
+CALLBACK = "/accounts/line/complete/"
+TOKEN = "/oauth2/v2.1/token"
+
+
+def nothing_created() -> bool:
+    return LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
+
+
+def test_wrong_state_is_refused_before_any_token_request(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    response = client.get(CALLBACK, {"code": result.params["code"], "state": "X" * 32})
+    assert response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
+
+
+def test_no_session_and_no_state_never_matches(line_emulator):
+    response = Client().get(CALLBACK, {"code": "anything"})
+    assert response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0
+
+
+def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(client, line_emulator):
+    attacker = Client()
+    attack = line_emulator.authorize(start(attacker), line_emulator.add_user(name="Attacker"))
+    victim_response = come_back(client, attack)
+    assert victim_response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
+
+
+def test_state_expires(client, line_emulator, monkeypatch):
+    url = start(client)
+    result = line_emulator.authorize(url, line_emulator.add_user())
+    real_time = social_oauth._time
+    monkeypatch.setattr(social_oauth, "_time", lambda: real_time() + 3600)
+    assert come_back(client, result).status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0
+
+
+@pytest.mark.parametrize("with_state", [True, False])
+def test_an_error_callback_creates_nothing_with_or_without_state(client, line_emulator, with_state):
+    state = query(start(client))["state"]
+    params = {"error": "ACCESS_DENIED", "error_description": "<script>alert(1)</script>"}
+    if with_state:
+        params["state"] = state
+    response = client.get(CALLBACK, params)
+    assert response.status_code in (400, 403)
+    assert b"<script>alert(1)</script>" not in response.content
+    assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
+
+
+def test_an_error_with_a_forged_state_does_not_consume_the_real_one(client, line_emulator):
+    url = start(client)
+    client.get(CALLBACK, {"error": "ACCESS_DENIED", "state": "forged"})
+    assert come_back(client, line_emulator.authorize(url, line_emulator.add_user())).status_code == 302
+
+
+def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(client, line_emulator):
+    url = start(client)
+    state = query(url)["state"]
+    session = client.session
+    key = next(name for name in session.keys() if name.endswith(state))
+    session[key] = {**session[key], "code_verifier": "w" * 64}
+    session.save()
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 1 and nothing_created()
+
+
+def test_a_missing_pkce_verifier_is_refused_before_calling_line(client, line_emulator):
+    url = start(client)
+    state = query(url)["state"]
+    session = client.session
+    key = next(name for name in session.keys() if name.endswith(state))
+    session[key] = {name: value for name, value in session[key].items() if name != "code_verifier"}
+    session.save()
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 400
+    assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
+
+
+def test_client_secret_and_verifier_go_in_the_token_request_body(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    assert come_back(client, result).status_code == 302
+    (call,) = [call for call in line_emulator.calls if call.path == TOKEN]
+    assert call.method == "POST"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example", "///evil.example", "/\\evil.example", "\\/evil.example",
+     "http:/\\/evil.example", "https://testserver@evil.example/", "%2F%2Fevil.example",
+     "javascript:alert(1)", "data:text/html,hi", "\x08//evil.example", "/\r\nLocation: https://evil.example",
+     "http:999999999", "https://evil.example%2F@testserver/"],
+)
+def test_open_redirect_through_next_is_refused(client, line_emulator, target):
+    url = start(client, next=target)
+    response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
+    assert response.status_code == 302
+    assert response["Location"] == "/done/"
+
+
+def test_next_given_at_the_callback_instead_of_the_start_is_validated_too(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    response = client.get(result.url + "&next=https://evil.example/")
+    assert response["Location"] == "/done/"
+
+
+@pytest.mark.parametrize("path", ["/accounts/line/login/", CALLBACK])
+def test_login_pages_cannot_be_framed_or_cached(client, line_emulator, path):
+    response = client.get(path)
+    assert response["X-Frame-Options"] == "DENY"
+    assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_the_callback_answers_without_a_referrer(client, line_emulator):
+    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    assert come_back(client, result)["Referrer-Policy"] == "no-referrer"
+    assert client.get(CALLBACK)["Referrer-Policy"] == "no-referrer"
