@@ -16,6 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from line_auth import admin_actions
+from line_auth.admin_friendship import FriendshipChangeInline, recheck_friendship
+from line_auth.admin_overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.models import LineAccount
 
@@ -88,7 +91,7 @@ class ReadOnlyLineFields:
         }
 
 
-class LineAccountAdmin(ReadOnlyLineFields, admin.ModelAdmin):
+class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin):
     list_display = (
         "picture",
         "display_name",
@@ -99,12 +102,19 @@ class LineAccountAdmin(ReadOnlyLineFields, admin.ModelAdmin):
         "last_login_at",
     )
     list_display_links = ("display_name",)
-    list_filter = ("friendship", TokenStateFilter, "created")
+    list_filter = ("friendship", "friendship_source", TokenStateFilter, "created")
     list_select_related = ("user",)
     date_hierarchy = "created"
     raw_id_fields = ("user",)
     fields = DISPLAY_FIELDS
     readonly_fields = DISPLAY_FIELDS
+    actions = (
+        admin_actions.refresh_tokens,
+        admin_actions.verify_tokens,
+        admin_actions.disconnect_accounts,
+        recheck_friendship,
+    )
+    inlines = (FriendshipChangeInline,)
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         user_model = get_user_model()

@@ -9,6 +9,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from line_auth.conf import line_settings
@@ -34,6 +35,9 @@ class Codes:
     ASSOCIATE_BY_EMAIL = "line_auth.W004"
     INSECURE_BASE_URL = "line_auth.W005"
     PKCE_WEAKENED = "line_auth.W006"
+    INVALID_TOKEN_SETTING = "line_auth.E008"
+    UNUSABLE_CACHE = "line_auth.E009"
+    WIDE_REFRESH_WINDOW = "line_auth.W007"
     WEBHOOK_SECRET_IS_LOGIN_SECRET = "line_auth.E010"
     WEBHOOK_SECRET_EMPTY = "line_auth.W010"
     WEBHOOK_SECRET_MALFORMED = "line_auth.W011"
@@ -59,6 +63,9 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         _form_post(),
         _base_urls(),
         _pkce(),
+        *_token_settings(),
+        _cache(),
+        _refresh_window(),
         _webhook_secret(),
     )
 
@@ -244,3 +251,62 @@ def _webhook_secret() -> CheckMessage | None:
             id=Codes.WEBHOOK_SECRET_MALFORMED,
         )
     return None
+
+
+# Access tokens live 30 days: a window this wide refreshes every account on every run.
+ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
+
+
+def _token_settings() -> list[CheckMessage | None]:
+    problems = []
+    if line_settings.native_verify not in ("local", "remote"):
+        problems.append(f'LINE_AUTH_NATIVE_VERIFY is {line_settings.native_verify!r}; use "local" or "remote".')
+    audiences = getattr(settings, "LINE_AUTH_ALLOWED_AUDIENCES", ())
+    if isinstance(audiences, str) or not all(
+        isinstance(item, str) and item.isdigit() for item in audiences
+    ):
+        problems.append("LINE_AUTH_ALLOWED_AUDIENCES must be a list of channel IDs (digit strings).")
+    durations = {
+        "LINE_AUTH_NONCE_TTL": (line_settings.nonce_ttl, 1),
+        "LINE_AUTH_JWKS_CACHE_TTL": (line_settings.jwks_cache_ttl, 1),
+        "LINE_AUTH_JWKS_REFETCH_INTERVAL": (line_settings.jwks_refetch_interval, 0),
+        "LINE_AUTH_REFRESH_WINDOW": (line_settings.refresh_window, 0),
+    }
+    problems += [
+        f"{name} must be at least {least} seconds, not {value}."
+        for name, (value, least) in durations.items()
+        if value < least
+    ]
+    return [
+        Error(problem, hint="See docs/tokens.md and docs/native-login.md.", id=Codes.INVALID_TOKEN_SETTING)
+        for problem in problems
+    ]
+
+
+def _cache() -> CheckMessage | None:
+    alias = line_settings.cache_alias
+    try:
+        backend = caches[alias]
+    except InvalidCacheBackendError:
+        return Error(
+            f"LINE_AUTH_CACHE names the cache {alias!r}, which is not in CACHES.",
+            hint="Name a cache from CACHES; native logins keep their nonces there.",
+            id=Codes.UNUSABLE_CACHE,
+        )
+    if type(backend).__name__ == "DummyCache":
+        return Error(
+            f"The cache {alias!r} is a DummyCache, which cannot keep nonces or LINE's keys.",
+            hint="Use a shared cache (Redis, Memcached or the database cache) for LINE_AUTH_CACHE.",
+            id=Codes.UNUSABLE_CACHE,
+        )
+    return None
+
+
+def _refresh_window() -> CheckMessage | None:
+    if line_settings.refresh_window < ACCESS_TOKEN_LIFETIME:
+        return None
+    return Warning(
+        "LINE_AUTH_REFRESH_WINDOW is at least 30 days, LINE's access token lifetime.",
+        hint="Every run of refresh_line_tokens would refresh every account; a few days is enough.",
+        id=Codes.WIDE_REFRESH_WINDOW,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,43 @@ import pytest
 from django.conf import settings
 
 pytest_plugins = ["line_auth.testing.pytest_plugin"]
+TRANSPORT_LOGGERS = ("urllib3.", "django.server")
+
+
+def _emulators(request: pytest.FixtureRequest) -> list[Any]:
+    found = []
+    if "line_emulator" in request.fixturenames:
+        found.append(request.getfixturevalue("line_emulator"))
+    if "line_emulator_server" in request.fixturenames:
+        found.append(request.getfixturevalue("line_emulator_server").emulator)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Any:
+    """After every test: no token LINE issued, nor the channel secret, appears in any
+    log line or in any page or header the site rendered (security catalogue BR-07)."""
+    from tests.recording import RENDERED
+
+    emulators = _emulators(request)  # set up first, so they outlive this check
+    RENDERED.clear()
+    caplog.set_level(logging.DEBUG)
+    yield
+    secrets = {settings.SOCIAL_AUTH_LINE_SECRET}
+    for emulator in emulators:
+        secrets |= emulator.issued_secrets()
+    # Transport access logs (urllib3 at DEBUG, Django's dev server) print request lines,
+    # which carry LINE's callback code and GET /verify's token; SECURITY.md says to keep
+    # them above DEBUG in production. Everything else must never show a secret.
+    records = [
+        record
+        for record in caplog.get_records("setup") + caplog.get_records("call")
+        if not record.name.startswith(TRANSPORT_LOGGERS)
+    ]
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in records)
+    rendered = "\n".join(RENDERED)
+    leaked = sorted(secret[:12] + "..." for secret in secrets if secret and (secret in logged or secret in rendered))
+    assert not leaked, f"secrets leaked into logs or pages: {leaked}"
 
 
 @pytest.fixture

@@ -158,6 +158,19 @@ class LineEmulator:
                 alg=id_token_alg,
             )
 
+    def issued_secrets(self) -> set[str]:
+        """Every credential this emulator handed out (codes, tokens, ID tokens), so a
+        test suite can assert that none of them ever reached a log line or a page."""
+        with self.store.lock:
+            return {
+                *self.store.codes,
+                *self.store.access_tokens,
+                *self.store.grants,
+                *self.store.channel_tokens,
+                *self.key_ring.signed,
+                *(channel.secret for channel in self.store.channels.values()),
+            }
+
     def make_id_token(
         self,
         user: EmulatedUser,

@@ -17,6 +17,7 @@ class KeyRing:
     """The current ES256 key; rotating drops the old one, as a JWKS refresh would reveal."""
 
     def __init__(self) -> None:
+        self.signed: set[str] = set()  # every token signed, so tests can look for leaks
         self.rotate()
 
     def rotate(self) -> str:
@@ -40,15 +41,18 @@ class KeyRing:
     def sign(self, claims: dict[str, Any], alg: str, secret: str) -> str:
         """Sign ``claims`` as LINE does: HS256 with the channel secret, or ES256 with ``kid``."""
         if alg == "HS256":
-            return jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
-        if alg == "ES256":
-            return jwt.encode(
+            token = jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "JWT"})
+        elif alg == "ES256":
+            token = jwt.encode(
                 claims,
                 self._private_key,
                 algorithm="ES256",
                 headers={"typ": "JWT", "kid": self.kid},
             )
-        raise ValueError(f"LINE ID tokens are HS256 or ES256, not {alg!r}")
+        else:
+            raise ValueError(f"LINE ID tokens are HS256 or ES256, not {alg!r}")
+        self.signed.add(token)
+        return token
 
 
 def id_token_claims(

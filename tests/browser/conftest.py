@@ -55,9 +55,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class Browser:
     """A thin helper over the WebDriver: language, viewports and screenshots."""
 
-    def __init__(self, driver: Any, base_url: str) -> None:
+    def __init__(self, driver: Any, base_url: str, line: Any) -> None:
         self.driver = driver
         self.base_url = base_url
+        self.line = line  # the emulator server: ``line.url``, ``line.emulator``
         self.language = "en"
 
     def use_language(self, language: str) -> None:
@@ -83,7 +84,15 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def click(self, css: str) -> None:
+        """Click and, when that submits a form or follows a link, wait for the next page."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        page = self.find("html")
         self.find(css).click()
+        wait = WebDriverWait(self.driver, 10)
+        wait.until(expected_conditions.staleness_of(page))
+        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
     @property
     def text(self) -> str:
@@ -125,6 +134,11 @@ def chromium_driver() -> Iterator[Any]:
     options.add_argument("--lang=en-US")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(20)
+    # One request per connection: Django's live server closes the test database
+    # connection when a connection's thread ends, which must happen inside the test
+    # that made the request, not later when Chromium drops an idle keep-alive socket.
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Connection": "close"}})
     try:
         yield driver
     finally:
@@ -143,7 +157,7 @@ def line_site(live_server: Any, line_emulator_server: Any, settings: Any) -> Any
 
 @pytest.fixture
 def browser(chromium_driver: Any, live_server: Any, line_site: Any) -> Iterator[Browser]:
-    browser = Browser(chromium_driver, live_server.url)
+    browser = Browser(chromium_driver, live_server.url, line_site)
     browser.viewport("desktop")
     yield browser
     chromium_driver.delete_all_cookies()

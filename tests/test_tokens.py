@@ -1,0 +1,270 @@
+"""The token lifecycle against the emulator: refresh, re-login, verify, revoke, deauthorize."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import types
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from line_auth import signals, tokens
+from line_auth.models import LineAccount
+from line_auth.tokens import Outcome
+from tests.linked import linked_account
+
+pytestmark = pytest.mark.django_db
+TOKEN = "/oauth2/v2.1/token"
+VERIFY = "/oauth2/v2.1/verify"
+
+
+@pytest.fixture
+def account(line_emulator, line_account_factory):
+    return linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+
+
+@pytest.fixture
+def relogins():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    signals.line_relogin_needed.connect(receiver)
+    yield received
+    signals.line_relogin_needed.disconnect(receiver)
+
+
+def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_deadline(account, line_emulator):
+    old_access, refresh_token = account.access_token, account.refresh_token
+    deadline = account.refresh_token_expires_at
+
+    assert tokens.refresh(account) is Outcome.REFRESHED
+
+    stored = LineAccount.objects.get()
+    assert stored.access_token != old_access
+    assert stored.refresh_token == refresh_token
+    assert stored.refresh_token_expires_at == deadline
+    assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+    assert tokens.verify(stored).valid
+    assert account.access_token == stored.access_token  # the caller's instance is updated too
+
+
+def test_due_for_refresh_takes_only_tokens_inside_the_window(line_emulator, line_account_factory, settings):
+    soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=2))
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1), needs_relogin=True)
+    settings.LINE_AUTH_REFRESH_WINDOW = 24 * 3600
+    assert list(tokens.due_for_refresh()) == [soon]
+    settings.LINE_AUTH_REFRESH_WINDOW = 30 * 24 * 3600
+    assert tokens.due_for_refresh().count() == 2
+
+
+def test_a_passed_deadline_needs_a_relogin_without_asking_line(
+    account, line_emulator, relogins, django_capture_on_commit_callbacks
+):
+    LineAccount.objects.filter(pk=account.pk).update(refresh_token_expires_at=timezone.now() - timedelta(seconds=1))
+    account.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tokens.refresh(account) is Outcome.RELOGIN
+    assert line_emulator.count_calls(TOKEN) == 0
+    stored = LineAccount.objects.get()
+    assert stored.needs_relogin and not stored.access_token and not stored.refresh_token
+    assert [kwargs["reason"] for kwargs in relogins] == ["expired"]
+
+
+def test_invalid_grant_needs_a_relogin_once_and_never_loops(
+    account, line_emulator, relogins, django_capture_on_commit_callbacks
+):
+    line_emulator.advance(91 * 24 * 3600)  # LINE's 90 days are over; the site's clock disagrees
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tokens.refresh(account) is Outcome.RELOGIN
+    assert line_emulator.count_calls(TOKEN) == 1
+    assert relogins == [{"signal": signals.line_relogin_needed, "line_account": account, "reason": "invalid_grant"}]
+    assert "token" not in " ".join(relogins[0])
+
+    assert tokens.get_access_token(account) is None
+    assert tokens.due_for_refresh().count() == 0
+    assert line_emulator.count_calls(TOKEN) == 1
+
+
+def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emulator):
+    line_emulator.fail_next(TOKEN, status=503, times=3)
+    assert tokens.refresh(account) is Outcome.FAILED
+    assert line_emulator.count_calls(TOKEN) == 3  # the client retried the idempotent refresh
+    stored = LineAccount.objects.get()
+    assert not stored.needs_relogin and stored.refresh_token == account.refresh_token
+    assert tokens.refresh(stored) is Outcome.REFRESHED
+
+
+def test_a_result_for_an_account_changed_meanwhile_is_not_written(account, line_emulator):
+    result = tokens.exchange(account.refresh_token)
+    LineAccount.objects.get().save()  # e.g. a new login wrote the row
+    assert tokens.record(account, result) is Outcome.SKIPPED
+
+
+def test_get_access_token_uses_a_fresh_token_without_calls(line_emulator, line_account_factory):
+    fresh = linked_account(line_emulator, line_account_factory)
+    assert tokens.get_access_token(fresh) == fresh.access_token
+    assert line_emulator.calls == []
+
+
+def test_get_access_token_refreshes_a_token_about_to_expire(line_emulator, line_account_factory):
+    expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    old = expiring.access_token
+    token = tokens.get_access_token(expiring)
+    assert token and token != old and token == LineAccount.objects.get().access_token
+    assert line_emulator.count_calls(TOKEN) == 1
+
+
+def test_get_access_token_keeps_a_still_valid_token_while_line_is_down(line_emulator, line_account_factory):
+    expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    line_emulator.fail_next(TOKEN, kind="timeout", times=3)
+    assert tokens.get_access_token(expiring) == expiring.access_token
+
+
+def test_get_access_token_is_none_when_expired_and_line_is_down(line_emulator, line_account_factory):
+    expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
+    line_emulator.fail_next(TOKEN, kind="timeout", times=3)
+    assert tokens.get_access_token(expired) is None
+    assert not LineAccount.objects.get().needs_relogin
+
+
+def test_verify_accepts_a_live_token_and_explains_a_dead_one(account, line_emulator):
+    verification = tokens.verify(account)
+    assert verification.valid and verification.scope == "profile" and verification.expires_in > 0
+    account.access_token = "not-a-line-token"
+    assert tokens.verify(account) == tokens.Verification(False, "The access token not JWS")
+
+
+def test_check_verification_refuses_other_channels_and_expired_tokens():
+    ours = ("1234567890",)
+    assert tokens.check_verification({"client_id": "1234567890", "expires_in": 10, "scope": "profile"}, ours).valid
+    other = tokens.check_verification({"client_id": "999", "expires_in": 10}, ours)
+    assert other.reason == "issued to another channel"
+    for expires_in in (0, -5, "10", None, True):
+        assert tokens.check_verification({"client_id": "1234567890", "expires_in": expires_in}, ours).reason == "expired"
+
+
+def test_revoke_ends_the_login_at_line_and_forgets_the_tokens(account, line_emulator):
+    access_token = account.access_token
+    assert tokens.revoke(account) is True
+    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+    stored = LineAccount.objects.get()
+    assert stored.needs_relogin and not stored.access_token
+    stored.access_token = access_token
+    assert tokens.verify(stored).reason == "The access token revoked"
+
+
+def test_logout_revokes_only_when_configured(account, line_emulator, client, settings):
+    client.force_login(account.user)
+    client.logout()
+    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 0
+
+    settings.LINE_AUTH_REVOKE_ON_LOGOUT = True
+    client.force_login(account.user)
+    client.logout()
+    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+    assert LineAccount.objects.get().access_token == ""
+
+
+def test_logout_survives_line_being_down(account, line_emulator, client, settings):
+    settings.LINE_AUTH_REVOKE_ON_LOGOUT = True
+    line_emulator.fail_next("/oauth2/v2.1/revoke", kind="connection_refused", times=3)
+    client.force_login(account.user)
+    assert client.post("/admin/logout/").status_code == 200
+
+
+def test_deleting_a_user_deauthorizes_the_app_at_line(account, line_emulator):
+    access_token = account.access_token
+    account.user.delete()
+    assert [call.path for call in line_emulator.calls] == ["/oauth2/v3/token", "/user/v1/deauthorize"]
+    assert line_emulator.calls[-1].status == 204
+    assert LineAccount.objects.count() == 0
+    account.access_token = access_token
+    assert not tokens.verify(account).valid
+
+
+def test_deauthorize_refreshes_an_expired_access_token_first(line_emulator, line_account_factory):
+    expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
+    assert tokens.deauthorize(expired) is True
+    assert [call.path for call in line_emulator.calls] == [TOKEN, "/oauth2/v3/token", "/user/v1/deauthorize"]
+
+
+def test_a_deauthorize_failure_never_blocks_the_deletion(account, line_emulator, django_user_model):
+    line_emulator.fail_next("/user/v1/deauthorize", status=500, times=3)
+    account.user.delete()
+    assert django_user_model.objects.count() == 0 and LineAccount.objects.count() == 0
+
+
+def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, settings):
+    settings.LINE_AUTH_DEAUTHORIZE_ON_DELETE = False
+    account.user.delete()
+    assert line_emulator.calls == []
+
+
+def test_tasks_import_and_work_without_celery(account, line_emulator):
+    assert importlib.util.find_spec("celery") is None
+    from line_auth import tasks
+
+    assert tasks.shared_task is None and not hasattr(tasks, "refresh_line_account")
+    assert tasks.refresh_account(account.pk) == "refreshed"
+    assert tasks.refresh_account(10**9) == "skipped"
+
+
+def test_tasks_are_defined_when_celery_is_installed(account, line_emulator, line_account_factory, monkeypatch):
+    queued = []
+
+    def shared_task(bind=False, **options):
+        def register(function):
+            def call(*args, **kwargs):
+                return function(types.SimpleNamespace(retry=None), *args, **kwargs) if bind else function(
+                    *args, **kwargs)
+            call.delay = lambda *args: queued.append((options["name"], args))
+            return call
+        return register
+
+    monkeypatch.setitem(sys.modules, "celery", types.SimpleNamespace(shared_task=shared_task))
+    from line_auth import tasks
+
+    try:
+        importlib.reload(tasks)
+        linked_account(line_emulator, line_account_factory)  # not due
+        assert tasks.refresh_due_line_tokens() == 1
+        assert queued == [("line_auth.refresh_line_account", (account.pk,))]
+        assert tasks.refresh_line_account(account.pk) == "refreshed"
+    finally:
+        monkeypatch.delitem(sys.modules, "celery")
+        importlib.reload(tasks)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory):
+    from django.db import connection
+
+    expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    line_emulator.latency = 0.3  # the first worker holds the row lock while LINE answers
+    results = []
+    start = threading.Barrier(2)
+
+    def worker():
+        try:
+            start.wait()
+            results.append(tokens.get_access_token(LineAccount.objects.get(pk=expiring.pk)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert line_emulator.count_calls(TOKEN) == 1
+    assert len(results) == 2 and results[0] == results[1] == LineAccount.objects.get().access_token
+    assert results[0] != expiring.access_token

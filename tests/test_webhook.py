@@ -1,0 +1,359 @@
+"""The Messaging API webhook keeps friendship current: signatures, events, order, scale."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.core.checks import Error, Warning
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone as django_timezone
+
+from line_auth import checks, signals
+from line_auth.models import (
+    Friendship,
+    FriendshipChange,
+    FriendshipSource,
+    LineAccount,
+    PendingFriendship,
+    WebhookEvent,
+)
+from line_auth.webhook import signature
+from tests.flow import login
+
+pytestmark = pytest.mark.django_db
+
+URL = "/accounts/line/webhook/"
+SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"  # LINE's documented test vector
+VECTOR_BODY = b'{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
+VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
+T0 = 1_705_891_467_176  # ms, as LINE sends it
+
+
+@pytest.fixture(autouse=True)
+def webhook_on(settings):
+    settings.LINE_AUTH_WEBHOOK_SECRET = SECRET
+
+
+def at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def event(kind: str, user_id: str, ms: int = T0, event_id: str | None = None, *,
+          unblocked: bool = False, redelivery: bool = False) -> dict:
+    data = {
+        "type": kind,
+        "mode": "active",
+        "timestamp": ms,
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": event_id or f"01HMQGW40RZJPJM3{kind[:2].upper()}{ms % 10**8:08d}",
+        "deliveryContext": {"isRedelivery": redelivery},
+    }
+    if kind == "follow":
+        data["replyToken"] = "85cbe770fa8b4f45bbe077b1d4be4a36"
+        data["follow"] = {"isUnblocked": unblocked}
+    return data
+
+
+def body(*events: dict) -> bytes:
+    return json.dumps({"destination": "U" + "e" * 32, "events": list(events)},
+                      separators=(",", ":")).encode()
+
+
+def deliver(client, raw: bytes, sig: str | None = None, **headers):
+    if sig is not None:
+        headers["HTTP_X_LINE_SIGNATURE"] = sig
+    return client.generic("POST", URL, raw, content_type="application/json", **headers)
+
+
+def send(client, *events: dict):
+    raw = body(*events)
+    return deliver(client, raw, signature(raw, SECRET))
+
+
+# Signature -----------------------------------------------------------------
+
+def test_the_documented_vector_signs_and_is_accepted(client):
+    assert signature(VECTOR_BODY, SECRET) == VECTOR_SIGNATURE
+    assert deliver(client, VECTOR_BODY, VECTOR_SIGNATURE).status_code == 200
+
+
+def test_the_header_name_is_case_insensitive(client):
+    response = client.generic("POST", URL, VECTOR_BODY, content_type="application/json",
+                              headers={"x-line-signature": VECTOR_SIGNATURE})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("raw", "sig", "status"),
+    [
+        (VECTOR_BODY, None, 400),  # missing
+        (VECTOR_BODY, "", 400),  # empty
+        (VECTOR_BODY, "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLt=", 403),  # invalid
+        (VECTOR_BODY.replace(b"[]", b"[ ]"), VECTOR_SIGNATURE, 403),  # one byte added
+        (VECTOR_BODY.replace(b"U8e7", b"U8e8"), VECTOR_SIGNATURE, 403),  # one byte changed
+        (VECTOR_BODY, signature(VECTOR_BODY, "0" * 32), 403),  # signed with another secret
+        (VECTOR_BODY, "not base64 at all ☃", 403),
+    ],
+)
+def test_anything_but_a_valid_signature_is_refused(client, raw, sig, status):
+    assert deliver(client, raw, sig).status_code == status
+
+
+def test_a_forged_follow_changes_nothing(client, line_account_factory):
+    account = line_account_factory()
+    raw = body(event("follow", account.line_user_id))
+    assert deliver(client, raw, signature(raw, "f" * 32)).status_code == 403
+    account.refresh_from_db()
+    assert account.friendship == Friendship.UNKNOWN
+    assert not WebhookEvent.objects.exists() and not FriendshipChange.objects.exists()
+
+
+def test_the_signature_is_checked_before_the_body_is_parsed(client):
+    assert deliver(client, b"{not json", "x").status_code == 403
+    assert send_raw(client, b"{not json").status_code == 400
+    assert send_raw(client, b'{"events": {}}').status_code == 400
+    assert send_raw(client, b"[]").status_code == 400
+
+
+def send_raw(client, raw: bytes):
+    return deliver(client, raw, signature(raw, SECRET))
+
+
+def test_the_webhook_is_off_without_a_secret(client, settings):
+    settings.LINE_AUTH_WEBHOOK_SECRET = ""
+    assert deliver(client, VECTOR_BODY, VECTOR_SIGNATURE).status_code == 404
+    del settings.LINE_AUTH_WEBHOOK_SECRET
+    assert deliver(client, VECTOR_BODY, VECTOR_SIGNATURE).status_code == 404
+
+
+def test_only_post_is_answered(client):
+    assert client.get(URL).status_code == 405
+
+
+def test_the_connectivity_check_answers_200_without_touching_the_database(client):
+    raw = body()
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(client, raw, signature(raw, SECRET)).status_code == 200
+    assert len(queries) == 0
+
+
+# Events --------------------------------------------------------------------
+
+def test_follow_makes_a_friend_records_history_and_signals_after_commit(
+    client, line_account_factory, django_capture_on_commit_callbacks
+):
+    account = line_account_factory()
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    signals.friendship_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert send(client, event("follow", account.line_user_id)).status_code == 200
+            assert received == []  # nothing is announced before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        signals.friendship_changed.disconnect(receiver)
+
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_source == FriendshipSource.WEBHOOK
+    assert account.friendship_checked_at == at(T0)
+    change = FriendshipChange.objects.get()
+    assert (change.account_id, change.previous, change.current, change.source, change.event_at) == (
+        account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK, at(T0))
+    assert [(r["line_account"].pk, r["previous"], r["current"], r["source"]) for r in received] == [
+        (account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK)]
+
+
+def test_unblock_and_unfollow(client, line_account_factory):
+    account = line_account_factory(friendship=Friendship.FRIEND)
+    send(client, event("unfollow", account.line_user_id, T0))
+    account.refresh_from_db()
+    assert account.friendship == Friendship.NOT_FRIEND
+    send(client, event("follow", account.line_user_id, T0 + 1000, unblocked=True))
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    history = list(FriendshipChange.objects.order_by("event_at").values_list("previous", "current"))
+    assert history == [(Friendship.FRIEND, Friendship.NOT_FRIEND),
+                       (Friendship.NOT_FRIEND, Friendship.FRIEND)]
+
+
+def test_every_linked_account_of_the_user_is_updated(client, line_account_factory):
+    first = line_account_factory()
+    second = line_account_factory(line_user_id=first.line_user_id, channel_id="2000000000")
+    send(client, event("follow", first.line_user_id))
+    assert set(LineAccount.objects.values_list("friendship", flat=True)) == {Friendship.FRIEND}
+    assert FriendshipChange.objects.filter(account__in=[first, second]).count() == 2
+
+
+def test_a_redelivered_event_is_applied_once(client, line_account_factory):
+    account = line_account_factory()
+    follow = event("follow", account.line_user_id, T0, "01FOLLOW")
+    unfollow = event("unfollow", account.line_user_id, T0 + 5000, "01UNFOLLOW")
+    send(client, follow)
+    send(client, unfollow)
+    assert send(client, {**follow, "deliveryContext": {"isRedelivery": True}}).status_code == 200
+    send(client, follow, follow)  # the same event twice in one body
+    account.refresh_from_db()
+    assert account.friendship == Friendship.NOT_FRIEND
+    assert FriendshipChange.objects.count() == 2
+    assert WebhookEvent.objects.count() == 2
+
+
+def test_an_older_event_never_overwrites_a_newer_status(client, line_account_factory):
+    account = line_account_factory()
+    send(client, event("unfollow", account.line_user_id, T0 + 60_000))
+    send(client, event("follow", account.line_user_id, T0))  # arrives late
+    account.refresh_from_db()
+    assert account.friendship == Friendship.NOT_FRIEND
+    assert account.friendship_checked_at == at(T0 + 60_000)
+    assert FriendshipChange.objects.count() == 1
+
+
+def test_out_of_order_events_in_one_body_are_applied_by_timestamp(client, line_account_factory):
+    account = line_account_factory()
+    send(client,
+         event("follow", account.line_user_id, T0 + 2000),
+         event("unfollow", account.line_user_id, T0 + 1000),
+         event("follow", account.line_user_id, T0))
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_checked_at == at(T0 + 2000)
+
+
+def test_a_status_checked_at_login_beats_an_older_event(client, line_account_factory):
+    account = line_account_factory(friendship=Friendship.NOT_FRIEND,
+                                   friendship_checked_at=django_timezone.now())
+    send(client, event("follow", account.line_user_id, T0))  # from 2024
+    account.refresh_from_db()
+    assert account.friendship == Friendship.NOT_FRIEND
+
+
+def test_other_events_and_sources_are_ignored(client, line_account_factory):
+    account = line_account_factory()
+    message = {**event("follow", account.line_user_id), "type": "message"}
+    group = {**event("unfollow", account.line_user_id), "source": {"type": "group", "groupId": "C1"}}
+    broken = {**event("follow", account.line_user_id), "timestamp": "yesterday"}
+    assert send(client, message, group, broken, "not an event").status_code == 200
+    account.refresh_from_db()
+    assert account.friendship == Friendship.UNKNOWN
+    assert not WebhookEvent.objects.exists()
+
+
+def test_processed_ids_are_pruned_after_the_retention(client, settings, line_account_factory):
+    settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
+    WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=2))
+    WebhookEvent.objects.create(event_id="RECENT", received_at=django_timezone.now() - timedelta(hours=1))
+    send(client, event("follow", line_account_factory().line_user_id, event_id="NEW"))
+    assert set(WebhookEvent.objects.values_list("event_id", flat=True)) == {"RECENT", "NEW"}
+
+
+# Users who have not logged in yet -------------------------------------------
+
+def test_a_follow_before_the_first_login_is_applied_at_login_without_asking_line(
+    client, line_emulator
+):
+    hanako = line_emulator.add_user(name="Hanako")
+    send(client, event("follow", hanako.user_id, T0))
+    send(client, event("unfollow", hanako.user_id, T0 - 1000))  # older, arrives late
+    assert PendingFriendship.objects.get().friendship == Friendship.FRIEND
+    assert not LineAccount.objects.exists()
+
+    assert login(client, line_emulator, hanako).status_code == 302
+    account = LineAccount.objects.get()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_source == FriendshipSource.WEBHOOK
+    assert account.friendship_checked_at == at(T0)
+    assert line_emulator.count_calls("/friendship/v1/status") == 0
+    assert not PendingFriendship.objects.exists()
+    change = FriendshipChange.objects.get()
+    assert (change.previous, change.current, change.source) == (
+        Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK)
+
+
+def test_line_saying_it_changed_at_login_still_asks_line(client, line_emulator):
+    hanako = line_emulator.add_user()
+    send(client, event("unfollow", hanako.user_id, T0))
+    login(client, line_emulator, hanako, begin={"bot_prompt": "aggressive"}, add_friend=True)
+    account = LineAccount.objects.get()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_source == FriendshipSource.LOGIN
+    assert list(account.friendship_changes.order_by("event_at").values_list("current", "source")) == [
+        (Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK), (Friendship.FRIEND, FriendshipSource.LOGIN)]
+
+
+def test_a_login_records_the_status_it_learned(client, line_emulator):
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro, begin={"bot_prompt": "aggressive"}, add_friend=True)
+    change = FriendshipChange.objects.get()
+    assert (change.previous, change.current, change.source) == (
+        Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.LOGIN)
+
+
+# Scale ---------------------------------------------------------------------
+
+def test_five_hundred_events_take_a_bounded_number_of_queries(
+    client, line_account_factory, django_assert_max_num_queries
+):
+    linked = [line_account_factory().line_user_id for _ in range(250)]
+    strangers = [f"U{index:032x}".replace("U0", "Uf", 1) for index in range(250)]
+    events = [event("follow" if index % 3 else "unfollow", user_id, T0 + index, f"EV{index:06d}")
+              for index, user_id in enumerate(linked + strangers)]
+    with django_assert_max_num_queries(20):
+        assert send(client, *events).status_code == 200
+    assert WebhookEvent.objects.count() == 500
+    assert PendingFriendship.objects.count() == 250
+    assert FriendshipChange.objects.count() == 250
+    assert LineAccount.objects.filter(friendship=Friendship.FRIEND).count() == 166
+
+    with django_assert_max_num_queries(5):  # all redelivered: one read, nothing to write
+        send(client, *events)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
+def test_five_hundred_events_on_postgres_take_one_statement_per_step(
+    client, line_account_factory, django_assert_max_num_queries
+):
+    linked = [line_account_factory().line_user_id for _ in range(250)]
+    events = [event("follow", user_id, T0 + index, f"PG{index:06d}") for index, user_id in enumerate(linked)]
+    # PostgreSQL has no parameter limit to split the bulk statements.
+    with django_assert_max_num_queries(10):
+        send(client, *events)
+    assert LineAccount.objects.filter(friendship=Friendship.FRIEND).count() == 250
+
+
+# System checks ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", checks.Codes.WEBHOOK_SECRET_EMPTY),
+        ("0123456789abcdef0123456789abcdef", checks.Codes.WEBHOOK_SECRET_IS_LOGIN_SECRET),
+        ("not-a-secret", checks.Codes.WEBHOOK_SECRET_MALFORMED),
+        (SECRET.upper(), checks.Codes.WEBHOOK_SECRET_MALFORMED),
+        (SECRET, None),
+    ],
+)
+def test_the_webhook_secret_is_checked(settings, value, expected):
+    settings.LINE_AUTH_WEBHOOK_SECRET = value
+    found = [message for message in checks.check_configuration() if message.id.startswith(
+        ("line_auth.W01", "line_auth.E01"))]
+    assert [message.id for message in found] == ([expected] if expected else [])
+    if expected == checks.Codes.WEBHOOK_SECRET_IS_LOGIN_SECRET:
+        assert isinstance(found[0], Error)
+    elif expected:
+        assert isinstance(found[0], Warning)
+
+
+def test_no_webhook_check_when_the_webhook_is_not_used(settings):
+    del settings.LINE_AUTH_WEBHOOK_SECRET
+    assert not [m for m in checks.check_configuration() if m.id.startswith("line_auth.W01")]
