@@ -19,6 +19,7 @@ from typing import Any, Literal
 from django.db import transaction
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
+    AuthAssociationError,
     AuthCanceled,
     AuthInputError,
     AuthProviderError,
@@ -203,8 +204,16 @@ class LineBackend(BaseOAuth2PKCE):
         """Run the pipeline in one transaction, so a failure leaves no half-made account."""
         if list(pipeline) == list(DEFAULT_AUTH_PIPELINE):
             pipeline = list(LINE_AUTH_PIPELINE)
-        with transaction.atomic():
-            return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+        try:
+            with transaction.atomic():
+                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+        except AuthAssociationError:
+            if kwargs.get("user") is not None:
+                raise  # a logged-in user tried to link a LINE account someone else owns
+            # A parallel first login (a second tab) created this LINE user's account
+            # while ours was rolled back: run again and find it.
+            with transaction.atomic():
+                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
 
     # -- HTTP goes through the pooled LINE client --
 

@@ -67,7 +67,7 @@ def sync_friendships(
 ) -> SyncReport:
     """Re-check every account of ``accounts`` that has a usable token; never raises for LINE."""
     now = timezone.now()
-    usable = accounts.exclude(without_usable_token(now)).order_by("pk")
+    usable = accounts.exclude(without_usable_token(now)).select_related(None).order_by("pk")
     report = SyncReport(skipped=accounts.filter(without_usable_token(now)).count())
     report.total = usable.count()
     last_pk = 0

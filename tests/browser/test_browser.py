@@ -129,7 +129,11 @@ def test_unlink_with_a_password(browser: Any, taro: Any, language: str) -> None:
     consent(browser, taro)
     user = LineAccount.objects.get().user
     user.set_password("a-password-of-their-own")
-    user.save()
+    user.save()  # which ends the session (Django ties it to the password): log in again
+    browser.get(ACCOUNT)
+    assert "/accounts/line/login/" in browser.url
+    start_login(browser)
+    consent(browser, taro)
     browser.click("form[action$='/disconnect/'] button")
 
     assert browser.find(".line-auth-messages .success").text == translated(
