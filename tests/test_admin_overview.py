@@ -62,14 +62,14 @@ def test_the_query_count_does_not_grow_with_the_accounts(admin_client):
     assert "Friend: 34 (34%)" in html
     populate(2900, first=100)
     large, html = overview_queries(admin_client)
-    assert "Friend: 1,000 (33%)" in html
+    assert "Friend: 1,001 (33%)" in html
     assert small == large <= 12
 
 
 def test_the_page_shows_four_accessible_responsive_charts(admin_client):
     populate(30)
     _, html = overview_queries(admin_client)
-    assert html.count("<svg") == 4
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="line-auth-chart"') == 4
     assert html.count('width="100%"') == 4 and html.count('viewBox="0 0 640') == 4
     assert html.count('role="img"') == 4 and html.count("<desc id=") == 4
     assert html.count('<table class="line-auth-sr-only">') == 4
@@ -144,7 +144,7 @@ def test_charts_escape_every_text():
 
 def test_charts_survive_empty_and_zero_data():
     assert "<svg" in charts.line_chart("a", "t", "d", [], [])
-    assert "<rect" not in charts.bar_chart("b", "t", "d", ["x"], [("s", [0])]).split("</text>", 2)[-1]
+    assert charts.bar_chart("b", "t", "d", ["x"], [("s", [0])]).count("<rect") == 1  # the legend
     assert "0 (0%)" in charts.share_chart("c", "t", "d", [("none", 0)])
 
 

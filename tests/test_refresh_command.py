@@ -1,0 +1,110 @@
+"""``manage.py refresh_line_tokens`` against the emulator, from a handful to thousands of accounts."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
+from tests.linked import linked_account
+
+pytestmark = pytest.mark.django_db
+TOKEN = "/oauth2/v2.1/token"
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("refresh_line_tokens", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def many_accounts(emulator, count, expires_in=timedelta(hours=1)):
+    """``count`` linked accounts with live emulator tokens, created in bulk."""
+    now = timezone.now()
+    users = get_user_model().objects.bulk_create(
+        [get_user_model()(username=f"bulk{index}") for index in range(count)]
+    )
+    accounts = []
+    for user in users:
+        line_user = emulator.add_user()
+        issued = emulator.issue_tokens(line_user, settings.SOCIAL_AUTH_LINE_KEY, scope="profile")
+        accounts.append(LineAccount(
+            user=user, channel_id=settings.SOCIAL_AUTH_LINE_KEY, line_user_id=line_user.user_id,
+            access_token=issued["access_token"], refresh_token=issued["refresh_token"],
+            access_token_expires_at=now + expires_in, refresh_token_expires_at=now + REFRESH_TOKEN_LIFETIME,
+        ))
+    LineAccount.objects.bulk_create(accounts, batch_size=500)
+
+
+def test_refreshes_what_expires_soon_and_reports_each_outcome(line_emulator, line_account_factory):
+    soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
+    dead = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1),
+                          refresh_token_expires_at=timezone.now() - timedelta(minutes=1))
+    out, _ = run()
+    assert out.strip() == "Refreshed 1, re-login needed 1, failed 0, skipped 0 (of 2 due)."
+    assert LineAccount.objects.get(pk=soon.pk).access_token != soon.access_token
+    assert LineAccount.objects.get(pk=dead.pk).needs_relogin
+    assert line_emulator.count_calls(TOKEN) == 1
+
+
+def test_invalid_grant_counts_as_relogin(line_emulator, line_account_factory):
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    line_emulator.advance(91 * 24 * 3600)
+    out, _ = run()
+    assert "re-login needed 1" in out and LineAccount.objects.get().needs_relogin
+
+
+def test_rerunning_is_safe(line_emulator, line_account_factory):
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    run()
+    out, _ = run()
+    assert out.strip() == "Refreshed 0, re-login needed 0, failed 0, skipped 0 (of 0 due)."
+    assert line_emulator.count_calls(TOKEN) == 1
+
+
+def test_failures_exit_non_zero_and_leave_the_account_for_the_next_run(line_emulator, line_account_factory):
+    account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    line_emulator.fail_next(TOKEN, status=500, times=3)
+    with pytest.raises(CommandError, match="1 refreshes failed"):
+        run()
+    assert LineAccount.objects.get().access_token == account.access_token
+    out, _ = run()
+    assert "Refreshed 1" in out
+
+
+def test_window_option_overrides_the_setting(line_emulator, line_account_factory):
+    linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
+    assert "of 0 due" in run()[0]
+    assert "Refreshed 1" in run("--window", str(21 * 24 * 3600))[0]
+
+
+def test_invalid_options_are_refused():
+    with pytest.raises(CommandError):
+        run("--concurrency", "0")
+
+
+def test_thousands_of_accounts_with_latency_run_concurrently_and_show_progress(line_emulator, monkeypatch):
+    from line_auth.management.commands import refresh_line_tokens
+
+    monkeypatch.setattr(refresh_line_tokens, "PROGRESS_EVERY", 0.5)
+    many_accounts(line_emulator, 2000)
+    line_emulator.reset_calls()
+    line_emulator.latency = 0.02
+
+    started = time.monotonic()
+    out, err = run("--concurrency", "32", "--chunk-size", "300")
+    elapsed = time.monotonic() - started
+
+    assert out.strip() == "Refreshed 2000, re-login needed 0, failed 0, skipped 0 (of 2000 due)."
+    assert line_emulator.count_calls(TOKEN) == 2000
+    assert elapsed < 2000 * 0.02 / 4  # far faster than one call at a time
+    assert "/2000 refreshed=" in err
+    assert LineAccount.objects.filter(access_token_expires_at__lt=timezone.now() + timedelta(days=29)).count() == 0
