@@ -78,7 +78,9 @@ def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line
         else:
             invalid.append(f"{account} ({verification.reason})")
     _report_names(
-        modeladmin, request, valid,
+        modeladmin,
+        request,
+        valid,
         ngettext_lazy(
             "%(count)d account has a valid access token: %(accounts)s.",
             "%(count)d accounts have a valid access token: %(accounts)s.",
@@ -87,7 +89,9 @@ def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line
         messages.SUCCESS,
     )
     _report_names(
-        modeladmin, request, invalid,
+        modeladmin,
+        request,
+        invalid,
         ngettext_lazy(
             "%(count)d account has no usable access token: %(accounts)s.",
             "%(count)d accounts have no usable access token: %(accounts)s.",
@@ -98,10 +102,14 @@ def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line
 
 
 @admin.action(description=_("Disconnect (revoke tokens and unlink)"), permissions=["delete"])
-def disconnect_accounts(modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
+def disconnect_accounts(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]
+) -> None:
     results = _group(queryset.select_related("user"), services.disconnect)
     _report(
-        modeladmin, request, results.get(True),
+        modeladmin,
+        request,
+        results.get(True),
         ngettext_lazy(
             "Disconnected %(count)d account and revoked its token: %(accounts)s.",
             "Disconnected %(count)d accounts and revoked their tokens: %(accounts)s.",
@@ -110,7 +118,9 @@ def disconnect_accounts(modeladmin: Any, request: HttpRequest, queryset: QuerySe
         messages.SUCCESS,
     )
     _report(
-        modeladmin, request, results.get(False),
+        modeladmin,
+        request,
+        results.get(False),
         ngettext_lazy(
             "Disconnected %(count)d account; LINE did not confirm the revocation: %(accounts)s.",
             "Disconnected %(count)d accounts; LINE did not confirm the revocations: %(accounts)s.",
@@ -120,20 +130,28 @@ def disconnect_accounts(modeladmin: Any, request: HttpRequest, queryset: QuerySe
     )
 
 
-def _group(queryset: Iterable[LineAccount], action: Callable[[LineAccount], Any]) -> dict[Any, list[LineAccount]]:
+def _group(
+    queryset: Iterable[LineAccount], action: Callable[[LineAccount], Any]
+) -> dict[Any, list[LineAccount]]:
     results: dict[Any, list[LineAccount]] = defaultdict(list)
     for account in queryset:
         results[action(account)].append(account)
     return results
 
 
-def _report(modeladmin: Any, request: HttpRequest, accounts: list[LineAccount] | None,
-            message: Any, level: int) -> None:
+def _report(
+    modeladmin: Any,
+    request: HttpRequest,
+    accounts: list[LineAccount] | None,
+    message: Any,
+    level: int,
+) -> None:
     _report_names(modeladmin, request, [str(account) for account in accounts or []], message, level)
 
 
-def _report_names(modeladmin: Any, request: HttpRequest, names: list[str],
-                  message: Any, level: int) -> None:
+def _report_names(
+    modeladmin: Any, request: HttpRequest, names: list[str], message: Any, level: int
+) -> None:
     if not names:
         return
     shown = ", ".join(names[:MAX_NAMED])

@@ -64,8 +64,10 @@ def recheck_friendship(
         modeladmin.message_user(
             request,
             ngettext(
-                "Skipped %(skipped)d account without a usable access token (a new login is needed).",
-                "Skipped %(skipped)d accounts without a usable access token (a new login is needed).",
+                "Skipped %(skipped)d account without a usable access token "
+                "(a new login is needed).",
+                "Skipped %(skipped)d accounts without a usable access token "
+                "(a new login is needed).",
                 report.skipped,
             )
             % report.as_dict(),

@@ -77,7 +77,7 @@ def linked_accounts_chart(today: date) -> Chart:
         title,
         charts.line_chart("line-auth-linked", title, summary, labels, totals),
         (_("Day"), _("Linked accounts")),
-        list(zip(labels, totals)),
+        list(zip(labels, totals, strict=True)),
     )
 
 
@@ -108,15 +108,13 @@ def follows_chart(today: date) -> Chart:
     """
     window = days(today - timedelta(days=HISTORY_DAYS - 1), HISTORY_DAYS)
     webhook = Q(source=FriendshipSource.WEBHOOK)
+    became_friend = Q(current=Friendship.FRIEND) & (Q(previous=Friendship.NOT_FRIEND) | webhook)
+    left = Q(current=Friendship.NOT_FRIEND) & (Q(previous=Friendship.FRIEND) | webhook)
     counted = per_day(
         FriendshipChange.objects.filter(event_at__gte=_start_of(window[0])),
         "event_at",
-        follows=Count(
-            "pk", filter=Q(current=Friendship.FRIEND) & (Q(previous=Friendship.NOT_FRIEND) | webhook)
-        ),
-        unfollows=Count(
-            "pk", filter=Q(current=Friendship.NOT_FRIEND) & (Q(previous=Friendship.FRIEND) | webhook)
-        ),
+        follows=Count("pk", filter=became_friend),
+        unfollows=Count("pk", filter=left),
     )
     follows = [counted.get(day, {}).get("follows", 0) for day in window]
     unfollows = [counted.get(day, {}).get("unfollows", 0) for day in window]
@@ -137,7 +135,7 @@ def follows_chart(today: date) -> Chart:
             [(_("Follows"), follows), (_("Unfollows"), unfollows)],
         ),
         (_("Day"), _("Follows"), _("Unfollows")),
-        list(zip(labels, follows, unfollows)),
+        list(zip(labels, follows, unfollows, strict=True)),
     )
 
 
@@ -174,7 +172,7 @@ def expiry_chart(now: datetime) -> Chart:
             [(_("Access tokens"), access_counts), (_("Refresh deadlines"), refresh_counts)],
         ),
         (_("Day"), _("Access tokens"), _("Refresh deadlines")),
-        list(zip(labels, access_counts, refresh_counts)),
+        list(zip(labels, access_counts, refresh_counts, strict=True)),
     )
 
 

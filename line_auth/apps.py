@@ -13,10 +13,12 @@ class LineAuthConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import pre_delete
 
-        from line_auth import checks  # noqa: F401  (registers the system checks)
+        import line_auth.checks  # noqa: F401  (registers the system checks)
         from line_auth import receivers
 
-        user_logged_out.connect(receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout")
+        user_logged_out.connect(
+            receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout"
+        )
         pre_delete.connect(
             receivers.deauthorize_on_delete,
             sender=get_user_model(),

@@ -64,7 +64,8 @@ def bar_chart(
     top = nice_ceiling(max((value for _, values in series for value in values), default=0))
     slot = PLOT_WIDTH / max(len(labels), 1)
     bar = slot * 0.8 / max(len(series), 1)
-    body: list[str] = [_grid(top), _x_labels(labels, centred=True), _legend([name for name, _ in series])]
+    names = [name for name, _ in series]
+    body: list[str] = [_grid(top), _x_labels(labels, centred=True), _legend(names)]
     for index, (_, values) in enumerate(series):
         for position, value in enumerate(values):
             if not value:
@@ -175,7 +176,10 @@ def _legend(names: Sequence[str]) -> str:
         "",
         '<rect class="bar series-{}" x="{}" y="6" width="12" height="12"/>'
         '<text x="{}" y="16">{}</text>',
-        ((index, LEFT + 140 * index, LEFT + 140 * index + 18, name) for index, name in enumerate(names)),
+        (
+            (index, LEFT + 140 * index, LEFT + 140 * index + 18, name)
+            for index, name in enumerate(names)
+        ),
     )
 
 

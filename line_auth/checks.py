@@ -260,12 +260,14 @@ ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
 def _token_settings() -> list[CheckMessage | None]:
     problems = []
     if line_settings.native_verify not in ("local", "remote"):
-        problems.append(f'LINE_AUTH_NATIVE_VERIFY is {line_settings.native_verify!r}; use "local" or "remote".')
+        problems.append(
+            f'LINE_AUTH_NATIVE_VERIFY is {line_settings.native_verify!r}; use "local" or "remote".'
+        )
     audiences = getattr(settings, "LINE_AUTH_ALLOWED_AUDIENCES", ())
     if isinstance(audiences, str) or not all(
         isinstance(item, str) and item.isdigit() for item in audiences
     ):
-        problems.append("LINE_AUTH_ALLOWED_AUDIENCES must be a list of channel IDs (digit strings).")
+        problems.append("LINE_AUTH_ALLOWED_AUDIENCES must list channel IDs (digit strings).")
     durations = {
         "LINE_AUTH_NONCE_TTL": (line_settings.nonce_ttl, 1),
         "LINE_AUTH_JWKS_CACHE_TTL": (line_settings.jwks_cache_ttl, 1),
@@ -278,7 +280,11 @@ def _token_settings() -> list[CheckMessage | None]:
         if value < least
     ]
     return [
-        Error(problem, hint="See docs/tokens.md and docs/native-login.md.", id=Codes.INVALID_TOKEN_SETTING)
+        Error(
+            problem,
+            hint="See docs/tokens.md and docs/native-login.md.",
+            id=Codes.INVALID_TOKEN_SETTING,
+        )
         for problem in problems
     ]
 

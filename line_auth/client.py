@@ -126,7 +126,9 @@ class LineClient:
         }
         self.send("POST", self.api_url(REVOKE_PATH), data=data, idempotent=True)
 
-    def verify_id_token_remote(self, id_token: str, client_id: str, nonce: str = "") -> dict[str, Any]:
+    def verify_id_token_remote(
+        self, id_token: str, client_id: str, nonce: str = ""
+    ) -> dict[str, Any]:
         """``POST /oauth2/v2.1/verify``: LINE checks signature, iss, aud, exp and nonce."""
         data = {"id_token": id_token, "client_id": client_id}
         if nonce:

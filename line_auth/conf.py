@@ -180,7 +180,7 @@ class LineAuthSettings:
 
     @property
     def jwks_refetch_interval(self) -> int:
-        """At most one early JWKS fetch per this many seconds, however many unknown ``kid``s arrive."""
+        """At most one early JWKS fetch per this many seconds, whatever unknown ``kid``s arrive."""
         return int(self._get("LINE_AUTH_JWKS_REFETCH_INTERVAL", 300))
 
     @property

@@ -72,7 +72,9 @@ def record(changes: Iterable[FriendshipChange | None]) -> list[FriendshipChange]
     return rows
 
 
-def store_status(account_id: int, current: str, source: str, at: datetime) -> FriendshipChange | None:
+def store_status(
+    account_id: int, current: str, source: str, at: datetime
+) -> FriendshipChange | None:
     """Write one account's status under a row lock (the sync and the admin use this)."""
     with transaction.atomic():
         account = (

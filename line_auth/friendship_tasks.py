@@ -20,7 +20,9 @@ try:
     from celery import shared_task
 except ImportError:  # Celery is not installed: leave the function undecorated.
 
-    def shared_task(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # noqa: E501
+    def shared_task(
+        *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return lambda function: function
 
 

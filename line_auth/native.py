@@ -58,7 +58,9 @@ STATUS = {
 def error_response(code: str, description: str) -> JsonResponse:
     """The JSON error every refusal answers with."""
     logger.warning("Native LINE login refused: %s (%s)", code, description)
-    return JsonResponse({"error": code, "error_description": description}, status=STATUS.get(code, 400))
+    return JsonResponse(
+        {"error": code, "error_description": description}, status=STATUS.get(code, 400)
+    )
 
 
 @method_decorator([csrf_exempt, never_cache], name="dispatch")
@@ -109,7 +111,9 @@ class NativeLoginView(View):
             raise InvalidRequest("send either id_token (with nonce) or access_token")
         if access_token:
             return identity_from_access_token(_text(access_token, "access_token"))
-        return identity_from_id_token(_text(id_token, "id_token"), _text(payload.get("nonce"), "nonce"))
+        return identity_from_id_token(
+            _text(id_token, "id_token"), _text(payload.get("nonce"), "nonce")
+        )
 
     def answer(self, user: Any, identity: dict[str, Any]) -> dict[str, Any]:
         """The JSON body of a successful login; override to add your own API token."""
@@ -171,8 +175,11 @@ def _verify_locally(token: str) -> dict[str, Any]:
         if not line_settings.channel_secret:
             raise InvalidIdToken("no channel secret configured")
         return decode(
-            token, line_settings.channel_secret, algorithm="HS256",
-            audience=line_settings.channel_id, **common,
+            token,
+            line_settings.channel_secret,
+            algorithm="HS256",
+            audience=line_settings.channel_id,
+            **common,
         )
     return verify_es256_id_token(token, key_for=jwks.key_for, audience=list(audiences()), **common)
 

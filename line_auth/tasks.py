@@ -31,7 +31,9 @@ def refresh_account(account_id: int) -> str:
 
 if shared_task is not None:
 
-    @shared_task(bind=True, name="line_auth.refresh_line_account", max_retries=3, ignore_result=True)
+    @shared_task(
+        bind=True, name="line_auth.refresh_line_account", max_retries=3, ignore_result=True
+    )
     def refresh_line_account(self, account_id: int) -> str:  # type: ignore[no-untyped-def]
         """Refresh one account; retried with backoff while LINE is unavailable."""
         outcome = refresh_account(account_id)

@@ -65,7 +65,9 @@ class Verification:
     client_id: str = ""
 
 
-def due_for_refresh(now: datetime | None = None, window: int | None = None) -> QuerySet[LineAccount]:
+def due_for_refresh(
+    now: datetime | None = None, window: int | None = None
+) -> QuerySet[LineAccount]:
     """Accounts whose access token expires within the window, or whose refresh deadline passed."""
     now = now or timezone.now()
     window = line_settings.refresh_window if window is None else window
@@ -177,7 +179,9 @@ def refresh(account: LineAccount) -> Outcome:
         if locked is None:
             return Outcome.SKIPPED
         now = timezone.now()
-        outcome = decide_without_line(locked, now) or record(locked, exchange(locked.refresh_token), now)
+        outcome = decide_without_line(locked, now) or record(
+            locked, exchange(locked.refresh_token), now
+        )
     _copy_tokens(locked, account)
     return outcome
 

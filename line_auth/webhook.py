@@ -113,7 +113,8 @@ def process(events: Iterable[FriendshipEvent]) -> int:
                 {user_id: (event.friendship, event.at) for user_id, event in latest.items()},
                 FriendshipSource.WEBHOOK,
             )
-        WebhookEvent.objects.filter(received_at__lt=now - line_settings.webhook_event_retention).delete()
+        cutoff = now - line_settings.webhook_event_retention
+        WebhookEvent.objects.filter(received_at__lt=cutoff).delete()
     return len(fresh)
 
 

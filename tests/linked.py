@@ -11,8 +11,9 @@ from django.utils import timezone
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
 
 
-def linked_account(emulator: Any, make_account: Any, *, expires_in: timedelta = timedelta(days=30),
-                   **fields: Any) -> LineAccount:
+def linked_account(
+    emulator: Any, make_account: Any, *, expires_in: timedelta = timedelta(days=30), **fields: Any
+) -> LineAccount:
     """A LineAccount holding live emulator tokens; ``expires_in`` is what the site believes."""
     user = emulator.add_user()
     issued = emulator.issue_tokens(user, settings.SOCIAL_AUTH_LINE_KEY, scope="profile")

@@ -23,15 +23,21 @@ def admin_client(client, django_user_model):
 
 
 def act(client, action, accounts):
-    response = client.post(CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts]})
+    response = client.post(
+        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts]}
+    )
     assert response.status_code == 302
     return [(message.level_tag, message.message) for message in get_messages(response.wsgi_request)]
 
 
 def test_refresh_reports_each_row_by_outcome(admin_client, line_emulator, line_account_factory):
     good = linked_account(line_emulator, line_account_factory, display_name="Good")
-    dead = linked_account(line_emulator, line_account_factory, display_name="Dead",
-                          refresh_token_expires_at=timezone.now() - timedelta(seconds=1))
+    dead = linked_account(
+        line_emulator,
+        line_account_factory,
+        display_name="Dead",
+        refresh_token_expires_at=timezone.now() - timedelta(seconds=1),
+    )
     messages = act(admin_client, "refresh_tokens", [good, dead])
     assert messages == [
         ("success", f"Refreshed the access token of 1 account: Good ({good.line_user_id})."),
@@ -44,22 +50,33 @@ def test_refresh_failure_is_an_error_message(admin_client, line_emulator, line_a
     accounts = [linked_account(line_emulator, line_account_factory) for _ in range(2)]
     line_emulator.fail_next("/oauth2/v2.1/token", status=500, times=6)
     [(level, text)] = act(admin_client, "refresh_tokens", accounts)
-    assert level == "error" and text.startswith("LINE could not refresh 2 accounts, try again later")
+    assert level == "error" and text.startswith(
+        "LINE could not refresh 2 accounts, try again later"
+    )
 
 
-def test_verify_names_valid_and_invalid_tokens_with_the_reason(admin_client, line_emulator, line_account_factory):
+def test_verify_names_valid_and_invalid_tokens_with_the_reason(
+    admin_client, line_emulator, line_account_factory
+):
     valid = linked_account(line_emulator, line_account_factory, display_name="Valid")
     empty = line_account_factory(display_name="Empty")
     messages = act(admin_client, "verify_tokens", [valid, empty])
-    assert ("success", f"1 account has a valid access token: Valid ({valid.line_user_id}).") in messages
-    assert ("warning", f"1 account has no usable access token: Empty ({empty.line_user_id}) "
-                       "(no access token).") in messages
+    assert (
+        "success",
+        f"1 account has a valid access token: Valid ({valid.line_user_id}).",
+    ) in messages
+    assert (
+        "warning",
+        f"1 account has no usable access token: Empty ({empty.line_user_id}) (no access token).",
+    ) in messages
 
 
 def test_disconnect_revokes_and_unlinks(admin_client, line_emulator, line_account_factory):
     accounts = [linked_account(line_emulator, line_account_factory) for _ in range(3)]
     [(level, text)] = act(admin_client, "disconnect_accounts", accounts)
-    assert level == "success" and text.startswith("Disconnected 3 accounts and revoked their tokens")
+    assert level == "success" and text.startswith(
+        "Disconnected 3 accounts and revoked their tokens"
+    )
     assert LineAccount.objects.count() == 0
     assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 3
 
@@ -67,4 +84,6 @@ def test_disconnect_revokes_and_unlinks(admin_client, line_emulator, line_accoun
 def test_a_long_selection_is_summarized(admin_client, line_emulator, line_account_factory):
     accounts = [line_account_factory() for _ in range(23)]
     [(_, text)] = act(admin_client, "verify_tokens", accounts)
-    assert text.startswith("23 accounts have no usable access token") and text.endswith(" and 3 more.")
+    assert text.startswith("23 accounts have no usable access token") and text.endswith(
+        " and 3 more."
+    )

@@ -24,7 +24,9 @@ STATUSES = (Friendship.FRIEND, Friendship.NOT_FRIEND, Friendship.UNKNOWN)
 
 @pytest.fixture
 def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", "pw"))
+    client.force_login(
+        django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
+    )
     return client
 
 
@@ -33,20 +35,38 @@ def populate(count: int, first: int = 0) -> None:
     now = timezone.now()
     user_model = get_user_model()
     users = user_model.objects.bulk_create(
-        [user_model(username=f"bulk{first + index}") for index in range(count)])
-    accounts = LineAccount.objects.bulk_create([
-        LineAccount(user=user, channel_id="1234567890", line_user_id=f"U{first + index:032x}",
-                    friendship=STATUSES[index % 3],
-                    access_token_expires_at=now + timedelta(days=index % 40, hours=1),
-                    refresh_token_expires_at=now + timedelta(days=index % 100, hours=1))
-        for index, user in enumerate(users)])
+        [user_model(username=f"bulk{first + index}") for index in range(count)]
+    )
+    accounts = LineAccount.objects.bulk_create(
+        [
+            LineAccount(
+                user=user,
+                channel_id="1234567890",
+                line_user_id=f"U{first + index:032x}",
+                friendship=STATUSES[index % 3],
+                access_token_expires_at=now + timedelta(days=index % 40, hours=1),
+                refresh_token_expires_at=now + timedelta(days=index % 100, hours=1),
+            )
+            for index, user in enumerate(users)
+        ]
+    )
     # auto_now_add ignores a given value, so spread the link dates afterwards.
     LineAccount.objects.filter(pk__in=[account.pk for account in accounts]).update(
-        created=F("access_token_expires_at") - timedelta(days=60))
-    FriendshipChange.objects.bulk_create([
-        FriendshipChange(account=account, previous=Friendship.NOT_FRIEND, current=account.friendship,
-                         source=FriendshipSource.WEBHOOK, event_at=now - timedelta(days=index % 90))
-        for index, account in enumerate(accounts) if account.friendship != Friendship.UNKNOWN])
+        created=F("access_token_expires_at") - timedelta(days=60)
+    )
+    FriendshipChange.objects.bulk_create(
+        [
+            FriendshipChange(
+                account=account,
+                previous=Friendship.NOT_FRIEND,
+                current=account.friendship,
+                source=FriendshipSource.WEBHOOK,
+                event_at=now - timedelta(days=index % 90),
+            )
+            for index, account in enumerate(accounts)
+            if account.friendship != Friendship.UNKNOWN
+        ]
+    )
 
 
 def overview_queries(client) -> tuple[int, str]:
@@ -73,8 +93,12 @@ def test_the_page_shows_four_accessible_responsive_charts(admin_client):
     assert html.count('width="100%"') == 4 and html.count('viewBox="0 0 640') == 4
     assert html.count('role="img"') == 4 and html.count("<desc id=") == 4
     assert html.count('<table class="line-auth-sr-only">') == 4
-    for title in ("Linked accounts, last 90 days", "Share of friends",
-                  "Follows and unfollows per day, last 90 days", "Tokens expiring in the next 30 days"):
+    for title in (
+        "Linked accounts, last 90 days",
+        "Share of friends",
+        "Follows and unfollows per day, last 90 days",
+        "Tokens expiring in the next 30 days",
+    ):
         assert f"<figcaption>{title}</figcaption>" in html
     today = timezone.localdate().isoformat()
     assert f'<th scope="row">{today}</th><td>30</td>' in html  # the running total, as text
@@ -89,14 +113,31 @@ def test_an_empty_site_renders(admin_client):
 def test_a_first_status_learned_at_login_is_not_a_follow(admin_client, line_account_factory):
     account = line_account_factory()
     now = timezone.now()
-    FriendshipChange.objects.bulk_create([
-        FriendshipChange(account=account, previous=Friendship.UNKNOWN, current=Friendship.FRIEND,
-                         source=FriendshipSource.LOGIN, event_at=now),
-        FriendshipChange(account=account, previous=Friendship.FRIEND, current=Friendship.NOT_FRIEND,
-                         source=FriendshipSource.SYNC, event_at=now),
-        FriendshipChange(account=account, previous=Friendship.UNKNOWN, current=Friendship.FRIEND,
-                         source=FriendshipSource.WEBHOOK, event_at=now),
-    ])
+    FriendshipChange.objects.bulk_create(
+        [
+            FriendshipChange(
+                account=account,
+                previous=Friendship.UNKNOWN,
+                current=Friendship.FRIEND,
+                source=FriendshipSource.LOGIN,
+                event_at=now,
+            ),
+            FriendshipChange(
+                account=account,
+                previous=Friendship.FRIEND,
+                current=Friendship.NOT_FRIEND,
+                source=FriendshipSource.SYNC,
+                event_at=now,
+            ),
+            FriendshipChange(
+                account=account,
+                previous=Friendship.UNKNOWN,
+                current=Friendship.FRIEND,
+                source=FriendshipSource.WEBHOOK,
+                event_at=now,
+            ),
+        ]
+    )
     _, html = overview_queries(admin_client)
     assert "1 follows and 1 unfollows in 90 days." in html
 
@@ -116,12 +157,19 @@ def test_only_those_who_may_see_accounts_see_the_overview(client, django_user_mo
 
 def test_the_change_page_shows_the_friendship_history(admin_client, line_account_factory):
     account = line_account_factory()
-    FriendshipChange.objects.create(account=account, previous=Friendship.UNKNOWN,
-                                    current=Friendship.FRIEND, source=FriendshipSource.WEBHOOK,
-                                    event_at=timezone.now() - timedelta(days=3))
+    FriendshipChange.objects.create(
+        account=account,
+        previous=Friendship.UNKNOWN,
+        current=Friendship.FRIEND,
+        source=FriendshipSource.WEBHOOK,
+        event_at=timezone.now() - timedelta(days=3),
+    )
     html = admin_client.get(f"{CHANGELIST}{account.pk}/change/").content.decode()
     assert "Friendship history" in html
-    assert "Webhook" in html and "Not a friend" not in html.split("Friendship history")[1].split("</fieldset>")[0]
+    assert (
+        "Webhook" in html
+        and "Not a friend" not in html.split("Friendship history")[1].split("</fieldset>")[0]
+    )
 
 
 def test_the_friendship_source_filter(admin_client, line_account_factory):
@@ -133,9 +181,11 @@ def test_the_friendship_source_filter(admin_client, line_account_factory):
 
 # The chart functions ---------------------------------------------------------
 
+
 def test_charts_escape_every_text():
-    svg = charts.bar_chart("c", "<script>t</script>", 'a "desc" & <b>', ["<i>day</i>"],
-                           [("<em>s</em>", [3])])
+    svg = charts.bar_chart(
+        "c", "<script>t</script>", 'a "desc" & <b>', ["<i>day</i>"], [("<em>s</em>", [3])]
+    )
     svg += charts.share_chart("s", "t", "d", [("<x>", 1)])
     svg += charts.line_chart("l", "t", "d", ["<y>"], [1])
     assert not re.search(r"<(script|b|i|em|x|y)>", svg)
@@ -148,6 +198,8 @@ def test_charts_survive_empty_and_zero_data():
     assert "0 (0%)" in charts.share_chart("c", "t", "d", [("none", 0)])
 
 
-@pytest.mark.parametrize(("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (4001, 5000)])
+@pytest.mark.parametrize(
+    ("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (4001, 5000)]
+)
 def test_scales_end_on_a_round_number(value, ceiling):
     assert charts.nice_ceiling(value) == ceiling

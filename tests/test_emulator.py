@@ -553,6 +553,9 @@ def test_live_server_round_trip():
         emulator.fail_next("/v2/profile", kind="connection_refused")
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"{server.url}/v2/profile", timeout=5)
+        emulator.fail_next("/v2/profile", kind="timeout")  # the server sleeps 30 s
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(f"{server.url}/v2/profile", timeout=0.3)
         assert emulator.calls[0].host == server.url.removeprefix("http://")
     finally:
         server.stop()

@@ -47,24 +47,36 @@ def run(*args: str) -> tuple[str, str]:
 
 def test_stale_and_unknown_statuses_are_rechecked(linked, line_emulator):
     long_ago = timezone.now() - timedelta(days=30)
-    stale_friend = linked(friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=long_ago)
+    stale_friend = linked(
+        friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=long_ago
+    )
     unknown = linked(friend=False)
-    fresh = linked(friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=timezone.now())
+    fresh = linked(
+        friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=timezone.now()
+    )
 
     out, err = run()
 
-    assert "Checked 2 of 2 accounts: 2 changed, 0 failed, 0 skipped" in out  # unknown -> known is a change
+    assert (
+        "Checked 2 of 2 accounts: 2 changed, 0 failed, 0 skipped" in out
+    )  # unknown -> known is a change
     assert "2/2 checked" in err
     assert line_emulator.count_calls(FRIENDSHIP) == 2
-    for account, expected in ((stale_friend, Friendship.FRIEND), (unknown, Friendship.NOT_FRIEND),
-                              (fresh, Friendship.NOT_FRIEND)):
+    for account, expected in (
+        (stale_friend, Friendship.FRIEND),
+        (unknown, Friendship.NOT_FRIEND),
+        (fresh, Friendship.NOT_FRIEND),
+    ):
         account.refresh_from_db()
         assert account.friendship == expected
     assert stale_friend.friendship_source == FriendshipSource.SYNC
     assert unknown.friendship_checked_at > long_ago
     change = FriendshipChange.objects.get(account=stale_friend)
     assert (change.previous, change.current, change.source) == (
-        Friendship.NOT_FRIEND, Friendship.FRIEND, FriendshipSource.SYNC)
+        Friendship.NOT_FRIEND,
+        Friendship.FRIEND,
+        FriendshipSource.SYNC,
+    )
 
 
 def test_a_second_run_has_nothing_left_to_do(linked, line_emulator):
@@ -83,7 +95,7 @@ def test_older_than_chooses_what_is_stale(linked, line_emulator):
     out, _ = run("--older-than", "PT3H")
     assert "Checked 0 of 0" in out
     out, _ = run("--older-than", "3600")
-    assert "Checked 1 of 1" in out
+    assert "Checked 1 of 1 account:" in out
 
 
 def test_a_bad_duration_is_a_usage_error():
@@ -97,7 +109,7 @@ def test_accounts_without_a_usable_token_are_skipped_and_counted(linked, line_em
     linked(needs_relogin=True)
     linked(friend=True)
     out, _ = run()
-    assert "Checked 1 of 1 accounts: 1 changed, 0 failed, 3 skipped" in out
+    assert "Checked 1 of 1 account: 1 changed, 0 failed, 3 skipped" in out
     assert line_emulator.count_calls(FRIENDSHIP) == 1
 
 
@@ -107,7 +119,7 @@ def test_failures_are_counted_and_make_the_command_fail(linked, line_emulator, s
     linked(friend=True)
     line_emulator.fail_next(FRIENDSHIP, status=500, body='{"message":"oops"}')
     out = StringIO()
-    with pytest.raises(CommandError, match="1 checks failed"):
+    with pytest.raises(CommandError, match="1 check failed"):
         call_command("sync_line_friendships", stdout=out, stderr=StringIO())
     assert "Checked 1 of 2 accounts: 1 changed, 1 failed" in out.getvalue()
     run()  # the failed account is still stale, so a re-run picks it up
@@ -140,31 +152,51 @@ def test_calls_to_line_run_in_parallel_up_to_the_worker_limit(linked, monkeypatc
 def test_a_newer_webhook_status_wins_over_a_slower_api_answer(linked):
     account = linked()
     asked_at = timezone.now()
-    store_status(account.pk, Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK, asked_at + timedelta(seconds=1))
+    store_status(
+        account.pk, Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK, asked_at + timedelta(seconds=1)
+    )
     assert store_status(account.pk, Friendship.FRIEND, FriendshipSource.SYNC, asked_at) is None
     account.refresh_from_db()
-    assert (account.friendship, account.friendship_source) == (Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK)
+    assert (account.friendship, account.friendship_source) == (
+        Friendship.NOT_FRIEND,
+        FriendshipSource.WEBHOOK,
+    )
 
 
 def test_the_task_runs_without_celery(linked, line_emulator):
     linked(friend=True)
     assert friendship_tasks.sync_friendships(older_than_seconds=0) == {
-        "total": 1, "checked": 1, "changed": 1, "skipped": 0, "failed": 0}
+        "total": 1,
+        "checked": 1,
+        "changed": 1,
+        "skipped": 0,
+        "failed": 0,
+    }
 
 
-def test_the_admin_action_rechecks_the_selected_accounts_now(linked, client, django_user_model, line_emulator):
+def test_the_admin_action_rechecks_the_selected_accounts_now(
+    linked, client, django_user_model, line_emulator
+):
     admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
     client.force_login(admin)
-    chosen = linked(friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=timezone.now())
+    chosen = linked(
+        friend=True, friendship=Friendship.NOT_FRIEND, friendship_checked_at=timezone.now()
+    )
     other = linked(friend=True)
     no_token = linked(access_token="")
-    response = client.post("/admin/line_auth/lineaccount/", {
-        "action": "recheck_friendship", "_selected_action": [chosen.pk, no_token.pk]}, follow=True)
+    response = client.post(
+        "/admin/line_auth/lineaccount/",
+        {"action": "recheck_friendship", "_selected_action": [chosen.pk, no_token.pk]},
+        follow=True,
+    )
     html = response.content.decode()
     assert "Checked 1 account: 1 changed." in html
     assert "Skipped 1 account without a usable access token" in html
     chosen.refresh_from_db()
     other.refresh_from_db()
-    assert (chosen.friendship, chosen.friendship_source) == (Friendship.FRIEND, FriendshipSource.API)
+    assert (chosen.friendship, chosen.friendship_source) == (
+        Friendship.FRIEND,
+        FriendshipSource.API,
+    )
     assert other.friendship == Friendship.UNKNOWN
     assert line_emulator.count_calls(FRIENDSHIP) == 1

@@ -79,8 +79,11 @@ def test_an_sdk_id_token_logs_the_user_in_and_links_the_account(client, line_emu
     assert response.status_code == 200, response.content
     body = response.json()
     account = LineAccount.objects.get()
-    assert body == {"user": {"id": account.user_id, "username": account.user.username},
-                    "line_user_id": taro.user_id, "is_new": True}
+    assert body == {
+        "user": {"id": account.user_id, "username": account.user.username},
+        "line_user_id": taro.user_id,
+        "is_new": True,
+    }
     assert account.line_user_id == taro.user_id and account.display_name == "Taro App"
     assert account.user.username == "TaroApp"  # social-core's username cleaning
     assert int(client.session["_auth_user_id"]) == account.user_id
@@ -100,7 +103,9 @@ def test_an_hs256_id_token_is_verified_with_the_channel_secret(client, line_emul
     assert line_emulator.calls == []
 
 
-def test_an_access_token_is_verified_with_line_and_the_profile_read_from_line(client, line_emulator):
+def test_an_access_token_is_verified_with_line_and_the_profile_read_from_line(
+    client, line_emulator
+):
     hanako = line_emulator.add_user(name="Hanako")
     issued = line_emulator.issue_tokens(hanako, CHANNEL, scope="profile openid")
     response = post(client, {"access_token": issued["access_token"], "name": "Forged Name"})
@@ -112,10 +117,13 @@ def test_an_access_token_is_verified_with_line_and_the_profile_read_from_line(cl
     assert [call.path for call in line_emulator.calls][:2] == ["/oauth2/v2.1/verify", "/v2/profile"]
 
 
-def test_an_id_token_login_keeps_the_tokens_of_an_earlier_login(client, line_emulator, line_account_factory):
+def test_an_id_token_login_keeps_the_tokens_of_an_earlier_login(
+    client, line_emulator, line_account_factory
+):
     user = line_emulator.add_user()
-    existing = line_account_factory(line_user_id=user.user_id, access_token="stored-access",
-                                    refresh_token="stored-refresh")
+    existing = line_account_factory(
+        line_user_id=user.user_id, access_token="stored-access", refresh_token="stored-refresh"
+    )
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
     assert post(client, {"id_token": token, "nonce": nonce}).status_code == 200
@@ -157,7 +165,9 @@ def test_jwks_is_fetched_once_for_many_logins(client, line_emulator):
     assert line_emulator.count_calls(CERTS) == 1
 
 
-def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(client, line_emulator):
+def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
+    client, line_emulator
+):
     assert sdk_login(client, line_emulator).status_code == 200
     line_emulator.rotate_es256_key()
     assert sdk_login(client, line_emulator).status_code == 200
@@ -166,10 +176,18 @@ def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
     stranger = ec.generate_private_key(ec.SECP256R1())
     for index in range(20):
         nonce = new_nonce(client)
-        claims = {"iss": "https://access.line.me", "sub": "U" + "b" * 32, "aud": CHANNEL,
-                  "iat": int(time.time()), "exp": int(time.time()) + 600, "nonce": nonce}
+        claims = {
+            "iss": "https://access.line.me",
+            "sub": "U" + "b" * 32,
+            "aud": CHANNEL,
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 600,
+            "nonce": nonce,
+        }
         token = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": f"random-{index}"})
-        assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2)
+        assert_refused(
+            post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2
+        )
     assert line_emulator.count_calls(CERTS) == 2  # the refetch window was already spent
 
 
@@ -186,8 +204,11 @@ def test_a_bad_signature_is_refused(client, line_emulator):
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
     header, payload, signature = token.split(".")
-    forged_payload = b64(json.dumps({**jwt.decode(token, options={"verify_signature": False}),
-                                     "sub": "U" + "f" * 32}).encode())
+    forged_payload = b64(
+        json.dumps(
+            {**jwt.decode(token, options={"verify_signature": False}), "sub": "U" + "f" * 32}
+        ).encode()
+    )
     response = post(client, {"id_token": f"{header}.{forged_payload}.{signature}", "nonce": nonce})
     assert_refused(response, 401, "invalid_id_token")
     assert response.json()["error_description"] == "bad signature"
@@ -205,7 +226,9 @@ def test_an_expired_id_token_is_refused(client, line_emulator):
 
 
 def test_a_wrong_issuer_is_refused(client, line_emulator):
-    assert_refused(sdk_login(client, line_emulator, iss="https://evil.example"), 401, "invalid_id_token")
+    assert_refused(
+        sdk_login(client, line_emulator, iss="https://evil.example"), 401, "invalid_id_token"
+    )
 
 
 def test_an_unknown_kid_is_refused(client, line_emulator):
@@ -227,10 +250,19 @@ def test_hs256_signed_with_lines_public_key_is_refused(client, line_emulator):
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     nonce = new_nonce(client)
-    claims = {"iss": "https://access.line.me", "sub": "U" + "c" * 32, "aud": CHANNEL,
-              "iat": int(time.time()), "exp": int(time.time()) + 600, "nonce": nonce}
-    signing_input = (b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": line_emulator.es256_kid}).encode())
-                     + "." + b64(json.dumps(claims).encode()))
+    claims = {
+        "iss": "https://access.line.me",
+        "sub": "U" + "c" * 32,
+        "aud": CHANNEL,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+        "nonce": nonce,
+    }
+    signing_input = (
+        b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": line_emulator.es256_kid}).encode())
+        + "."
+        + b64(json.dumps(claims).encode())
+    )
     signature = b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     response = post(client, {"id_token": f"{signing_input}.{signature}", "nonce": nonce})
     assert response.status_code == 401 and response.json()["error"] == "invalid_id_token"
@@ -239,8 +271,14 @@ def test_hs256_signed_with_lines_public_key_is_refused(client, line_emulator):
 
 def test_alg_none_is_refused(client, line_emulator):
     nonce = new_nonce(client)
-    claims = {"iss": "https://access.line.me", "sub": "U" + "d" * 32, "aud": CHANNEL,
-              "iat": int(time.time()), "exp": int(time.time()) + 600, "nonce": nonce}
+    claims = {
+        "iss": "https://access.line.me",
+        "sub": "U" + "d" * 32,
+        "aud": CHANNEL,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+        "nonce": nonce,
+    }
     token = b64(b'{"alg":"none"}') + "." + b64(json.dumps(claims).encode()) + "."
     assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
@@ -248,7 +286,10 @@ def test_alg_none_is_refused(client, line_emulator):
 def test_a_replayed_nonce_is_refused(client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
-    body = {"id_token": line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256"), "nonce": nonce}
+    body = {
+        "id_token": line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256"),
+        "nonce": nonce,
+    }
     assert post(client, body).status_code == 200
     LineAccount.objects.all().delete()
     get_user_model().objects.all().delete()
@@ -258,7 +299,9 @@ def test_a_replayed_nonce_is_refused(client, line_emulator):
 def test_a_nonce_the_server_never_issued_is_refused(client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce="chosen-by-the-app", alg="ES256")
-    assert_refused(post(client, {"id_token": token, "nonce": "chosen-by-the-app"}), 401, "invalid_nonce")
+    assert_refused(
+        post(client, {"id_token": token, "nonce": "chosen-by-the-app"}), 401, "invalid_nonce"
+    )
 
 
 def test_an_expired_nonce_is_refused(client, line_emulator, settings):
@@ -273,7 +316,9 @@ def test_an_expired_nonce_is_refused(client, line_emulator, settings):
 def test_a_nonce_that_is_not_the_tokens_is_refused(client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce=new_nonce(client), alg="ES256")
-    assert_refused(post(client, {"id_token": token, "nonce": new_nonce(client)}), 401, "invalid_id_token")
+    assert_refused(
+        post(client, {"id_token": token, "nonce": new_nonce(client)}), 401, "invalid_id_token"
+    )
 
 
 def test_an_access_token_of_another_channel_is_refused(client, line_emulator):

@@ -35,19 +35,29 @@ def many_accounts(emulator, count, expires_in=timedelta(hours=1)):
     for user in users:
         line_user = emulator.add_user()
         issued = emulator.issue_tokens(line_user, settings.SOCIAL_AUTH_LINE_KEY, scope="profile")
-        accounts.append(LineAccount(
-            user=user, channel_id=settings.SOCIAL_AUTH_LINE_KEY, line_user_id=line_user.user_id,
-            access_token=issued["access_token"], refresh_token=issued["refresh_token"],
-            access_token_expires_at=now + expires_in, refresh_token_expires_at=now + REFRESH_TOKEN_LIFETIME,
-        ))
+        accounts.append(
+            LineAccount(
+                user=user,
+                channel_id=settings.SOCIAL_AUTH_LINE_KEY,
+                line_user_id=line_user.user_id,
+                access_token=issued["access_token"],
+                refresh_token=issued["refresh_token"],
+                access_token_expires_at=now + expires_in,
+                refresh_token_expires_at=now + REFRESH_TOKEN_LIFETIME,
+            )
+        )
     LineAccount.objects.bulk_create(accounts, batch_size=500)
 
 
 def test_refreshes_what_expires_soon_and_reports_each_outcome(line_emulator, line_account_factory):
     soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
-    dead = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1),
-                          refresh_token_expires_at=timezone.now() - timedelta(minutes=1))
+    dead = linked_account(
+        line_emulator,
+        line_account_factory,
+        expires_in=timedelta(hours=1),
+        refresh_token_expires_at=timezone.now() - timedelta(minutes=1),
+    )
     out, _ = run()
     assert out.strip() == "Refreshed 1, re-login needed 1, failed 0, skipped 0 (of 2 due)."
     assert LineAccount.objects.get(pk=soon.pk).access_token != soon.access_token
@@ -70,7 +80,9 @@ def test_rerunning_is_safe(line_emulator, line_account_factory):
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_failures_exit_non_zero_and_leave_the_account_for_the_next_run(line_emulator, line_account_factory):
+def test_failures_exit_non_zero_and_leave_the_account_for_the_next_run(
+    line_emulator, line_account_factory
+):
     account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     line_emulator.fail_next(TOKEN, status=500, times=3)
     with pytest.raises(CommandError, match="1 refreshes failed"):
@@ -91,7 +103,9 @@ def test_invalid_options_are_refused():
         run("--concurrency", "0")
 
 
-def test_thousands_of_accounts_with_latency_run_concurrently_and_show_progress(line_emulator, monkeypatch):
+def test_thousands_of_accounts_with_latency_run_concurrently_and_show_progress(
+    line_emulator, monkeypatch
+):
     from line_auth.management.commands import refresh_line_tokens
 
     monkeypatch.setattr(refresh_line_tokens, "PROGRESS_EVERY", 0.5)
@@ -107,4 +121,9 @@ def test_thousands_of_accounts_with_latency_run_concurrently_and_show_progress(l
     assert line_emulator.count_calls(TOKEN) == 2000
     assert elapsed < 2000 * 0.02 / 4  # far faster than one call at a time
     assert "/2000 refreshed=" in err
-    assert LineAccount.objects.filter(access_token_expires_at__lt=timezone.now() + timedelta(days=29)).count() == 0
+    assert (
+        LineAccount.objects.filter(
+            access_token_expires_at__lt=timezone.now() + timedelta(days=29)
+        ).count()
+        == 0
+    )

@@ -39,7 +39,9 @@ def relogins():
     signals.line_relogin_needed.disconnect(receiver)
 
 
-def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_deadline(account, line_emulator):
+def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_deadline(
+    account, line_emulator
+):
     old_access, refresh_token = account.access_token, account.refresh_token
     deadline = account.refresh_token_expires_at
 
@@ -54,10 +56,14 @@ def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_dea
     assert account.access_token == stored.access_token  # the caller's instance is updated too
 
 
-def test_due_for_refresh_takes_only_tokens_inside_the_window(line_emulator, line_account_factory, settings):
+def test_due_for_refresh_takes_only_tokens_inside_the_window(
+    line_emulator, line_account_factory, settings
+):
     soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=2))
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
-    linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1), needs_relogin=True)
+    linked_account(
+        line_emulator, line_account_factory, expires_in=timedelta(hours=1), needs_relogin=True
+    )
     settings.LINE_AUTH_REFRESH_WINDOW = 24 * 3600
     assert list(tokens.due_for_refresh()) == [soon]
     settings.LINE_AUTH_REFRESH_WINDOW = 30 * 24 * 3600
@@ -67,7 +73,9 @@ def test_due_for_refresh_takes_only_tokens_inside_the_window(line_emulator, line
 def test_a_passed_deadline_needs_a_relogin_without_asking_line(
     account, line_emulator, relogins, django_capture_on_commit_callbacks
 ):
-    LineAccount.objects.filter(pk=account.pk).update(refresh_token_expires_at=timezone.now() - timedelta(seconds=1))
+    LineAccount.objects.filter(pk=account.pk).update(
+        refresh_token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
     account.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         assert tokens.refresh(account) is Outcome.RELOGIN
@@ -84,7 +92,9 @@ def test_invalid_grant_needs_a_relogin_once_and_never_loops(
     with django_capture_on_commit_callbacks(execute=True):
         assert tokens.refresh(account) is Outcome.RELOGIN
     assert line_emulator.count_calls(TOKEN) == 1
-    assert relogins == [{"signal": signals.line_relogin_needed, "line_account": account, "reason": "invalid_grant"}]
+    assert relogins == [
+        {"signal": signals.line_relogin_needed, "line_account": account, "reason": "invalid_grant"}
+    ]
     assert "token" not in " ".join(relogins[0])
 
     assert tokens.get_access_token(account) is None
@@ -121,13 +131,17 @@ def test_get_access_token_refreshes_a_token_about_to_expire(line_emulator, line_
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_get_access_token_keeps_a_still_valid_token_while_line_is_down(line_emulator, line_account_factory):
+def test_get_access_token_keeps_a_still_valid_token_while_line_is_down(
+    line_emulator, line_account_factory
+):
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
     line_emulator.fail_next(TOKEN, kind="timeout", times=3)
     assert tokens.get_access_token(expiring) == expiring.access_token
 
 
-def test_get_access_token_is_none_when_expired_and_line_is_down(line_emulator, line_account_factory):
+def test_get_access_token_is_none_when_expired_and_line_is_down(
+    line_emulator, line_account_factory
+):
     expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
     line_emulator.fail_next(TOKEN, kind="timeout", times=3)
     assert tokens.get_access_token(expired) is None
@@ -143,11 +157,18 @@ def test_verify_accepts_a_live_token_and_explains_a_dead_one(account, line_emula
 
 def test_check_verification_refuses_other_channels_and_expired_tokens():
     ours = ("1234567890",)
-    assert tokens.check_verification({"client_id": "1234567890", "expires_in": 10, "scope": "profile"}, ours).valid
+    assert tokens.check_verification(
+        {"client_id": "1234567890", "expires_in": 10, "scope": "profile"}, ours
+    ).valid
     other = tokens.check_verification({"client_id": "999", "expires_in": 10}, ours)
     assert other.reason == "issued to another channel"
     for expires_in in (0, -5, "10", None, True):
-        assert tokens.check_verification({"client_id": "1234567890", "expires_in": expires_in}, ours).reason == "expired"
+        assert (
+            tokens.check_verification(
+                {"client_id": "1234567890", "expires_in": expires_in}, ours
+            ).reason
+            == "expired"
+        )
 
 
 def test_revoke_ends_the_login_at_line_and_forgets_the_tokens(account, line_emulator):
@@ -184,7 +205,10 @@ def test_logout_survives_line_being_down(account, line_emulator, client, setting
 def test_deleting_a_user_deauthorizes_the_app_at_line(account, line_emulator):
     access_token = account.access_token
     account.user.delete()
-    assert [call.path for call in line_emulator.calls] == ["/oauth2/v3/token", "/user/v1/deauthorize"]
+    assert [call.path for call in line_emulator.calls] == [
+        "/oauth2/v3/token",
+        "/user/v1/deauthorize",
+    ]
     assert line_emulator.calls[-1].status == 204
     assert LineAccount.objects.count() == 0
     account.access_token = access_token
@@ -194,7 +218,11 @@ def test_deleting_a_user_deauthorizes_the_app_at_line(account, line_emulator):
 def test_deauthorize_refreshes_an_expired_access_token_first(line_emulator, line_account_factory):
     expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
     assert tokens.deauthorize(expired) is True
-    assert [call.path for call in line_emulator.calls] == [TOKEN, "/oauth2/v3/token", "/user/v1/deauthorize"]
+    assert [call.path for call in line_emulator.calls] == [
+        TOKEN,
+        "/oauth2/v3/token",
+        "/user/v1/deauthorize",
+    ]
 
 
 def test_a_deauthorize_failure_never_blocks_the_deletion(account, line_emulator, django_user_model):
@@ -218,16 +246,23 @@ def test_tasks_import_and_work_without_celery(account, line_emulator):
     assert tasks.refresh_account(10**9) == "skipped"
 
 
-def test_tasks_are_defined_when_celery_is_installed(account, line_emulator, line_account_factory, monkeypatch):
+def test_tasks_are_defined_when_celery_is_installed(
+    account, line_emulator, line_account_factory, monkeypatch
+):
     queued = []
 
     def shared_task(bind=False, **options):
         def register(function):
             def call(*args, **kwargs):
-                return function(types.SimpleNamespace(retry=None), *args, **kwargs) if bind else function(
-                    *args, **kwargs)
+                return (
+                    function(types.SimpleNamespace(retry=None), *args, **kwargs)
+                    if bind
+                    else function(*args, **kwargs)
+                )
+
             call.delay = lambda *args: queued.append((options["name"], args))
             return call
+
         return register
 
     monkeypatch.setitem(sys.modules, "celery", types.SimpleNamespace(shared_task=shared_task))
@@ -281,7 +316,10 @@ def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_ac
         ({"LINE_AUTH_NONCE_TTL": 0}, "line_auth.E008"),
         ({"LINE_AUTH_REFRESH_WINDOW": -1}, "line_auth.E008"),
         ({"LINE_AUTH_CACHE": "missing"}, "line_auth.E009"),
-        ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}}, "line_auth.E009"),
+        (
+            {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}},
+            "line_auth.E009",
+        ),
         ({"LINE_AUTH_REFRESH_WINDOW": 30 * 24 * 3600}, "line_auth.W007"),
     ],
 )

@@ -42,8 +42,15 @@ def at(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
-def event(kind: str, user_id: str, ms: int = T0, event_id: str | None = None, *,
-          unblocked: bool = False, redelivery: bool = False) -> dict:
+def event(
+    kind: str,
+    user_id: str,
+    ms: int = T0,
+    event_id: str | None = None,
+    *,
+    unblocked: bool = False,
+    redelivery: bool = False,
+) -> dict:
     data = {
         "type": kind,
         "mode": "active",
@@ -59,8 +66,9 @@ def event(kind: str, user_id: str, ms: int = T0, event_id: str | None = None, *,
 
 
 def body(*events: dict) -> bytes:
-    return json.dumps({"destination": "U" + "e" * 32, "events": list(events)},
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        {"destination": "U" + "e" * 32, "events": list(events)}, separators=(",", ":")
+    ).encode()
 
 
 def deliver(client, raw: bytes, sig: str | None = None, **headers):
@@ -76,14 +84,20 @@ def send(client, *events: dict):
 
 # Signature -----------------------------------------------------------------
 
+
 def test_the_documented_vector_signs_and_is_accepted(client):
     assert signature(VECTOR_BODY, SECRET) == VECTOR_SIGNATURE
     assert deliver(client, VECTOR_BODY, VECTOR_SIGNATURE).status_code == 200
 
 
 def test_the_header_name_is_case_insensitive(client):
-    response = client.generic("POST", URL, VECTOR_BODY, content_type="application/json",
-                              headers={"x-line-signature": VECTOR_SIGNATURE})
+    response = client.generic(
+        "POST",
+        URL,
+        VECTOR_BODY,
+        content_type="application/json",
+        headers={"x-line-signature": VECTOR_SIGNATURE},
+    )
     assert response.status_code == 200
 
 
@@ -143,6 +157,7 @@ def test_the_connectivity_check_answers_200_without_touching_the_database(client
 
 # Events --------------------------------------------------------------------
 
+
 def test_follow_makes_a_friend_records_history_and_signals_after_commit(
     client, line_account_factory, django_capture_on_commit_callbacks
 ):
@@ -168,9 +183,15 @@ def test_follow_makes_a_friend_records_history_and_signals_after_commit(
     assert account.friendship_checked_at == at(T0)
     change = FriendshipChange.objects.get()
     assert (change.account_id, change.previous, change.current, change.source, change.event_at) == (
-        account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK, at(T0))
+        account.pk,
+        Friendship.UNKNOWN,
+        Friendship.FRIEND,
+        FriendshipSource.WEBHOOK,
+        at(T0),
+    )
     assert [(r["line_account"].pk, r["previous"], r["current"], r["source"]) for r in received] == [
-        (account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK)]
+        (account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK)
+    ]
 
 
 def test_unblock_and_unfollow(client, line_account_factory):
@@ -182,8 +203,10 @@ def test_unblock_and_unfollow(client, line_account_factory):
     account.refresh_from_db()
     assert account.friendship == Friendship.FRIEND
     history = list(FriendshipChange.objects.order_by("event_at").values_list("previous", "current"))
-    assert history == [(Friendship.FRIEND, Friendship.NOT_FRIEND),
-                       (Friendship.NOT_FRIEND, Friendship.FRIEND)]
+    assert history == [
+        (Friendship.FRIEND, Friendship.NOT_FRIEND),
+        (Friendship.NOT_FRIEND, Friendship.FRIEND),
+    ]
 
 
 def test_every_linked_account_of_the_user_is_updated(client, line_account_factory):
@@ -220,18 +243,21 @@ def test_an_older_event_never_overwrites_a_newer_status(client, line_account_fac
 
 def test_out_of_order_events_in_one_body_are_applied_by_timestamp(client, line_account_factory):
     account = line_account_factory()
-    send(client,
-         event("follow", account.line_user_id, T0 + 2000),
-         event("unfollow", account.line_user_id, T0 + 1000),
-         event("follow", account.line_user_id, T0))
+    send(
+        client,
+        event("follow", account.line_user_id, T0 + 2000),
+        event("unfollow", account.line_user_id, T0 + 1000),
+        event("follow", account.line_user_id, T0),
+    )
     account.refresh_from_db()
     assert account.friendship == Friendship.FRIEND
     assert account.friendship_checked_at == at(T0 + 2000)
 
 
 def test_a_status_checked_at_login_beats_an_older_event(client, line_account_factory):
-    account = line_account_factory(friendship=Friendship.NOT_FRIEND,
-                                   friendship_checked_at=django_timezone.now())
+    account = line_account_factory(
+        friendship=Friendship.NOT_FRIEND, friendship_checked_at=django_timezone.now()
+    )
     send(client, event("follow", account.line_user_id, T0))  # from 2024
     account.refresh_from_db()
     assert account.friendship == Friendship.NOT_FRIEND
@@ -240,7 +266,10 @@ def test_a_status_checked_at_login_beats_an_older_event(client, line_account_fac
 def test_other_events_and_sources_are_ignored(client, line_account_factory):
     account = line_account_factory()
     message = {**event("follow", account.line_user_id), "type": "message"}
-    group = {**event("unfollow", account.line_user_id), "source": {"type": "group", "groupId": "C1"}}
+    group = {
+        **event("unfollow", account.line_user_id),
+        "source": {"type": "group", "groupId": "C1"},
+    }
     broken = {**event("follow", account.line_user_id), "timestamp": "yesterday"}
     assert send(client, message, group, broken, "not an event").status_code == 200
     account.refresh_from_db()
@@ -250,13 +279,18 @@ def test_other_events_and_sources_are_ignored(client, line_account_factory):
 
 def test_processed_ids_are_pruned_after_the_retention(client, settings, line_account_factory):
     settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
-    WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=2))
-    WebhookEvent.objects.create(event_id="RECENT", received_at=django_timezone.now() - timedelta(hours=1))
+    WebhookEvent.objects.create(
+        event_id="OLD", received_at=django_timezone.now() - timedelta(days=2)
+    )
+    WebhookEvent.objects.create(
+        event_id="RECENT", received_at=django_timezone.now() - timedelta(hours=1)
+    )
     send(client, event("follow", line_account_factory().line_user_id, event_id="NEW"))
     assert set(WebhookEvent.objects.values_list("event_id", flat=True)) == {"RECENT", "NEW"}
 
 
 # Users who have not logged in yet -------------------------------------------
+
 
 def test_a_follow_before_the_first_login_is_applied_at_login_without_asking_line(
     client, line_emulator
@@ -276,7 +310,10 @@ def test_a_follow_before_the_first_login_is_applied_at_login_without_asking_line
     assert not PendingFriendship.objects.exists()
     change = FriendshipChange.objects.get()
     assert (change.previous, change.current, change.source) == (
-        Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.WEBHOOK)
+        Friendship.UNKNOWN,
+        Friendship.FRIEND,
+        FriendshipSource.WEBHOOK,
+    )
 
 
 def test_line_saying_it_changed_at_login_still_asks_line(client, line_emulator):
@@ -286,8 +323,12 @@ def test_line_saying_it_changed_at_login_still_asks_line(client, line_emulator):
     account = LineAccount.objects.get()
     assert account.friendship == Friendship.FRIEND
     assert account.friendship_source == FriendshipSource.LOGIN
-    assert list(account.friendship_changes.order_by("event_at").values_list("current", "source")) == [
-        (Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK), (Friendship.FRIEND, FriendshipSource.LOGIN)]
+    assert list(
+        account.friendship_changes.order_by("event_at").values_list("current", "source")
+    ) == [
+        (Friendship.NOT_FRIEND, FriendshipSource.WEBHOOK),
+        (Friendship.FRIEND, FriendshipSource.LOGIN),
+    ]
 
 
 def test_a_login_records_the_status_it_learned(client, line_emulator):
@@ -295,18 +336,24 @@ def test_a_login_records_the_status_it_learned(client, line_emulator):
     login(client, line_emulator, taro, begin={"bot_prompt": "aggressive"}, add_friend=True)
     change = FriendshipChange.objects.get()
     assert (change.previous, change.current, change.source) == (
-        Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.LOGIN)
+        Friendship.UNKNOWN,
+        Friendship.FRIEND,
+        FriendshipSource.LOGIN,
+    )
 
 
 # Scale ---------------------------------------------------------------------
+
 
 def test_five_hundred_events_take_a_bounded_number_of_queries(
     client, line_account_factory, django_assert_max_num_queries
 ):
     linked = [line_account_factory().line_user_id for _ in range(250)]
     strangers = [f"U{index:032x}".replace("U0", "Uf", 1) for index in range(250)]
-    events = [event("follow" if index % 3 else "unfollow", user_id, T0 + index, f"EV{index:06d}")
-              for index, user_id in enumerate(linked + strangers)]
+    events = [
+        event("follow" if index % 3 else "unfollow", user_id, T0 + index, f"EV{index:06d}")
+        for index, user_id in enumerate(linked + strangers)
+    ]
     with django_assert_max_num_queries(20):
         assert send(client, *events).status_code == 200
     assert WebhookEvent.objects.count() == 500
@@ -324,7 +371,10 @@ def test_five_hundred_events_on_postgres_take_one_statement_per_step(
     client, line_account_factory, django_assert_max_num_queries
 ):
     linked = [line_account_factory().line_user_id for _ in range(250)]
-    events = [event("follow", user_id, T0 + index, f"PG{index:06d}") for index, user_id in enumerate(linked)]
+    events = [
+        event("follow", user_id, T0 + index, f"PG{index:06d}")
+        for index, user_id in enumerate(linked)
+    ]
     # PostgreSQL has no parameter limit to split the bulk statements.
     with django_assert_max_num_queries(10):
         send(client, *events)
@@ -332,6 +382,7 @@ def test_five_hundred_events_on_postgres_take_one_statement_per_step(
 
 
 # System checks ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "expected"),
@@ -345,8 +396,11 @@ def test_five_hundred_events_on_postgres_take_one_statement_per_step(
 )
 def test_the_webhook_secret_is_checked(settings, value, expected):
     settings.LINE_AUTH_WEBHOOK_SECRET = value
-    found = [message for message in checks.check_configuration() if message.id.startswith(
-        ("line_auth.W01", "line_auth.E01"))]
+    found = [
+        message
+        for message in checks.check_configuration()
+        if message.id.startswith(("line_auth.W01", "line_auth.E01"))
+    ]
     assert [message.id for message in found] == ([expected] if expected else [])
     if expected == checks.Codes.WEBHOOK_SECRET_IS_LOGIN_SECRET:
         assert isinstance(found[0], Error)

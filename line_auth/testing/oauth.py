@@ -75,11 +75,11 @@ def _scope_echo(scopes: tuple[str, ...]) -> str:
     return " ".join(s for s in scopes if s != "email")
 
 
-def _client_error(
-    channel: Channel | None, secret: str | None, *, optional: bool
-) -> Response | None:
-    if channel is None:
-        return oauth_error("invalid_client", "invalid client_id")
+UNKNOWN_CLIENT = ("invalid_client", "invalid client_id")
+
+
+def _secret_error(channel: Channel, secret: str | None, *, optional: bool) -> Response | None:
+    """Check client_secret; ``optional`` lets it be absent, but never wrong."""
     if secret is None and optional:
         return None
     if secret is None or not hmac.compare_digest(secret.encode(), channel.secret.encode()):
@@ -104,12 +104,13 @@ def _exchange_code(req: Request, emu: LineEmulator) -> Response:
     if missing:
         return oauth_error("invalid_request", f"{', '.join(missing)} required")
     channel = store.channel(form["client_id"])
+    if channel is None:
+        return oauth_error(*UNKNOWN_CLIENT)
     verifier = form.get("code_verifier")
     # Web channels must authenticate; mobile ones may rely on PKCE alone (spec §4.1, SDK variant).
-    secret_optional = channel is not None and not channel.secret_required and verifier is not None
-    error = _client_error(channel, form.get("client_secret"), optional=secret_optional)
-    if error or channel is None:
-        return error or oauth_error("invalid_client", "invalid client_id")
+    optional = not channel.secret_required and verifier is not None
+    if error := _secret_error(channel, form.get("client_secret"), optional=optional):
+        return error
     code = store.codes.get(form["code"])
     if code is None or code.channel_id != channel.channel_id:
         return oauth_error("invalid_grant", "invalid authorization code")
@@ -150,9 +151,12 @@ def _refresh(req: Request, emu: LineEmulator) -> Response:
     if not form.get("refresh_token") or not form.get("client_id"):
         return oauth_error("invalid_request", "refresh_token and client_id required")
     channel = store.channel(form["client_id"])
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if channel is None or (channel.secret_required and error):
-        return error or oauth_error("invalid_client", "invalid client_id")
+    if channel is None:
+        return oauth_error(*UNKNOWN_CLIENT)
+    # Channels with a mobile app type ignore client_secret here (spec §4.3).
+    secret = form.get("client_secret")
+    if channel.secret_required and (error := _secret_error(channel, secret, optional=False)):
+        return error
     grant = store.grants.get(form["refresh_token"])
     if (
         grant is None
@@ -257,9 +261,11 @@ def revoke(req: Request, emu: LineEmulator) -> Response:
     if not form.get("client_id") or not (form.get("access_token") or form.get("refresh_token")):
         return oauth_error("invalid_request", "client_id and access_token required")
     channel = store.channel(form["client_id"])
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if channel is None or (channel.secret_required and error):
-        return error or oauth_error("invalid_client", "invalid client_id")
+    if channel is None:
+        return oauth_error(*UNKNOWN_CLIENT)
+    secret = form.get("client_secret")
+    if channel.secret_required and (error := _secret_error(channel, secret, optional=False)):
+        return error
     access = store.access_tokens.get(form.get("access_token", ""))
     # Revoking ends the whole login, refresh token included (refresh_token= is the SDK variant).
     grant = access.grant if access else store.grants.get(form.get("refresh_token", ""))
@@ -274,9 +280,10 @@ def channel_token(req: Request, emu: LineEmulator) -> Response:
     if form.get("grant_type") != "client_credentials":
         return oauth_error("unsupported_grant_type", "grant_type must be client_credentials")
     channel = store.channel(form.get("client_id"))
-    error = _client_error(channel, form.get("client_secret"), optional=False)
-    if error or channel is None:
-        return error or oauth_error("invalid_client", "invalid client_id")
+    if channel is None:
+        return oauth_error(*UNKNOWN_CLIENT)
+    if error := _secret_error(channel, form.get("client_secret"), optional=False):
+        return error
     token = new_access_token()
     store.channel_tokens[token] = (channel.channel_id, store.now() + CHANNEL_TOKEN_TTL)
     return Response.json(

@@ -18,8 +18,9 @@ ACCOUNT = "/accounts/line/account/"
 
 
 def translated(language: str, message: Any) -> str:
+    """``message`` (a string or a lazy translation) as a visitor using ``language`` reads it."""
     with translation.override(language):
-        return str(message)
+        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def start_login(browser: Any, name: str | None = None, *, next: str = ACCOUNT) -> None:

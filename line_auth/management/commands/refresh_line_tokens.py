@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
 from line_auth import tokens
@@ -34,14 +35,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--concurrency", type=int, default=4, help="Calls to LINE at once.")
         parser.add_argument(
-            "--window", type=int, default=None,
+            "--window",
+            type=int,
+            default=None,
             help="Refresh tokens expiring within this many seconds "
             "(default: LINE_AUTH_REFRESH_WINDOW).",
         )
         parser.add_argument("--chunk-size", type=int, default=500, help="Accounts read per query.")
 
-    def handle(self, *args: Any, concurrency: int, window: int | None, chunk_size: int,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, concurrency: int, window: int | None, chunk_size: int, **options: Any
+    ) -> None:
         if concurrency < 1 or chunk_size < 1:
             raise CommandError("--concurrency and --chunk-size must be at least 1.")
         now = timezone.now()
@@ -68,11 +72,16 @@ class Command(BaseCommand):
         self.summarize()
 
     def drain(self, in_flight: dict[Future[tokens.Exchange], LineAccount], when: str) -> None:
-        """Write the results of finished calls, one row each."""
+        """Write the results of finished calls, one row each, in one commit.
+
+        Committing per batch rather than per row keeps the database from being
+        the bottleneck (a commit per row caps SQLite near 100 rows a second).
+        """
         done, _ = wait(in_flight, return_when=when)
-        for future in done:
-            account = in_flight.pop(future)
-            self.tally(tokens.record(account, future.result()))
+        with transaction.atomic():
+            for future in done:
+                account = in_flight.pop(future)
+                self.tally(tokens.record(account, future.result()))
 
     def tally(self, outcome: Outcome) -> None:
         self.counts[outcome] += 1

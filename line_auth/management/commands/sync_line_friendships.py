@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from line_auth.conf import line_settings
 from line_auth.friendship_sync import SyncReport, stale_accounts, sync_friendships
@@ -29,7 +29,7 @@ def duration(value: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Ask LINE again for the friendship status of accounts whose status is stale.")
+    help = gettext_lazy("Ask LINE again for the friendship status of accounts that are stale.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -45,28 +45,40 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=None,
-            help=gettext_lazy("Calls to LINE at the same time (default: LINE_AUTH_FRIENDSHIP_SYNC_WORKERS, 4)."),
+            help=gettext_lazy(
+                "Calls to LINE at the same time (default: LINE_AUTH_FRIENDSHIP_SYNC_WORKERS, 4)."
+            ),
         )
 
     def handle(
         self, *args: Any, older_than: timedelta | None, workers: int | None, **options: Any
     ) -> None:
+        if older_than is None:
+            older_than = line_settings.friendship_stale_after
         report = sync_friendships(
-            stale_accounts(older_than or line_settings.friendship_stale_after),
+            stale_accounts(older_than),
             source=FriendshipSource.SYNC,
             workers=workers or line_settings.friendship_sync_workers,
             progress=self._progress,
         )
         self.stdout.write(
-            _(
+            ngettext(
+                "Checked %(checked)d of %(total)d account: %(changed)d changed, "
+                "%(failed)d failed, %(skipped)d skipped without a usable access token.",
                 "Checked %(checked)d of %(total)d accounts: %(changed)d changed, "
-                "%(failed)d failed, %(skipped)d skipped without a usable access token."
+                "%(failed)d failed, %(skipped)d skipped without a usable access token.",
+                report.total,
             )
             % report.as_dict()
         )
         if report.failed:
             raise CommandError(
-                _("%(failed)d checks failed; run the command again later.") % report.as_dict()
+                ngettext(
+                    "%(failed)d check failed; run the command again later.",
+                    "%(failed)d checks failed; run the command again later.",
+                    report.failed,
+                )
+                % report.as_dict()
             )
 
     def _progress(self, report: SyncReport) -> None:

@@ -1,0 +1,97 @@
+"""Webhook requests per second through the real view (Django test client, full middleware).
+
+    .venv/bin/python benchmarks/webhook_throughput.py --db sqlite --batch 1 100 500
+    .venv/bin/python benchmarks/webhook_throughput.py --db postgres --batch 1 100 500
+
+Each request is a signed body of ``--batch`` follow/unfollow events, every one
+new (a fresh ``webhookEventId``, a later timestamp) and half of them for users
+who have no linked account, so every request writes: processed IDs, account
+statuses, history rows and remembered statuses. Requests run one after another
+in one process (one worker); a deployment multiplies by its worker count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+
+from bench_db import setup
+
+SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
+URL = "/accounts/line/webhook/"
+SERIALS = itertools.count(1)  # event IDs and timestamps never repeat across bodies
+START_MS = int(time.time() * 1000)
+
+
+def linked_users(count: int) -> list[str]:
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from line_auth.models import LineAccount
+
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create([user_model(username=f"hook{i}") for i in range(count)])
+    LineAccount.objects.bulk_create(
+        [LineAccount(user=user, channel_id=settings.SOCIAL_AUTH_LINE_KEY, line_user_id=f"U{i:032x}")
+         for i, user in enumerate(users)],
+        batch_size=1000,
+    )
+    return [f"U{i:032x}" for i in range(count)]
+
+
+def bodies(users: list[str], batch: int, requests: int) -> list[tuple[bytes, str]]:
+    from line_auth.webhook import signature
+
+    out = []
+    for _ in range(requests):
+        events = []
+        for _ in range(batch):
+            serial = next(SERIALS)
+            # Alternate a linked user and a stranger, following or blocking.
+            user = users[serial % len(users)] if serial % 2 else f"U{serial:032x}".replace("U0", "Uf", 1)
+            events.append({
+                "type": "follow" if serial % 3 else "unfollow", "mode": "active",
+                "timestamp": START_MS + serial, "source": {"type": "user", "userId": user},
+                "webhookEventId": f"01BENCH{serial:019d}", "deliveryContext": {"isRedelivery": False},
+                "follow": {"isUnblocked": False},
+            })
+        raw = json.dumps({"destination": "U" + "e" * 32, "events": events}).encode()
+        out.append((raw, signature(raw, SECRET)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 100, 500])
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="time spent per batch size")
+    args = parser.parse_args()
+    described = setup(args.db, "line_auth_bench_webhook", LINE_AUTH_WEBHOOK_SECRET=SECRET)
+    from django.test import Client
+
+    users = linked_users(args.accounts)
+    client = Client()
+    print(f"{described}; {args.accounts:,} linked accounts; one process, sequential requests")
+    for batch in args.batch:
+        payloads = bodies(users, batch, 50)
+        for raw, sig in payloads[:3]:  # warm up
+            client.generic("POST", URL, raw, content_type="application/json", HTTP_X_LINE_SIGNATURE=sig)
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < args.seconds:
+            if done + 3 >= len(payloads):
+                payloads += bodies(users, batch, 50)
+            raw, sig = payloads[done + 3]
+            response = client.generic("POST", URL, raw, content_type="application/json",
+                                      HTTP_X_LINE_SIGNATURE=sig)
+            assert response.status_code == 200, response.status_code
+            done += 1
+        elapsed = time.perf_counter() - started
+        print(f"batch {batch:>4} events: {done / elapsed:8.1f} requests/s, "
+              f"{done * batch / elapsed:9.0f} events/s, {1000 * elapsed / done:7.2f} ms/request")
+
+
+if __name__ == "__main__":
+    main()
