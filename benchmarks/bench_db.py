@@ -25,11 +25,18 @@ def setup(kind: str, name: str, **overrides: Any) -> str:
     if kind == "postgres":
         import psycopg
 
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            "host=127.0.0.1 user=postgres dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
-        database = {"ENGINE": "django.db.backends.postgresql", "NAME": name, "USER": "postgres",
-                    "HOST": os.environ.get("PGHOST", "127.0.0.1"), "PORT": os.environ.get("PGPORT", "5432")}
+        database = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": "postgres",
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+        }
     else:
         path = Path(os.environ.get("BENCH_DIR", "/tmp")) / f"{name}.sqlite3"
         path.unlink(missing_ok=True)
@@ -43,4 +50,5 @@ def setup(kind: str, name: str, **overrides: Any) -> str:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
-    return f"{connection.vendor} {connection.Database.sqlite_version if kind != 'postgres' else connection.pg_version}"
+    version = connection.pg_version if kind == "postgres" else connection.Database.sqlite_version
+    return f"{connection.vendor} {version}"

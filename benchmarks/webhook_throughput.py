@@ -34,8 +34,12 @@ def linked_users(count: int) -> list[str]:
     user_model = get_user_model()
     users = user_model.objects.bulk_create([user_model(username=f"hook{i}") for i in range(count)])
     LineAccount.objects.bulk_create(
-        [LineAccount(user=user, channel_id=settings.SOCIAL_AUTH_LINE_KEY, line_user_id=f"U{i:032x}")
-         for i, user in enumerate(users)],
+        [
+            LineAccount(
+                user=user, channel_id=settings.SOCIAL_AUTH_LINE_KEY, line_user_id=f"U{i:032x}"
+            )
+            for i, user in enumerate(users)
+        ],
         batch_size=1000,
     )
     return [f"U{i:032x}" for i in range(count)]
@@ -50,13 +54,22 @@ def bodies(users: list[str], batch: int, requests: int) -> list[tuple[bytes, str
         for _ in range(batch):
             serial = next(SERIALS)
             # Alternate a linked user and a stranger, following or blocking.
-            user = users[serial % len(users)] if serial % 2 else f"U{serial:032x}".replace("U0", "Uf", 1)
-            events.append({
-                "type": "follow" if serial % 3 else "unfollow", "mode": "active",
-                "timestamp": START_MS + serial, "source": {"type": "user", "userId": user},
-                "webhookEventId": f"01BENCH{serial:019d}", "deliveryContext": {"isRedelivery": False},
-                "follow": {"isUnblocked": False},
-            })
+            user = (
+                users[serial % len(users)]
+                if serial % 2
+                else f"U{serial:032x}".replace("U0", "Uf", 1)
+            )
+            events.append(
+                {
+                    "type": "follow" if serial % 3 else "unfollow",
+                    "mode": "active",
+                    "timestamp": START_MS + serial,
+                    "source": {"type": "user", "userId": user},
+                    "webhookEventId": f"01BENCH{serial:019d}",
+                    "deliveryContext": {"isRedelivery": False},
+                    "follow": {"isUnblocked": False},
+                }
+            )
         raw = json.dumps({"destination": "U" + "e" * 32, "events": events}).encode()
         out.append((raw, signature(raw, SECRET)))
     return out
@@ -78,19 +91,24 @@ def main() -> None:
     for batch in args.batch:
         payloads = bodies(users, batch, 50)
         for raw, sig in payloads[:3]:  # warm up
-            client.generic("POST", URL, raw, content_type="application/json", HTTP_X_LINE_SIGNATURE=sig)
+            client.generic(
+                "POST", URL, raw, content_type="application/json", HTTP_X_LINE_SIGNATURE=sig
+            )
         done, started = 0, time.perf_counter()
         while time.perf_counter() - started < args.seconds:
             if done + 3 >= len(payloads):
                 payloads += bodies(users, batch, 50)
             raw, sig = payloads[done + 3]
-            response = client.generic("POST", URL, raw, content_type="application/json",
-                                      HTTP_X_LINE_SIGNATURE=sig)
+            response = client.generic(
+                "POST", URL, raw, content_type="application/json", HTTP_X_LINE_SIGNATURE=sig
+            )
             assert response.status_code == 200, response.status_code
             done += 1
         elapsed = time.perf_counter() - started
-        print(f"batch {batch:>4} events: {done / elapsed:8.1f} requests/s, "
-              f"{done * batch / elapsed:9.0f} events/s, {1000 * elapsed / done:7.2f} ms/request")
+        print(
+            f"batch {batch:>4} events: {done / elapsed:8.1f} requests/s, "
+            f"{done * batch / elapsed:9.0f} events/s, {1000 * elapsed / done:7.2f} ms/request"
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ line_login = Signal()
 
 # The friendship with the channel's Official Account changed.
 # sender=LineAccount; kwargs: line_account, previous, current, source
-# (previous/current are line_auth.models.Friendship values; source a FriendshipSource)
+# (previous/current are line_auth.models.Friendship values; source a FriendshipSource).
+# Sent after commit by every source (login, webhook, sync, admin), once per change.
 friendship_changed = Signal()
 
 # A LINE account can no longer reach LINE for its user until they log in again:

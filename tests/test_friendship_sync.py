@@ -96,6 +96,8 @@ def test_older_than_chooses_what_is_stale(linked, line_emulator):
     assert "Checked 0 of 0" in out
     out, _ = run("--older-than", "3600")
     assert "Checked 1 of 1 account:" in out
+    out, _ = run("--older-than", "0")  # zero means everything, not the default
+    assert "Checked 1 of 1 account:" in out
 
 
 def test_a_bad_duration_is_a_usage_error():
