@@ -43,6 +43,8 @@ def setup(kind: str, name: str, **overrides: Any) -> str:
         database = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)}
     values["DATABASES"] = {"default": database}
     values["LOGGING"] = {"version": 1, "disable_existing_loggers": False}
+    # The suite's response recorder keeps every page in memory: not for benchmarks.
+    values["MIDDLEWARE"] = [name for name in base.MIDDLEWARE if name != "tests.recording.RecordResponses"]
     values.update(overrides)
     settings.configure(**values)
     django.setup()
