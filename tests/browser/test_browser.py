@@ -59,7 +59,8 @@ def test_log_in(browser: Any, taro: Any, language: str) -> None:
 
     assert browser.url.endswith(ACCOUNT), browser.driver.page_source[:2500]
     assert "Taro Line" in browser.text
-    assert browser.find("[data-friendship]").get_attribute("data-friendship") == Friendship.NOT_FRIEND
+    friendship = browser.find("[data-friendship]").get_attribute("data-friendship")
+    assert friendship == Friendship.NOT_FRIEND
     assert translated(language, "Unlink this LINE account") in browser.text
     browser.screenshot("03-account")
     assert LineAccount.objects.get().line_user_id == taro.user_id
