@@ -66,11 +66,6 @@ class LineAuthSettings:
         return int(self._get("LINE_AUTH_REQUESTS_RETRIES", 2))
 
     @property
-    def use_pkce(self) -> bool:
-        """PKCE S256 on every login (RFC 9700 2.1.1); only turn off to debug."""
-        return bool(self._get("LINE_AUTH_USE_PKCE", True))
-
-    @property
     def id_token_leeway(self) -> int:
         """Clock skew in seconds tolerated on ``exp``, ``iat`` and ``auth_time``."""
         return int(self._get("LINE_AUTH_ID_TOKEN_LEEWAY", 60))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,10 @@ from line_auth.exceptions import InvalidOption
 
 logger = logging.getLogger("line_auth.login")
 
+# "same-origin": LINE's code in the callback URL never leaves the site, while our own
+# form POSTs keep their Origin header ("no-referrer" makes browsers send "Origin: null",
+# which Django's CSRF check refuses).
+REFERRER_POLICY = "same-origin"
 _UNAVAILABLE_CODES = {"unavailable", "timeout", "connection_failed", "rate_limited", "tls_error"}
 
 
@@ -131,8 +136,13 @@ def failure_response(
     parameter = getattr(error, "parameter", None) or getattr(error, "name", None) or "-"
     logger.log(level, "LINE login failed: kind=%s code=%s stage=%s parameter=%s",
                failure.kind, code, stage, parameter)
-    context = {"failure": failure, "invalid_option": error if isinstance(error, InvalidOption) else None}
+    context = {
+        "failure": failure,
+        "invalid_option": error if isinstance(error, InvalidOption) else None,
+        # The retry keeps where the visitor was going (validated again when used).
+        "next": request.session.get(REDIRECT_FIELD_NAME, ""),
+    }
     response = render(request, template, context, status=failure.status)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = REFERRER_POLICY
     return response
 

@@ -30,7 +30,7 @@ from social_django.utils import load_backend, load_strategy
 from line_auth import services
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
-from line_auth.errors import failure_response
+from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
 from line_auth.options import OPTION_NAMES
 
@@ -66,10 +66,13 @@ class LoginView(View):
 
     @method_decorator(csrf_protect)
     def post(self, request: HttpRequest) -> HttpResponse:
+        # Resolve the user before the login's state is stored: a stale session is
+        # flushed on first access, and the state must not be flushed with it.
+        user = request.user if request.user.is_authenticated else None
         backend = get_backend(request)
         try:
             backend.login_options()
-            return do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=request.user)
+            return do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
             return failure_response(request, error)
 
@@ -97,7 +100,7 @@ class CallbackView(View):
             )
         except SocialAuthBaseException as error:
             return failure_response(request, error, has_code=bool(data.get("code")))
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = REFERRER_POLICY
         if isinstance(response, HttpResponseRedirect):
             # Validate the target where it is used, not only where it was stored.
             response["Location"] = safe_next(request, _without_next(response["Location"]))

@@ -40,6 +40,7 @@ def test_each_misconfiguration_is_reported_with_its_stable_id(overrides, code):
     assert code in ids(**overrides)
 
 
+@pytest.mark.django_db  # Django 6 checks touch the database
 def test_manage_py_check_fails_on_missing_credentials():
     from django.core.management.base import SystemCheckError
 

@@ -129,7 +129,13 @@ def test_login_pages_cannot_be_framed_or_cached(client, line_emulator, path):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
-def test_the_callback_answers_without_a_referrer(client, line_emulator):
+def test_the_callback_url_is_never_sent_as_a_referrer_to_other_sites(client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
-    assert come_back(client, result)["Referrer-Policy"] == "no-referrer"
-    assert client.get(CALLBACK)["Referrer-Policy"] == "no-referrer"
+    assert come_back(client, result)["Referrer-Policy"] == "same-origin"
+    assert client.get(CALLBACK)["Referrer-Policy"] == "same-origin"
+
+
+def test_the_retry_after_a_failure_keeps_where_the_visitor_was_going(client, line_emulator):
+    url = start(client, next="/accounts/line/account/")
+    page = come_back(client, line_emulator.authorize(url, line_emulator.add_user(), outcome="auto_login_failure"))
+    assert b'name="next" value="/accounts/line/account/"' in page.content
