@@ -60,7 +60,7 @@ def create_accounts(count: int, issue: object = None) -> None:
             [user_model(username=f"bench{index}") for index in range(start, stop)]
         )
         accounts = []
-        for index, user in zip(range(start, stop), users):
+        for index, user in zip(range(start, stop), users, strict=False):
             access, refresh, user_id = issue(index) if issue else ("a", f"r{index}", f"U{index:032x}")
             accounts.append(
                 LineAccount(

@@ -36,9 +36,16 @@ from line_auth.options import resolve_options
 
 logger = logging.getLogger("line_auth.backends")
 
-# social-core's default pipeline with the LineAccount step added; used when a
-# site has not configured SOCIAL_AUTH_PIPELINE itself.
-LINE_AUTH_PIPELINE = (*DEFAULT_AUTH_PIPELINE, "line_auth.pipeline.save_line_account")
+# social-core's default pipeline with line_auth's returning-user lookup in place of
+# ``social_user`` and the LineAccount step added; used when a site has not
+# configured SOCIAL_AUTH_PIPELINE itself.
+LINE_AUTH_PIPELINE = (
+    *(
+        "line_auth.pipeline.social_user" if step == "social_core.pipeline.social_auth.social_user" else step
+        for step in DEFAULT_AUTH_PIPELINE
+    ),
+    "line_auth.pipeline.save_line_account",
+)
 # Never copied into UserSocialAuth.extra_data: it is stored unencrypted.
 SECRET_RESPONSE_KEYS = ("access_token", "refresh_token", "id_token")
 
@@ -198,6 +205,9 @@ class LineBackend(BaseOAuth2PKCE):
         data = super().extra_data(user, uid, response, details, pipeline_kwargs)
         for key in SECRET_RESPONSE_KEYS:
             data.pop(key, None)
+        # The login time lives on LineAccount; kept here it would rewrite this row at
+        # every login for nothing.
+        data.pop("auth_time", None)
         return data
 
     def pipeline(self, pipeline: Any, pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:

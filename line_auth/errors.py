@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,10 @@ from social_core.exceptions import (
 
 from line_auth.exceptions import InvalidOption
 
+if TYPE_CHECKING:
+    # str or a lazy translation; the alias exists only in django-stubs.
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 logger = logging.getLogger("line_auth.login")
 
 # "same-origin": LINE's code in the callback URL never leaves the site, while our own
@@ -38,8 +43,8 @@ class Failure:
     """One kind of failure: what the visitor reads and whether a retry can help."""
 
     kind: str
-    title: str
-    message: str
+    title: StrOrPromise
+    message: StrOrPromise
     status: int = 400
     retry: bool = True
     disable_auto_login: bool = False

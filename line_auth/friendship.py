@@ -32,13 +32,14 @@ def needs_friendship_check(account: LineAccount, response: dict[str, Any]) -> bo
 
 
 def friendship_at_login(
-    account: LineAccount, response: dict[str, Any], *, now: datetime
+    account: LineAccount, response: dict[str, Any], *, now: datetime, created: bool
 ) -> list[FriendshipChange]:
     """Update the account's friendship in place and return the changes to record.
 
-    A LINE failure never fails the login.
+    Only a new account can have a pending webhook status: once an account exists,
+    the webhook writes to it directly. A LINE failure never fails the login.
     """
-    changes = [take_pending(account)]
+    changes = [take_pending(account) if created else None]
     if needs_friendship_check(account, response):
         try:
             is_friend = get_client().get_friendship(str(response.get("access_token") or ""))

@@ -38,6 +38,15 @@ class LineAccount(models.Model):
         related_name="line_accounts",
         verbose_name=_("user"),
     )
+    social = models.OneToOneField(
+        "social_django.UserSocialAuth",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="line_account",
+        verbose_name=_("social-auth association"),
+        help_text=_("Read together with the account, so a returning login needs one query."),
+    )
     channel_id = models.CharField(_("channel ID"), max_length=32)
     line_user_id = models.CharField(
         _("LINE user ID"),

@@ -170,7 +170,7 @@ def _verify_locally(token: str) -> dict[str, Any]:
     # Each algorithm has its own key source: the channel secret only ever
     # verifies HS256, LINE's EC keys only ES256, so no key is used with the
     # other algorithm (no HS256 token "signed" with the public key).
-    common = {"issuer": line_settings.id_token_issuer, "leeway": line_settings.id_token_leeway}
+    issuer, leeway = line_settings.id_token_issuer, line_settings.id_token_leeway
     if read_header(token).get("alg") == "HS256":
         if not line_settings.channel_secret:
             raise InvalidIdToken("no channel secret configured")
@@ -179,9 +179,12 @@ def _verify_locally(token: str) -> dict[str, Any]:
             line_settings.channel_secret,
             algorithm="HS256",
             audience=line_settings.channel_id,
-            **common,
+            issuer=issuer,
+            leeway=leeway,
         )
-    return verify_es256_id_token(token, key_for=jwks.key_for, audience=list(audiences()), **common)
+    return verify_es256_id_token(
+        token, key_for=jwks.key_for, audience=list(audiences()), issuer=issuer, leeway=leeway
+    )
 
 
 def _verify_remotely(token: str, nonce: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from social_core.exceptions import AuthAssociationError
+from social_core.pipeline import social_auth
 
 from line_auth import signals
 from line_auth.backends import LineBackend
@@ -21,31 +23,60 @@ from line_auth.friendship_status import announce, save_changes
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
 
 
+def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """social-core's ``social_user`` step, in one query for a returning LINE user.
+
+    The account, its Django user and its social-auth row are read together and the
+    account row is locked for the rest of the login. Anything unusual (a first login,
+    an association made before line_auth) goes through social-core's own step.
+    """
+    account = (
+        LineAccount.objects.select_related("user", "social")
+        .select_for_update(of=("self",))
+        .filter(channel_id=line_settings.channel_id, line_user_id=str(uid))
+        .first()
+    )
+    social = account.social if account is not None else None
+    if social is None or social.provider != backend.name or social.uid != str(uid) or social.user_id != account.user_id:
+        return social_auth.social_user(backend, uid, user, *args, **kwargs)
+    if user and account.user != user:
+        raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
+    social.user = account.user
+    return {"social": social, "user": account.user, "is_new": False, "new_association": False,
+            "line_account": account}
+
+
 def save_line_account(
     backend: Any,
     user: Any = None,
     response: dict[str, Any] | None = None,
     is_new: bool = False,
     *args: Any,
+    line_account: LineAccount | None = None,
+    social: Any = None,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
     """Create or update the LINE account of this login and announce it."""
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
-    account, created = LineAccount.objects.select_for_update().get_or_create(
-        channel_id=line_settings.channel_id,
-        line_user_id=response["sub"],
-        defaults={"user": user},
-    )
+    account, created = line_account, False
+    if account is None:
+        account, created = LineAccount.objects.select_for_update().get_or_create(
+            channel_id=line_settings.channel_id,
+            line_user_id=response["sub"],
+            defaults={"user": user},
+        )
     account.user = user
+    if social is not None:
+        account.social = social
     account.display_name = str(response.get("name") or "")[:255]
     account.picture_url = str(response.get("picture") or "")[:1000]
     account.email = str(response.get("email") or account.email or "")[:254]
     account.amr = list(response.get("amr") or [])
     _store_tokens(account, response, now)
     account.last_login_at = now
-    friendship_changes = friendship_at_login(account, response, now=now)
+    friendship_changes = friendship_at_login(account, response, now=now, created=created)
     account.save()
     save_changes(friendship_changes)
     request = getattr(backend.strategy, "request", None)

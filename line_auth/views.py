@@ -7,12 +7,14 @@ failure ends on :func:`line_auth.errors.failure_response`, never a 500.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +34,7 @@ from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
+from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES
 
 
@@ -94,9 +97,11 @@ class CallbackView(View):
     def complete(self, request: HttpRequest) -> HttpResponse:
         backend = get_backend(request)
         data = backend.strategy.request_data()
+        # social-core treats an anonymous user as no user; say so in the types.
+        user = request.user if request.user.is_authenticated else None
         try:
             response = do_complete(
-                backend, _login, user=request.user, redirect_name=REDIRECT_FIELD_NAME
+                backend, partial(_login, request), user=user, redirect_name=REDIRECT_FIELD_NAME
             )
         except SocialAuthBaseException as error:
             return failure_response(request, error, has_code=bool(data.get("code")))
@@ -115,10 +120,17 @@ def _without_next(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
-def _login(backend: LineBackend, user: Any, social_user: Any) -> None:
+def _login(request: HttpRequest, backend: LineBackend, user: Any, social_user: Any) -> None:
     """Log the user in; Django's ``login`` cycles the session key (no fixation)."""
     user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
-    login(backend.strategy.request, user)
+    login(request, user)
+
+
+def _linked_accounts(request: HttpRequest) -> QuerySet[LineAccount]:
+    """The signed-in visitor's LINE accounts (every view calling this requires login)."""
+    user = request.user
+    assert user.is_authenticated, "login_required lets only signed-in visitors through"
+    return user.line_accounts.all()
 
 
 @method_decorator([never_cache, xframe_options_deny, login_required], name="dispatch")
@@ -128,7 +140,7 @@ class AccountView(View):
     template_name = "line_auth/account.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        accounts = request.user.line_accounts.all()
+        accounts = _linked_accounts(request)
         return render(request, self.template_name, {"line_accounts": accounts})
 
 
@@ -137,7 +149,10 @@ class DisconnectView(View):
     """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        account = request.user.line_accounts.filter(pk=request.POST.get("account")).first()
+        account_pk = request.POST.get("account")
+        account = None  # no pk, no account (as filter(pk=None) finds none)
+        if account_pk is not None:
+            account = _linked_accounts(request).filter(pk=account_pk).first()
         if account is None:
             messages.error(request, _("That LINE account is not linked to you."))
         elif not services.can_disconnect(account):

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone as django_timezone
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -141,7 +141,7 @@ class WebhookView(View):
 
     http_method_names = ["post"]
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not line_settings.webhook_secret:
             raise Http404
         return super().dispatch(request, *args, **kwargs)

@@ -1,8 +1,8 @@
 """Operators see linked accounts in the admin; tokens never appear."""
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
@@ -19,8 +19,9 @@ def test_changelist_and_change_page_show_the_account_but_never_its_tokens(admin_
     account = line_account_factory(display_name="Hanako", access_token="SECRET-ACCESS",
                                    refresh_token="SECRET-REFRESH",
                                    picture_url="https://profile.line-scdn.net/abc")
-    pages = [admin_client.get(CHANGELIST), admin_client.get(f"{CHANGELIST}{account.pk}/change/"),
-             admin_client.get(f"{CHANGELIST}?q=Hanako"), admin_client.get(f"/admin/auth/user/{account.user_id}/change/")]
+    urls = [CHANGELIST, f"{CHANGELIST}{account.pk}/change/", f"{CHANGELIST}?q=Hanako",
+            f"/admin/auth/user/{account.user_id}/change/"]
+    pages = [admin_client.get(url) for url in urls]
     for page in pages:
         assert page.status_code == 200
         html = page.content.decode()

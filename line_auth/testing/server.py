@@ -15,7 +15,7 @@ import argparse
 import os
 import threading
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .emulator import LineEmulator
@@ -45,7 +45,8 @@ class RunningServer:
         self.emulator = emulator
         self._server = server
         self._thread = thread
-        host, port = server.server_address[:2]
+        # An AF_INET server's address is (host, port); typeshed allows any socket's address.
+        host, port = cast("tuple[str, int]", server.server_address[:2])
         self.port: int = port
         self.url = f"http://{host}:{port}"
 

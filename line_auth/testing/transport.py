@@ -19,6 +19,7 @@ from requests.adapters import BaseAdapter
 from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3 import HTTPHeaderDict
 from urllib3.response import HTTPResponse
 
 from .app import SimulatedDisconnect, SimulatedTimeout
@@ -69,11 +70,7 @@ class WsgiAdapter(BaseAdapter):
 
     def _environ(self, request: requests.PreparedRequest) -> dict[str, Any]:
         url = urlsplit(request.url or "")
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        elif not isinstance(body, bytes):  # a file or generator body
-            body = body.read() if hasattr(body, "read") else b"".join(body)
+        body = _body_bytes(request)
         mount_path = urlsplit(self.prefix).path
         environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method or "GET",
@@ -114,7 +111,7 @@ class WsgiAdapter(BaseAdapter):
         code, _, reason = status.partition(" ")
         raw = HTTPResponse(
             body=io.BytesIO(body),
-            headers=headers,
+            headers=HTTPHeaderDict(headers),
             status=int(code),
             reason=reason,
             preload_content=False,
@@ -132,9 +129,26 @@ class WsgiAdapter(BaseAdapter):
         response.raw = raw
         response.url = request.url or ""
         response.request = request
-        response.connection = self
+        # requests declares HTTPAdapter, but only ever calls send() on it, as HTTPDigestAuth does.
+        response.connection = self  # type: ignore[assignment]
         extract_cookies_to_jar(response.cookies, request, raw)
         return response
+
+
+def _body_bytes(request: requests.PreparedRequest) -> bytes:
+    """The prepared body as bytes: requests leaves bytes, text, a file or a generator."""
+    body = request.body
+    if not body:
+        return b""
+    if isinstance(body, str | bytes):
+        return _encoded(body)
+    if hasattr(body, "read"):
+        return _encoded(body.read())
+    return b"".join(_encoded(chunk) for chunk in body)
+
+
+def _encoded(data: str | bytes) -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 class _Original:
@@ -160,11 +174,11 @@ def intercept(app: WsgiApp, prefixes: Iterable[str]) -> Iterator[None]:
     routes = [(prefix.rstrip("/"), WsgiAdapter(app, prefix)) for prefix in dict.fromkeys(prefixes)]
     original = requests.Session.get_adapter
 
-    def get_adapter(session: requests.Session, url: str) -> BaseAdapter:
+    def get_adapter(self: requests.Session, url: str) -> BaseAdapter:
         for prefix, adapter in routes:
             if _matches(url, prefix):
                 return adapter
-        return original(session, url)
+        return original(self, url)
 
     requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
     try:

@@ -61,7 +61,7 @@ def test_first_login_of_one_line_user_from_two_tabs_makes_one_account(line_emula
     tabs = [Client(), Client()]
     results = [line_emulator.authorize(start(tab), taro) for tab in tabs]
     statuses = at_once(*[lambda tab=tab, result=result: come_back(tab, result).status_code
-                         for tab, result in zip(tabs, results)])
+                         for tab, result in zip(tabs, results, strict=False)])
     assert statuses == [302, 302]
     assert get_user_model().objects.count() == 1
     assert LineAccount.objects.count() == 1 and UserSocialAuth.objects.count() == 1

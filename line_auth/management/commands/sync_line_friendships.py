@@ -29,14 +29,18 @@ def duration(value: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy("Ask LINE again for the friendship status of accounts that are stale.")
+    # Lazy, so --help is translated when it is shown; Django and argparse only format it as
+    # text, but django-stubs declares BaseCommand.help as a plain str.
+    help = gettext_lazy(  # type: ignore[assignment]
+        "Ask LINE again for the friendship status of accounts that are stale."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than",
             type=duration,
             default=None,
-            help=gettext_lazy(
+            help=_(
                 "Re-check statuses older than this: seconds, or ISO 8601 such as P7D or PT12H "
                 "(default: LINE_AUTH_FRIENDSHIP_STALE_AFTER, 7 days)."
             ),
@@ -45,7 +49,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=None,
-            help=gettext_lazy(
+            help=_(
                 "Calls to LINE at the same time (default: LINE_AUTH_FRIENDSHIP_SYNC_WORKERS, 4)."
             ),
         )
