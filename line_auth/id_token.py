@@ -76,6 +76,10 @@ def decode(
         raise InvalidIdToken("bad signature") from error
     except jwt.PyJWTError as error:
         raise InvalidIdToken(f"invalid ({type(error).__name__})") from error
+    if not isinstance(claims["aud"], str):
+        # LINE's aud is always one channel ID; a list would let a token minted for
+        # several audiences (one of them ours) pass the membership check.
+        raise InvalidIdToken("wrong audience")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidIdToken("missing claim sub")
     if claims["iat"] > time.time() + leeway:

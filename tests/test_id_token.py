@@ -85,3 +85,18 @@ def test_max_age_requires_a_recent_auth_time(id_token_factory):
         verify(id_token_factory(), max_age=300)
     with pytest.raises(InvalidIdToken, match="max_age"):
         verify(id_token_factory(auth_time=now - 3000), max_age=300)
+
+
+def test_an_unknown_critical_header_is_refused(id_token_factory):
+    token = id_token_factory(headers={"crit": ["x-line-magic"], "x-line-magic": True})
+    with pytest.raises(InvalidIdToken):
+        verify(token)
+
+
+def test_a_key_in_the_header_changes_nothing(id_token_factory):
+    """A web token signed with the attacker's secret stays refused whatever the header offers."""
+    token = id_token_factory(key="attacker-secret-0123456789abcdef", headers={
+        "jwk": {"kty": "oct", "k": "YXR0YWNrZXItc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY"},
+        "jku": "https://evil.example/keys"})
+    with pytest.raises(InvalidIdToken, match="bad signature"):
+        verify(token)

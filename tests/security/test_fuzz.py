@@ -46,3 +46,57 @@ def test_any_login_start_either_goes_to_line_or_is_a_clear_400(line_emulator, op
     if response.status_code == 302:
         assert response["Location"].startswith("https://access.line.me/oauth2/v2.1/authorize?")
     assert line_emulator.calls == []
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+NATIVE_KEYS = st.sampled_from(["id_token", "access_token", "nonce", "name", "userId", "x"])
+
+
+@FUZZ
+@given(body=st.one_of(st.dictionaries(NATIVE_KEYS, JSON_VALUES, max_size=4), JSON_VALUES),
+       raw=st.one_of(st.none(), st.binary(max_size=200)))
+def test_any_native_login_body_gets_a_json_refusal(line_emulator, body, raw):
+    import json
+
+    client = Client()
+    data = raw if raw is not None else json.dumps(body)
+    response = client.post("/accounts/line/native/login/", data, content_type="application/json")
+    assert response.status_code in (400, 401, 403)
+    assert "error" in response.json()
+    assert no_account_made()
+
+
+EVENT = st.fixed_dictionaries(
+    {"type": st.sampled_from(["follow", "unfollow", "message", "join", 7, None]),
+     "timestamp": st.one_of(st.integers(min_value=-1, max_value=2**63), st.text(max_size=5), st.none()),
+     "source": st.one_of(st.fixed_dictionaries({"type": st.sampled_from(["user", "group"]),
+                                                "userId": st.text(max_size=40)}), JSON_VALUES),
+     "webhookEventId": st.one_of(st.text(max_size=30), st.integers(), st.none()),
+     "follow": st.one_of(st.fixed_dictionaries({"isUnblocked": JSON_VALUES}), JSON_VALUES)},
+)
+
+
+@FUZZ
+@given(events=st.one_of(st.lists(EVENT, max_size=5), JSON_VALUES), tamper=st.booleans())
+def test_any_webhook_body_never_fails_and_a_bad_signature_changes_nothing(settings, line_account_factory,
+                                                                           events, tamper):
+    import json
+
+    from line_auth.models import FriendshipChange
+    from tests.test_webhook import SECRET, signature
+
+    settings.LINE_AUTH_WEBHOOK_SECRET = SECRET
+    raw = json.dumps({"destination": "U" + "0" * 32, "events": events}).encode()
+    sent_signature = signature(raw, SECRET)
+    if tamper:
+        raw = raw + b" "
+    response = Client().generic("POST", "/accounts/line/webhook/", raw, content_type="application/json",
+                                HTTP_X_LINE_SIGNATURE=sent_signature)
+    assert response.status_code in (200, 400, 403)
+    if tamper:
+        assert response.status_code in (400, 403)
+        assert FriendshipChange.objects.count() == 0
