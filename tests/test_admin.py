@@ -8,13 +8,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
-    client.force_login(admin)
-    return client
-
-
 def test_changelist_and_change_page_show_the_account_but_never_its_tokens(admin_client, line_account_factory):
     account = line_account_factory(display_name="Hanako", access_token="SECRET-ACCESS",
                                    refresh_token="SECRET-REFRESH",

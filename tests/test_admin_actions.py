@@ -15,13 +15,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
-    client.force_login(admin)
-    return client
-
-
 def act(client, action, accounts):
     response = client.post(
         CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts]}

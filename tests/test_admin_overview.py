@@ -22,14 +22,6 @@ OVERVIEW = f"{CHANGELIST}overview/"
 STATUSES = (Friendship.FRIEND, Friendship.NOT_FRIEND, Friendship.UNKNOWN)
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(
-        django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
-    )
-    return client
-
-
 def populate(count: int, first: int = 0) -> None:
     """``count`` linked accounts spread over recent weeks, with history, in a few queries."""
     now = timezone.now()

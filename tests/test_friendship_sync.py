@@ -11,12 +11,13 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from line_auth import friendship_tasks
 from line_auth.client import LineClient
 from line_auth.friendship_status import store_status
 from line_auth.friendship_sync import sync_friendships
+from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,13 @@ def test_older_than_chooses_what_is_stale(linked, line_emulator):
 def test_a_bad_duration_is_a_usage_error():
     with pytest.raises(CommandError):
         run("--older-than", "soon")
+
+
+def test_help_is_shown_in_the_active_language():
+    with translation.override("ja"):
+        text = SyncCommand().create_parser("manage.py", "sync_line_friendships").format_help()
+    assert "友だち状態が古くなったアカウントについて" in text  # the description
+    assert "これより古い状態を再確認します" in text  # --older-than
 
 
 def test_accounts_without_a_usable_token_are_skipped_and_counted(linked, line_emulator):

@@ -87,6 +87,21 @@ def _secret_error(channel: Channel, secret: str | None, *, optional: bool) -> Re
     return None
 
 
+def _client_channel(emu: LineEmulator, form: dict[str, str]) -> Channel | Response:
+    """The channel named by client_id, or the error to answer.
+
+    Channels with a mobile app type ignore client_secret on refresh and revoke (spec §4.3);
+    web-only channels must send the right one.
+    """
+    channel = emu.store.channel(form["client_id"])
+    if channel is None:
+        return oauth_error(*UNKNOWN_CLIENT)
+    secret = form.get("client_secret")
+    if channel.secret_required and (error := _secret_error(channel, secret, optional=False)):
+        return error
+    return channel
+
+
 def token(req: Request, emu: LineEmulator) -> Response:
     grant_type = req.form.get("grant_type")
     if grant_type == "authorization_code":
@@ -150,13 +165,9 @@ def _refresh(req: Request, emu: LineEmulator) -> Response:
     store, form = emu.store, req.form
     if not form.get("refresh_token") or not form.get("client_id"):
         return oauth_error("invalid_request", "refresh_token and client_id required")
-    channel = store.channel(form["client_id"])
-    if channel is None:
-        return oauth_error(*UNKNOWN_CLIENT)
-    # Channels with a mobile app type ignore client_secret here (spec §4.3).
-    secret = form.get("client_secret")
-    if channel.secret_required and (error := _secret_error(channel, secret, optional=False)):
-        return error
+    channel = _client_channel(emu, form)
+    if isinstance(channel, Response):
+        return channel
     grant = store.grants.get(form["refresh_token"])
     if (
         grant is None
@@ -260,12 +271,9 @@ def revoke(req: Request, emu: LineEmulator) -> Response:
     store, form = emu.store, req.form
     if not form.get("client_id") or not (form.get("access_token") or form.get("refresh_token")):
         return oauth_error("invalid_request", "client_id and access_token required")
-    channel = store.channel(form["client_id"])
-    if channel is None:
-        return oauth_error(*UNKNOWN_CLIENT)
-    secret = form.get("client_secret")
-    if channel.secret_required and (error := _secret_error(channel, secret, optional=False)):
-        return error
+    channel = _client_channel(emu, form)
+    if isinstance(channel, Response):
+        return channel
     access = store.access_tokens.get(form.get("access_token", ""))
     # Revoking ends the whole login, refresh token included (refresh_token= is the SDK variant).
     grant = access.grant if access else store.grants.get(form.get("refresh_token", ""))

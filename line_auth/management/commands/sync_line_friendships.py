@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from line_auth.conf import line_settings
 from line_auth.friendship_sync import SyncReport, stale_accounts, sync_friendships
@@ -29,11 +29,14 @@ def duration(value: str) -> timedelta:
 
 
 class Command(BaseCommand):
-    # Lazy, so --help is translated when it is shown; Django and argparse only format it as
-    # text, but django-stubs declares BaseCommand.help as a plain str.
-    help = gettext_lazy(  # type: ignore[assignment]
-        "Ask LINE again for the friendship status of accounts that are stale."
-    )
+    # Marked for translation here, translated in create_parser: argparse needs a real str
+    # (a lazy string made --help fail with a TypeError).
+    help = gettext_noop("Ask LINE again for the friendship status of accounts that are stale.")
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = _(self.help)
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
