@@ -17,6 +17,7 @@ from line_auth.exceptions import InvalidOption
 
 _LOCALE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MAX_LOCALES = 10
+_SECONDS = re.compile(r"[0-9]{1,10}")
 SCOPES = ("profile", "openid", "email")
 
 
@@ -41,7 +42,8 @@ def _boolean(name: str, value: Any) -> str:
 
 def _max_age(name: str, value: Any) -> str:
     text = str(value)
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 10:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if isinstance(value, bool) or not _SECONDS.fullmatch(text):
         raise InvalidOption(name, value, "a whole number of seconds, 0 or more")
     return str(int(text))
 

@@ -41,6 +41,7 @@ def test_values_line_accepts_are_normalised(name, value, expected):
         ("max_age", "-1"),
         ("max_age", "1e3"),
         ("max_age", True),
+        ("max_age", "²"),  # found by hypothesis: isdigit() but not int()
         ("ui_locales", "ja;DROP"),
         ("bot_prompt", "always"),
         ("initial_amr_display", "pwd"),
