@@ -29,6 +29,7 @@ from social_core.exceptions import (
 from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
 from line_auth import client as line_client
+from line_auth import identity
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
 from line_auth.id_token import verify_web_id_token
@@ -163,13 +164,7 @@ class LineBackend(BaseOAuth2PKCE):
                 self, error.reason, code="invalid_signature" if "signature" in error.reason else "invalid_claim",
                 stage="token_validation",
             ) from error
-        return {
-            "sub": claims["sub"],
-            "name": claims.get("name", ""),
-            "picture": claims.get("picture", ""),
-            "email": claims.get("email", ""),
-            "amr": claims.get("amr", []),
-        }
+        return identity.from_claims(claims)
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""
@@ -177,16 +172,10 @@ class LineBackend(BaseOAuth2PKCE):
             profile = line_client.get_client().get_profile(access_token)
         except LineAPIError as error:
             raise self._api_failure(error, stage="user_info") from error
-        user_id = profile.get("userId")
-        if not isinstance(user_id, str) or not user_id:
+        found = identity.from_profile(profile)
+        if found is None:
             raise AuthResponseError(self, claim="userId", code="missing_claim", stage="user_info")
-        return {
-            "sub": user_id,
-            "name": profile.get("displayName", ""),
-            "picture": profile.get("pictureUrl", ""),
-            "email": "",
-            "amr": [],
-        }
+        return found
 
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Identity was already read during the callback; nothing more to fetch."""

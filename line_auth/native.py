@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import jwks, nonces, tokens
+from line_auth import identity, jwks, nonces, tokens
 from line_auth.backends import LineBackend
 from line_auth.client import get_client
 from line_auth.conf import line_settings
@@ -157,13 +157,7 @@ def identity_from_id_token(token: str, nonce: str) -> dict[str, Any]:
     check_nonce(claims, nonce)
     if not nonces.consume(nonce):
         raise InvalidNonce("the nonce was not issued here, was already used, or has expired")
-    return {
-        "sub": claims["sub"],
-        "name": claims.get("name", ""),
-        "picture": claims.get("picture", ""),
-        "email": claims.get("email", ""),
-        "amr": claims.get("amr", []),
-    }
+    return identity.from_claims(claims)
 
 
 def _verify_locally(token: str) -> dict[str, Any]:
@@ -221,15 +215,11 @@ def identity_from_access_token(token: str) -> dict[str, Any]:
         raise
     except LineAPIError as error:
         raise InvalidAccessToken(error.error_description or "refused by LINE") from error
-    user_id = profile.get("userId")
-    if not isinstance(user_id, str) or not user_id:
+    found = identity.from_profile(profile)
+    if found is None:
         raise LineUnavailable("LINE's profile answer had no userId")
     return {
-        "sub": user_id,
-        "name": profile.get("displayName", ""),
-        "picture": profile.get("pictureUrl", ""),
-        "email": "",
-        "amr": [],
+        **found,
         "access_token": token,
         "scope": verification.scope,
         "expires_in": verification.expires_in,

@@ -37,7 +37,13 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
         .first()
     )
     social = account.social if account is not None else None
-    if social is None or social.provider != backend.name or social.uid != str(uid) or social.user_id != account.user_id:
+    if (
+        account is None
+        or social is None
+        or social.provider != backend.name
+        or social.uid != str(uid)
+        or social.user_id != account.user_id
+    ):
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
     if user and account.user != user:
         raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
