@@ -1,28 +1,42 @@
-"""Query count and render time of the admin overview page at a realistic size.
+"""Query count and render time of the two admin pages at 1,000 and 100,000 accounts.
 
-    .venv/bin/python benchmarks/admin_overview.py --db sqlite --accounts 100000
-    .venv/bin/python benchmarks/admin_overview.py --db postgres --accounts 100000
+Run:  .venv/bin/python -m benchmarks.admin_overview --db postgres --json admin.json
+      (options: --accounts 1000 100000, --runs 5)
 
-Creates ``--accounts`` users with linked accounts spread over 120 days (a third
-friends, a third not, a third unknown, tokens expiring over the next 40 days)
-and one friendship change for two accounts in three, then renders the page
-through the test client as a superuser and reports the queries and the median
-of ``--runs`` renders.
+For each size in ``--accounts`` (in increasing order; the database grows to each
+one), creates users with linked accounts spread over 120 days (a third friends,
+a third not, a third unknown, tokens expiring over the next 40 days) and one
+friendship change for two accounts in three, then renders the LineAccount
+changelist and the overview page through the test client as a superuser.
+Reports the SQL queries per render (exact; it should not grow with the number
+of accounts), the median, min and max of ``--runs`` renders, and the slowest query.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-from bench_db import setup
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_db import setup  # noqa: E402
+from benchmarks.report import table, write_json  # noqa: E402
 
 STATUSES = ("friend", "not_friend", "unknown")
 
 
-def populate(count: int) -> None:
+PAGES = {
+    "changelist": "/admin/line_auth/lineaccount/",
+    "overview": "/admin/line_auth/lineaccount/overview/",
+}
+
+
+def populate(first: int, count: int) -> None:
     from django.contrib.auth import get_user_model
     from django.db.models import F
     from django.utils import timezone
@@ -31,7 +45,7 @@ def populate(count: int) -> None:
 
     user_model = get_user_model()
     now = timezone.now()
-    for start in range(0, count, 10_000):
+    for start in range(first, count, 10_000):
         stop = min(start + 10_000, count)
         users = user_model.objects.bulk_create(
             [user_model(username=f"overview{i}") for i in range(start, stop)], batch_size=2000
@@ -69,42 +83,60 @@ def populate(count: int) -> None:
     LineAccount.objects.update(created=F("refresh_token_expires_at") - timedelta(days=120))
 
 
+def render(client: Any, url: str, runs: int) -> dict[str, Any]:
+    """``runs`` renders of ``url``: queries of the last one, and the times of all."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - began)
+        assert response.status_code == 200, (url, response.status_code)
+    slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
+    return {
+        "queries": len(queries),
+        "median_ms": round(1000 * statistics.median(timings), 1),
+        "min_ms": round(1000 * min(timings), 1),
+        "max_ms": round(1000 * max(timings), 1),
+        "bytes": len(response.content),
+        "slowest_query_ms": round(1000 * float(slowest["time"]), 1),
+        "slowest_query": slowest["sql"][:160],
+    }
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--accounts", type=int, default=100_000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument("--accounts", type=int, nargs="+", default=[1_000, 100_000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     described = setup(args.db, "line_auth_bench_overview")
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    started = time.perf_counter()
-    populate(args.accounts)
-    if args.db == "postgres":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    print(
-        f"{described}; {args.accounts:,} accounts created in {time.perf_counter() - started:.0f} s"
-    )
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("bench", "b@example.com", "pw"))
-    timings = []
-    for _ in range(args.runs):
-        with CaptureQueriesContext(connection) as queries:
-            began = time.perf_counter()
-            response = client.get("/admin/line_auth/lineaccount/overview/")
-            timings.append(time.perf_counter() - began)
-        assert response.status_code == 200, response.status_code
-    slowest = max(queries.captured_queries, key=lambda query: float(query["time"]))
-    print(
-        f"overview: {len(queries)} queries, median {1000 * statistics.median(timings):.0f} ms "
-        f"(min {1000 * min(timings):.0f}, max {1000 * max(timings):.0f}) over {args.runs} renders; "
-        f"{len(response.content):,} bytes"
-    )
-    print(f"slowest query {1000 * float(slowest['time']):.0f} ms: {slowest['sql'][:120]}")
+    rows, created = [], 0
+    for size in sorted(args.accounts):
+        started = time.perf_counter()
+        populate(created, size)
+        created = size
+        if args.db == "postgres":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"{size:,} accounts ready in {time.perf_counter() - started:.0f} s", flush=True)
+        for page, url in PAGES.items():
+            rows.append({"accounts": size, "page": page, **render(client, url, args.runs)})
+    print(f"{described}; {args.runs} renders per row, test client as a superuser")
+    table(rows, ["accounts", "page", "queries", "median_ms", "min_ms", "max_ms", "bytes", "slowest_query_ms"])
+    for row in rows:
+        print(f"{row['accounts']:>7,} {row['page']:<10} slowest: {row['slowest_query'][:110]}")
+    write_json(args.json, {"benchmark": "admin_overview", "database": described, "pages": rows})
 
 
 if __name__ == "__main__":
