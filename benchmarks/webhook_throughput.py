@@ -1,7 +1,7 @@
 """Webhook requests per second through the real view (Django test client, full middleware).
 
-    .venv/bin/python benchmarks/webhook_throughput.py --db sqlite --batch 1 100 500
-    .venv/bin/python benchmarks/webhook_throughput.py --db postgres --batch 1 100 500
+Run:  .venv/bin/python -m benchmarks.webhook_throughput --db postgres --json webhook.json
+      (options: --batch 1 100 500, --accounts 10000, --seconds 5)
 
 Each request is a signed body of ``--batch`` follow/unfollow events, every one
 new (a fresh ``webhookEventId``, a later timestamp) and half of them for users
@@ -15,9 +15,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 import time
+from pathlib import Path
 
-from bench_db import setup
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.bench_db import setup  # noqa: E402
+from benchmarks.report import table, write_json  # noqa: E402
 
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
 URL = "/accounts/line/webhook/"
@@ -81,6 +86,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 100, 500])
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=5.0, help="time spent per batch size")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     described = setup(args.db, "line_auth_bench_webhook", LINE_AUTH_WEBHOOK_SECRET=SECRET)
     from django.test import Client
@@ -88,6 +94,7 @@ def main() -> None:
     users = linked_users(args.accounts)
     client = Client()
     print(f"{described}; {args.accounts:,} linked accounts; one process, sequential requests")
+    rows = []
     for batch in args.batch:
         payloads = bodies(users, batch, 50)
         for raw, sig in payloads[:3]:  # warm up
@@ -105,10 +112,17 @@ def main() -> None:
             assert response.status_code == 200, response.status_code
             done += 1
         elapsed = time.perf_counter() - started
-        print(
-            f"batch {batch:>4} events: {done / elapsed:8.1f} requests/s, "
-            f"{done * batch / elapsed:9.0f} events/s, {1000 * elapsed / done:7.2f} ms/request"
+        rows.append(
+            {
+                "events_per_request": batch,
+                "requests": done,
+                "requests_per_s": round(done / elapsed, 1),
+                "events_per_s": round(done * batch / elapsed),
+                "ms_per_request": round(1000 * elapsed / done, 2),
+            }
         )
+    table(rows, ["events_per_request", "requests", "requests_per_s", "events_per_s", "ms_per_request"])
+    write_json(args.json, {"benchmark": "webhook_throughput", "database": described, "batches": rows})
 
 
 if __name__ == "__main__":
