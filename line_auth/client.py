@@ -171,12 +171,18 @@ def _bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
 
-def _json_object(response: requests.Response) -> dict[str, Any]:
+def _json_body(response: requests.Response) -> dict[str, Any] | None:
+    """The body as a JSON object, or ``None`` when it is anything else."""
     try:
         data = response.json()
     except ValueError:
-        data = None
-    if not isinstance(data, dict):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    data = _json_body(response)
+    if data is None:
         raise LineUnavailable(
             "LINE answered with a body that is not a JSON object",
             status_code=response.status_code,
@@ -187,11 +193,8 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
 
 def _api_error(response: requests.Response) -> LineAPIError:
     request_id = response.headers.get("x-line-request-id", "")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = _json_body(response)
+    if body is None:
         return LineUnavailable(
             f"LINE answered HTTP {response.status_code} without a JSON body",
             status_code=response.status_code,

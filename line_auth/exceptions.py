@@ -13,11 +13,6 @@ class LineAuthError(Exception):
     code = "line_auth_error"
 
 
-class ConfigurationError(LineAuthError):
-    """The site is misconfigured; the system checks describe how to fix it."""
-
-    code = "configuration"
-
 
 class InvalidOption(LineAuthError):
     """An authorization parameter has a value LINE does not accept."""
@@ -72,11 +67,6 @@ class InvalidIdToken(LineAuthError):
         self.reason = reason
         super().__init__(f"ID token rejected: {reason}")
 
-
-class RefreshTokenExpired(LineAuthError):
-    """The refresh token is dead (90 days passed, revoked, or deauthorized)."""
-
-    code = "refresh_token_expired"
 
 
 class Refused(LineAuthError):

@@ -119,10 +119,6 @@ class LineAccount(models.Model):
             return None
         return self.friendship == Friendship.FRIEND
 
-    @property
-    def has_refresh_token(self) -> bool:
-        return bool(self.refresh_token)
-
     def refresh_deadline_passed(self, now: datetime | None = None) -> bool:
         """Whether LINE will refuse this refresh token anyway (90 days are over)."""
         deadline = self.refresh_token_expires_at
