@@ -102,10 +102,13 @@ def test_invalid_grant_needs_a_relogin_once_and_never_loops(
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emulator):
+def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emulator, retry_pauses):
     line_emulator.fail_next(TOKEN, status=503, times=3)
     assert tokens.refresh(account) is Outcome.FAILED
     assert line_emulator.count_calls(TOKEN) == 3  # the client retried the idempotent refresh
+    # ... after pauses that double, with jitter (0.5x to 1.5x of 0.2 s, then of 0.4 s)
+    first, second = retry_pauses
+    assert 0.1 <= first < 0.3 and 0.2 <= second < 0.6
     stored = LineAccount.objects.get()
     assert not stored.needs_relogin and stored.refresh_token == account.refresh_token
     assert tokens.refresh(stored) is Outcome.REFRESHED
