@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
 
-from line_auth import friendship_tasks
+from line_auth import tasks
 from line_auth.client import LineClient
 from line_auth.friendship_status import store_status
 from line_auth.friendship_sync import sync_friendships
@@ -160,7 +160,7 @@ def test_a_newer_webhook_status_wins_over_a_slower_api_answer(linked):
 
 def test_the_task_runs_without_celery(linked, line_emulator):
     linked(friend=True)
-    assert friendship_tasks.sync_friendships(older_than_seconds=0) == {
+    assert tasks.sync_friendships(older_than_seconds=0) == {
         "total": 1,
         "checked": 1,
         "changed": 1,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 import threading
-import types
 from datetime import timedelta
 
 import pytest
@@ -238,48 +235,6 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
     settings.LINE_AUTH_DEAUTHORIZE_ON_DELETE = False
     account.user.delete()
     assert line_emulator.calls == []
-
-
-def test_tasks_import_and_work_without_celery(account, line_emulator):
-    assert importlib.util.find_spec("celery") is None
-    from line_auth import tasks
-
-    assert tasks.shared_task is None and not hasattr(tasks, "refresh_line_account")
-    assert tasks.refresh_account(account.pk) == "refreshed"
-    assert tasks.refresh_account(10**9) == "skipped"
-
-
-def test_tasks_are_defined_when_celery_is_installed(
-    account, line_emulator, line_account_factory, monkeypatch
-):
-    queued = []
-
-    def shared_task(bind=False, **options):
-        def register(function):
-            def call(*args, **kwargs):
-                return (
-                    function(types.SimpleNamespace(retry=None), *args, **kwargs)
-                    if bind
-                    else function(*args, **kwargs)
-                )
-
-            call.delay = lambda *args: queued.append((options["name"], args))
-            return call
-
-        return register
-
-    monkeypatch.setitem(sys.modules, "celery", types.SimpleNamespace(shared_task=shared_task))
-    from line_auth import tasks
-
-    try:
-        importlib.reload(tasks)
-        linked_account(line_emulator, line_account_factory)  # not due
-        assert tasks.refresh_due_line_tokens() == 1
-        assert queued == [("line_auth.refresh_line_account", (account.pk,))]
-        assert tasks.refresh_line_account(account.pk) == "refreshed"
-    finally:
-        monkeypatch.delitem(sys.modules, "celery")
-        importlib.reload(tasks)
 
 
 @pytest.mark.postgres

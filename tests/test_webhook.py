@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -30,7 +31,8 @@ URL = "/accounts/line/webhook/"
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"  # LINE's documented test vector
 VECTOR_BODY = b'{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
 VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
-T0 = 1_705_891_467_176  # ms, as LINE sends it
+# ms, as LINE sends it: the events just happened (older ones would be past their retention)
+T0 = int(time.time() * 1000)
 
 
 @pytest.fixture(autouse=True)
