@@ -240,11 +240,29 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory):
-    from django.db import connection
+def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory, monkeypatch):
+    from django.db import connection, connections
 
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
-    line_emulator.latency = 0.3  # the first worker holds the row lock while LINE answers
+    real_exchange = tokens.exchange
+
+    def exchange_once_the_other_waits(refresh_token):
+        """The first worker asks LINE only once the other is blocked on the row lock (given
+        up after 30 s, so that broken locking makes two calls instead of hanging)."""
+        observer = connections["default"].copy()
+        try:
+            with observer.cursor() as cursor:
+                for _ in range(3000):
+                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                   " AND datname = current_database()")
+                    if cursor.fetchone()[0]:
+                        break
+                    threading.Event().wait(0.01)
+        finally:
+            observer.close()
+        return real_exchange(refresh_token)
+
+    monkeypatch.setattr(tokens, "exchange", exchange_once_the_other_waits)
     results = []
     start = threading.Barrier(2)
 
