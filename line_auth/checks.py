@@ -5,6 +5,7 @@ a stable ID, never discovered at a visitor's first login.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -41,6 +42,8 @@ class Codes:
     WEBHOOK_SECRET_IS_LOGIN_SECRET = "line_auth.E010"
     WEBHOOK_SECRET_EMPTY = "line_auth.W010"
     WEBHOOK_SECRET_MALFORMED = "line_auth.W011"
+    UNKNOWN_SCHEDULED_TASK = "line_auth.W017"
+    RETENTION_NOT_POSITIVE = "line_auth.W018"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -67,6 +70,8 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         _cache(),
         _refresh_window(),
         _webhook_secret(),
+        *_scheduled_tasks(),
+        *_retentions(),
     )
 
 
@@ -316,3 +321,46 @@ def _refresh_window() -> CheckMessage | None:
         hint="Every run of refresh_line_tokens would refresh every account; a few days is enough.",
         id=Codes.WIDE_REFRESH_WINDOW,
     )
+
+
+def _scheduled_tasks() -> list[CheckMessage | None]:
+    """A beat schedule naming a line_auth task that does not exist sends work no worker runs."""
+    from line_auth.tasks import TASK_NAMES
+
+    schedule = getattr(settings, "CELERY_BEAT_SCHEDULE", None)
+    if not isinstance(schedule, dict):
+        return []
+    names = {str(entry.get("task")) for entry in schedule.values() if isinstance(entry, dict)}
+    return [
+        Warning(
+            f"CELERY_BEAT_SCHEDULE sends the task {name!r}, which line_auth does not define.",
+            hint="line_auth's tasks are " + ", ".join(sorted(TASK_NAMES)) + " (docs/tokens.md).",
+            id=Codes.UNKNOWN_SCHEDULED_TASK,
+        )
+        for name in sorted(names)
+        if name.startswith("line_auth.") and name not in TASK_NAMES
+    ]
+
+
+def _retentions() -> list[CheckMessage | None]:
+    """A retention of zero or less deletes webhook records as soon as they are written."""
+    retentions = {
+        "LINE_AUTH_WEBHOOK_EVENT_RETENTION": lambda: line_settings.webhook_event_retention,
+        "LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": lambda: line_settings.pending_friendship_retention,
+    }
+    problems: list[CheckMessage | None] = []
+    for name, read in retentions.items():
+        try:
+            positive = read() > timedelta(0)
+        except (TypeError, ValueError, OverflowError):
+            positive = False
+        if not positive:
+            problems.append(
+                Warning(
+                    f"{name} is not a positive duration.",
+                    hint="Give a timedelta or a number of seconds greater than zero "
+                    "(docs/settings.md); webhook deliveries fail or forget at once otherwise.",
+                    id=Codes.RETENTION_NOT_POSITIVE,
+                )
+            )
+    return problems

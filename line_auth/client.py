@@ -14,6 +14,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -41,6 +42,9 @@ POOL_SIZE = 32
 
 class LineClient:
     """Calls LINE's APIs; views, services and the backend never use ``requests`` directly."""
+
+    # Waits between attempts; a seam so tests run retries without really waiting.
+    pause: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(self) -> None:
         self.session = requests.Session()
@@ -83,7 +87,7 @@ class LineClient:
             if attempt == attempts or not failure.is_transient:
                 _log_failure(method, url, failure)
                 raise failure
-            time.sleep(_RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random()))  # noqa: S311
+            self.pause(retry_delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -165,6 +169,12 @@ class LineClient:
             json={"userAccessToken": user_access_token},
             idempotent=True,
         )
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retrying after failed ``attempt`` (1, 2, ...): doubling, with jitter
+    so that many processes failing together do not retry in step."""
+    return _RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
 
 
 def _bearer(access_token: str) -> dict[str, str]:

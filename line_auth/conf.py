@@ -104,6 +104,16 @@ class LineAuthSettings:
         return _duration(self._get("LINE_AUTH_WEBHOOK_EVENT_RETENTION", timedelta(days=7)))
 
     @property
+    def pending_friendship_retention(self) -> timedelta:
+        """How long a webhook status waits for its user's first login before it is dropped.
+
+        Dropping it loses nothing that matters: a first login with no known status asks
+        LINE (``LINE_AUTH_FETCH_FRIENDSHIP``). Keeping it forever lets every follower who
+        never logs in hold a row.
+        """
+        return _duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))
+
+    @property
     def friendship_stale_after(self) -> timedelta:
         """Age after which the friendship sync asks LINE again."""
         return _duration(self._get("LINE_AUTH_FRIENDSHIP_STALE_AFTER", timedelta(days=7)))

@@ -1,24 +1,60 @@
-"""Celery tasks for token upkeep, defined only when Celery is installed.
+"""Every line_auth Celery task, in the one module Celery's autodiscovery imports.
 
-``pip install line-auth[celery]``, then schedule ``line_auth.refresh_due_line_tokens``
-(for example hourly with celery beat): it queues one ``line_auth.refresh_line_account``
-per account due, so any number of workers share the work and each refresh
-holds its account's row lock. Without Celery this module still imports and
-:func:`refresh_account` works, so nothing else in line_auth depends on Celery.
+``pip install line-auth[celery]`` and a project Celery app that calls
+``app.autodiscover_tasks()`` register them all; schedule them with celery beat:
+
+- ``line_auth.refresh_due_line_tokens``: queues one ``line_auth.refresh_line_account``
+  per account due, so any number of workers share the work and each refresh holds
+  its account's row lock; retried with backoff while LINE is unavailable.
+- ``line_auth.sync_friendships``: re-checks stale friendship statuses with LINE.
+- ``line_auth.prune_webhook_records``: deletes webhook records past their retention.
+
+Without Celery this module still imports and each task is a plain function (the
+refreshes then run in the calling process), so nothing else depends on Celery.
 """
 
 from __future__ import annotations
 
-from line_auth import tokens
-from line_auth.models import LineAccount
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from line_auth import retention, tokens
+from line_auth.conf import line_settings
+from line_auth.exceptions import LineUnavailable
+from line_auth.friendship_sync import stale_accounts
+from line_auth.friendship_sync import sync_friendships as run_sync
+from line_auth.models import FriendshipSource, LineAccount
 
 try:
     from celery import shared_task
 except ImportError:  # Celery is an optional extra
     shared_task = None
 
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+# The name of every task, as beat schedules and system checks refer to them.
+REFRESH_ACCOUNT = "line_auth.refresh_line_account"
+REFRESH_DUE = "line_auth.refresh_due_line_tokens"
+SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
+PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
+TASK_NAMES = frozenset({REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS})
+
 # Seconds before retrying a refresh LINE could not answer, doubled on each retry.
 RETRY_DELAY = 60
+
+
+def task(name: str, **options: Any) -> Callable[[Function], Function]:
+    """Register the function as the Celery task ``name``; without Celery, leave it as is."""
+    if shared_task is None:
+        return lambda function: function
+    return shared_task(name=name, **options)
+
+
+class RefreshPostponed(LineUnavailable):
+    """LINE could not answer a refresh; Celery retries the task later."""
+
+    code = "refresh_postponed"
 
 
 def refresh_account(account_id: int) -> str:
@@ -29,24 +65,54 @@ def refresh_account(account_id: int) -> str:
     return tokens.refresh(account).value
 
 
-if shared_task is not None:
+@task(
+    REFRESH_ACCOUNT,
+    autoretry_for=(RefreshPostponed,),
+    retry_backoff=RETRY_DELAY,
+    retry_jitter=False,
+    max_retries=3,
+    ignore_result=True,
+)
+def refresh_line_account(account_id: int) -> str:
+    """Refresh one account; raises ``RefreshPostponed`` while LINE is unavailable."""
+    outcome = refresh_account(account_id)
+    if outcome == tokens.Outcome.FAILED.value:
+        raise RefreshPostponed(f"LINE could not refresh account {account_id}; retrying later")
+    return outcome
 
-    @shared_task(
-        bind=True, name="line_auth.refresh_line_account", max_retries=3, ignore_result=True
+
+@task(REFRESH_DUE, ignore_result=True)
+def refresh_due_line_tokens(window: int | None = None) -> int:
+    """Queue a refresh for every account whose token expires within the window."""
+    # With Celery each refresh is its own task; without, it runs here.
+    start: Callable[[int], Any] = getattr(refresh_line_account, "delay", refresh_account)
+    queued = 0
+    due = tokens.due_for_refresh(window=window).values_list("pk", flat=True)
+    for account_id in due.iterator(chunk_size=2000):
+        start(account_id)
+        queued += 1
+    return queued
+
+
+@task(SYNC_FRIENDSHIPS)
+def sync_friendships(
+    older_than_seconds: float | None = None, workers: int | None = None
+) -> dict[str, int]:
+    """Re-check stale statuses; arguments are plain numbers so any serializer carries them."""
+    older_than = (
+        timedelta(seconds=older_than_seconds)
+        if older_than_seconds is not None
+        else line_settings.friendship_stale_after
     )
-    def refresh_line_account(self, account_id: int) -> str:  # type: ignore[no-untyped-def]
-        """Refresh one account; retried with backoff while LINE is unavailable."""
-        outcome = refresh_account(account_id)
-        if outcome == tokens.Outcome.FAILED.value:
-            raise self.retry(countdown=RETRY_DELAY * 2**self.request.retries)
-        return outcome
+    report = run_sync(
+        stale_accounts(older_than),
+        source=FriendshipSource.SYNC,
+        workers=workers or line_settings.friendship_sync_workers,
+    )
+    return report.as_dict()
 
-    @shared_task(name="line_auth.refresh_due_line_tokens", ignore_result=True)
-    def refresh_due_line_tokens(window: int | None = None) -> int:
-        """Queue a refresh for every account whose token expires within the window."""
-        queued = 0
-        due = tokens.due_for_refresh(window=window).values_list("pk", flat=True)
-        for account_id in due.iterator(chunk_size=2000):
-            refresh_line_account.delay(account_id)
-            queued += 1
-        return queued
+
+@task(PRUNE_WEBHOOK_RECORDS)
+def prune_webhook_records() -> dict[str, int]:
+    """Delete processed webhook event IDs and pending friendships past their retention."""
+    return retention.prune()

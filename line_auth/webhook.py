@@ -29,6 +29,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from line_auth import retention
 from line_auth.conf import line_settings
 from line_auth.friendship_status import store_statuses
 from line_auth.models import Friendship, FriendshipSource, WebhookEvent
@@ -113,8 +114,7 @@ def process(events: Iterable[FriendshipEvent]) -> int:
                 {user_id: (event.friendship, event.at) for user_id, event in latest.items()},
                 FriendshipSource.WEBHOOK,
             )
-        cutoff = now - line_settings.webhook_event_retention
-        WebhookEvent.objects.filter(received_at__lt=cutoff).delete()
+        retention.prune(now)
     return len(fresh)
 
 

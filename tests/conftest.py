@@ -51,6 +51,16 @@ def no_secret_leaks(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFix
     assert not leaked, f"secrets leaked into logs or pages: {leaked}"
 
 
+@pytest.fixture(autouse=True)
+def retry_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The client's pauses between retries, recorded instead of waited for."""
+    from line_auth.client import LineClient
+
+    pauses: list[float] = []
+    monkeypatch.setattr(LineClient, "pause", staticmethod(pauses.append))
+    return pauses
+
+
 @pytest.fixture
 def id_token_factory() -> Callable[..., str]:
     """Sign a web-login ID token the way LINE does (HS256 with the channel secret)."""

@@ -77,3 +77,8 @@ LOGGING = {
     "handlers": {"null": {"class": "logging.NullHandler"}},
     "loggers": {"line_auth": {"handlers": ["null"], "level": "DEBUG"}},
 }
+
+# Celery as a project configures it (tests/celery_app.py); the worker test needs Redis here.
+CELERY_BROKER_URL = os.environ.get("LINE_AUTH_TEST_REDIS", "redis://127.0.0.1:6379/5")
+CELERY_TASK_DEFAULT_QUEUE = f"line_auth_tests_{os.getpid()}"  # no run consumes another's tasks
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -1,8 +1,13 @@
 """Operators see linked accounts in the admin; tokens never appear."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from line_auth.models import Friendship
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
@@ -33,11 +38,31 @@ def test_search_finds_accounts_by_line_id_name_and_username(admin_client, line_a
         assert "Jiro" in html and "Other" not in html
 
 
-@pytest.mark.parametrize("query", ["friendship__exact=friend", "token_state=valid", "token_state=expired",
-                                   "token_state=relogin"])
-def test_filters_load(admin_client, line_account_factory, query):
-    line_account_factory()
-    assert admin_client.get(f"{CHANGELIST}?{query}").status_code == 200
+@pytest.mark.parametrize(
+    ("query", "listed"),
+    [
+        ("", {"Valid", "Expired", "Relogin", "Deadline"}),
+        ("friendship__exact=friend", {"Valid"}),
+        ("token_state=valid", {"Valid"}),
+        ("token_state=expired", {"Expired"}),
+        ("token_state=relogin", {"Relogin", "Deadline"}),
+    ],
+)
+def test_filters_list_exactly_the_matching_accounts(admin_client, line_account_factory, query, listed):
+    now = timezone.now()
+    line_account_factory(display_name="Valid", access_token="t", refresh_token="r", friendship=Friendship.FRIEND,
+                         access_token_expires_at=now + timedelta(days=1),
+                         refresh_token_expires_at=now + timedelta(days=60))
+    line_account_factory(display_name="Expired", access_token="t", refresh_token="r",
+                         access_token_expires_at=now - timedelta(hours=1),
+                         refresh_token_expires_at=now + timedelta(days=60))
+    line_account_factory(display_name="Relogin", needs_relogin=True)
+    line_account_factory(display_name="Deadline", refresh_token="r",
+                         refresh_token_expires_at=now - timedelta(hours=1))
+
+    response = admin_client.get(f"{CHANGELIST}?{query}")
+    assert response.status_code == 200
+    assert {account.display_name for account in response.context["cl"].result_list} == listed
 
 
 def test_changelist_query_count_does_not_grow_with_accounts(admin_client, line_account_factory):

@@ -46,3 +46,24 @@ def test_manage_py_check_fails_on_missing_credentials():
 
     with override_settings(SOCIAL_AUTH_LINE_KEY=""), pytest.raises(SystemCheckError, match="E001"):
         call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"CELERY_BEAT_SCHEDULE": {"sync": {"task": "line_auth.sync_friendship", "schedule": 60}}},
+         Codes.UNKNOWN_SCHEDULED_TASK),
+        ({"LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 0}, Codes.RETENTION_NOT_POSITIVE),
+        ({"LINE_AUTH_WEBHOOK_EVENT_RETENTION": "a week"}, Codes.RETENTION_NOT_POSITIVE),
+    ],
+)
+def test_task_schedule_and_retention_mistakes_are_reported(overrides, code):
+    assert code in ids(**overrides)
+
+
+def test_a_schedule_of_the_documented_tasks_passes():
+    schedule = {name: {"task": name, "schedule": 3600} for name in (
+        "line_auth.refresh_due_line_tokens", "line_auth.sync_friendships", "line_auth.prune_webhook_records",
+        "myproject.send_newsletter",
+    )}
+    assert ids(CELERY_BEAT_SCHEDULE=schedule) == set()

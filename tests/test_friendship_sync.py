@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timedelta
 from io import StringIO
 
@@ -13,12 +11,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
 
-from line_auth import friendship_tasks
+from line_auth import tasks
 from line_auth.client import LineClient
 from line_auth.friendship_status import store_status
 from line_auth.friendship_sync import sync_friendships
 from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
+from tests.concurrency import ParallelProbe
 
 pytestmark = pytest.mark.django_db
 FRIENDSHIP = "/friendship/v1/status"
@@ -138,25 +137,11 @@ def test_failures_are_counted_and_make_the_command_fail(linked, line_emulator, s
 
 def test_calls_to_line_run_in_parallel_up_to_the_worker_limit(linked, monkeypatch):
     accounts = [linked(friend=True) for _ in range(12)]
-    active, peak, lock = 0, 0, threading.Lock()
-    real = LineClient.get_friendship
-
-    def slow(self, access_token):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(0.02)
-        try:
-            return real(self, access_token)
-        finally:
-            with lock:
-                active -= 1
-
-    monkeypatch.setattr(LineClient, "get_friendship", slow)
+    probe = ParallelProbe(LineClient.get_friendship, together=3)
+    monkeypatch.setattr(LineClient, "get_friendship", lambda client, token: probe(client, token))
     report = sync_friendships(LineAccount.objects.all(), source=FriendshipSource.SYNC, workers=3)
-    assert report.checked == len(accounts) and report.failed == 0
-    assert 1 < peak <= 3
+    assert report.checked == len(accounts) and report.failed == 0  # three calls met at once
+    assert probe.peak == 3
 
 
 def test_a_newer_webhook_status_wins_over_a_slower_api_answer(linked):
@@ -175,7 +160,7 @@ def test_a_newer_webhook_status_wins_over_a_slower_api_answer(linked):
 
 def test_the_task_runs_without_celery(linked, line_emulator):
     linked(friend=True)
-    assert friendship_tasks.sync_friendships(older_than_seconds=0) == {
+    assert tasks.sync_friendships(older_than_seconds=0) == {
         "total": 1,
         "checked": 1,
         "changed": 1,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -199,9 +201,35 @@ def test_form_post_response_mode_logs_in(client, line_emulator):
     assert response.status_code == 302 and LineAccount.objects.count() == 1
 
 
-def test_max_age_is_enforced_through_auth_time(client, line_emulator):
+def test_max_age_logs_in_a_user_who_just_authenticated(client, line_emulator):
     response = login(client, line_emulator, line_emulator.add_user(), begin={"max_age": "600"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/done/"
+    assert int(client.session["_auth_user_id"]) == LineAccount.objects.get().user_id
+
+
+@pytest.mark.parametrize(("authenticated_ago", "logged_in"), [(30, True), (3600, False)])
+def test_max_age_is_enforced_through_auth_time(
+    client, line_emulator, id_token_factory, authenticated_ago, logged_in
+):
+    """LINE answers with an ID token whose auth_time is fresh or older than max_age (600 s)."""
+    user = line_emulator.add_user()
+    url = start(client, max_age="600")
+    id_token = id_token_factory(
+        sub=user.user_id, nonce=query(url)["nonce"], auth_time=int(time.time()) - authenticated_ago
+    )
+    access_token = line_emulator.issue_tokens(user, "1234567890")["access_token"]
+    line_emulator.fail_next(TOKEN, status=200, body=json.dumps({
+        "access_token": access_token, "token_type": "Bearer", "expires_in": 2592000,
+        "refresh_token": "r" * 20, "scope": "profile openid", "id_token": id_token,
+    }))
+    response = come_back(client, line_emulator.authorize(url, user))
+
+    assert ("_auth_user_id" in client.session) is logged_in
+    assert LineAccount.objects.exists() is logged_in
+    if not logged_in:
+        assert response.status_code == 400
+        assert b"line-auth-failure-verification" in response.content
+        assert b"could not verify the login" in response.content
 
 
 def test_adding_the_friend_on_the_consent_page_is_recorded(client, line_emulator):

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+import types
 
 import jwt
 import pytest
@@ -304,12 +305,15 @@ def test_a_nonce_the_server_never_issued_is_refused(client, line_emulator):
     )
 
 
-def test_an_expired_nonce_is_refused(client, line_emulator, settings):
+def test_an_expired_nonce_is_refused(client, line_emulator, settings, monkeypatch):
+    from django.core.cache.backends import locmem
+
     settings.LINE_AUTH_NONCE_TTL = 1
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
-    time.sleep(1.1)
+    later = time.time() + 2  # the cache's clock moves past the nonce's lifetime
+    monkeypatch.setattr(locmem, "time", types.SimpleNamespace(time=lambda: later))
     assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_nonce")
 
 

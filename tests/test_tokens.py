@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 import threading
-import types
 from datetime import timedelta
 
 import pytest
@@ -102,10 +99,13 @@ def test_invalid_grant_needs_a_relogin_once_and_never_loops(
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emulator):
+def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emulator, retry_pauses):
     line_emulator.fail_next(TOKEN, status=503, times=3)
     assert tokens.refresh(account) is Outcome.FAILED
     assert line_emulator.count_calls(TOKEN) == 3  # the client retried the idempotent refresh
+    # ... after pauses that double, with jitter (0.5x to 1.5x of 0.2 s, then of 0.4 s)
+    first, second = retry_pauses
+    assert 0.1 <= first < 0.3 and 0.2 <= second < 0.6
     stored = LineAccount.objects.get()
     assert not stored.needs_relogin and stored.refresh_token == account.refresh_token
     assert tokens.refresh(stored) is Outcome.REFRESHED
@@ -237,56 +237,32 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
     assert line_emulator.calls == []
 
 
-def test_tasks_import_and_work_without_celery(account, line_emulator):
-    assert importlib.util.find_spec("celery") is None
-    from line_auth import tasks
-
-    assert tasks.shared_task is None and not hasattr(tasks, "refresh_line_account")
-    assert tasks.refresh_account(account.pk) == "refreshed"
-    assert tasks.refresh_account(10**9) == "skipped"
-
-
-def test_tasks_are_defined_when_celery_is_installed(
-    account, line_emulator, line_account_factory, monkeypatch
-):
-    queued = []
-
-    def shared_task(bind=False, **options):
-        def register(function):
-            def call(*args, **kwargs):
-                return (
-                    function(types.SimpleNamespace(retry=None), *args, **kwargs)
-                    if bind
-                    else function(*args, **kwargs)
-                )
-
-            call.delay = lambda *args: queued.append((options["name"], args))
-            return call
-
-        return register
-
-    monkeypatch.setitem(sys.modules, "celery", types.SimpleNamespace(shared_task=shared_task))
-    from line_auth import tasks
-
-    try:
-        importlib.reload(tasks)
-        linked_account(line_emulator, line_account_factory)  # not due
-        assert tasks.refresh_due_line_tokens() == 1
-        assert queued == [("line_auth.refresh_line_account", (account.pk,))]
-        assert tasks.refresh_line_account(account.pk) == "refreshed"
-    finally:
-        monkeypatch.delitem(sys.modules, "celery")
-        importlib.reload(tasks)
-
-
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory):
-    from django.db import connection
+def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory, monkeypatch):
+    from django.db import connection, connections
 
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
-    line_emulator.latency = 0.3  # the first worker holds the row lock while LINE answers
+    real_exchange = tokens.exchange
+
+    def exchange_once_the_other_waits(refresh_token):
+        """The first worker asks LINE only once the other is blocked on the row lock (given
+        up after 30 s, so that broken locking makes two calls instead of hanging)."""
+        observer = connections["default"].copy()
+        try:
+            with observer.cursor() as cursor:
+                for _ in range(3000):
+                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                   " AND datname = current_database()")
+                    if cursor.fetchone()[0]:
+                        break
+                    threading.Event().wait(0.01)
+        finally:
+            observer.close()
+        return real_exchange(refresh_token)
+
+    monkeypatch.setattr(tokens, "exchange", exchange_once_the_other_waits)
     results = []
     start = threading.Barrier(2)
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime, timedelta, timezone
+from io import StringIO
 
 import pytest
 from django.core.checks import Error, Warning
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone as django_timezone
@@ -30,7 +33,8 @@ URL = "/accounts/line/webhook/"
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"  # LINE's documented test vector
 VECTOR_BODY = b'{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}'
 VECTOR_SIGNATURE = "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
-T0 = 1_705_891_467_176  # ms, as LINE sends it
+# ms, as LINE sends it: the events just happened (older ones would be past their retention)
+T0 = int(time.time() * 1000)
 
 
 @pytest.fixture(autouse=True)
@@ -287,6 +291,30 @@ def test_processed_ids_are_pruned_after_the_retention(client, settings, line_acc
     )
     send(client, event("follow", line_account_factory().line_user_id, event_id="NEW"))
     assert set(WebhookEvent.objects.values_list("event_id", flat=True)) == {"RECENT", "NEW"}
+
+
+def test_statuses_awaiting_a_login_are_pruned_after_their_retention(client, settings):
+    settings.LINE_AUTH_PENDING_FRIENDSHIP_RETENTION = timedelta(days=30)
+    now = django_timezone.now()
+    PendingFriendship.objects.create(line_user_id="U" + "1" * 32, friendship=Friendship.FRIEND,
+                                     event_at=now - timedelta(days=31))
+    PendingFriendship.objects.create(line_user_id="U" + "2" * 32, friendship=Friendship.FRIEND,
+                                     event_at=now - timedelta(days=29))
+    send(client, event("follow", "U" + "3" * 32))
+    assert set(PendingFriendship.objects.values_list("line_user_id", flat=True)) == {
+        "U" + "2" * 32, "U" + "3" * 32
+    }
+
+
+def test_the_prune_command_prunes_without_a_delivery(settings):
+    settings.LINE_AUTH_PENDING_FRIENDSHIP_RETENTION = 3600
+    PendingFriendship.objects.create(line_user_id="U" + "1" * 32, friendship=Friendship.FRIEND,
+                                     event_at=django_timezone.now() - timedelta(hours=2))
+    WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=8))
+    out = StringIO()
+    call_command("prune_line_webhook_records", stdout=out)
+    assert "Deleted 1 processed webhook event IDs and 1 friendship statuses" in out.getvalue()
+    assert not PendingFriendship.objects.exists() and not WebhookEvent.objects.exists()
 
 
 # Users who have not logged in yet -------------------------------------------

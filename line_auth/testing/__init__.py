@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from .authorize import AuthorizationResult
 from .emulator import LineEmulator
+from .recording import mask
 from .state import EmulatedUser, EmulatorError, RecordedCall
 
-__all__ = ["AuthorizationResult", "EmulatedUser", "EmulatorError", "LineEmulator", "RecordedCall"]
+__all__ = [
+    "AuthorizationResult",
+    "EmulatedUser",
+    "EmulatorError",
+    "LineEmulator",
+    "RecordedCall",
+    "mask",
+]

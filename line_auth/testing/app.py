@@ -28,6 +28,7 @@ from .pages import (
     error_page,
     form_post_page,
 )
+from .recording import masked_body, masked_headers, masked_query
 from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall
 from .webio import Request, Response
 
@@ -80,7 +81,7 @@ class EmulatorApp:
                 fault = None
             else:
                 with store.lock:
-                    store.calls.append(RecordedCall(req.method, req.path, 0, req.host))
+                    store.calls.append(_recorded(req, 0))
                 raise SimulatedTimeout() if fault.kind == "timeout" else SimulatedDisconnect()
         with store.lock:
             if fault and fault.kind in ("status", "html"):
@@ -91,7 +92,7 @@ class EmulatorApp:
                     response.body = response.body[: len(response.body) // 2]
             if is_api:
                 response.headers.append(("x-line-request-id", secrets.token_hex(8)))
-                store.calls.append(RecordedCall(req.method, req.path, response.status, req.host))
+                store.calls.append(_recorded(req, response.status))
         return response
 
     def _dispatch(self, req: Request) -> Response:
@@ -168,6 +169,18 @@ class EmulatorApp:
             ("Set-Cookie", f"{SSO_COOKIE}={user.user_id}; Path=/; HttpOnly; SameSite=Lax")
         )
         return response
+
+
+def _recorded(req: Request, status: int) -> RecordedCall:
+    return RecordedCall(
+        req.method,
+        req.path,
+        status,
+        req.host,
+        query=masked_query(req),
+        body=masked_body(req),
+        headers=masked_headers(req),
+    )
 
 
 def _to_response(result: AuthorizationResult) -> Response:

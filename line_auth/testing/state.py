@@ -106,12 +106,23 @@ class AccessToken:
 
 @dataclass(frozen=True)
 class RecordedCall:
-    """One API request the emulator answered, for assertions on call counts."""
+    """One API request the emulator answered: what was asked, and what was sent where.
+
+    ``query``, ``body`` (form fields or top-level JSON members) and ``headers`` are
+    name/value pairs with every credential replaced by ``recording.mask(value)``.
+    """
 
     method: str
     path: str
     status: int
     host: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def sent(self, name: str, part: str = "body") -> str | None:
+        """The (masked) value of ``name`` in ``part`` ("body", "query" or "headers")."""
+        return dict(getattr(self, part)).get(name)
 
 
 @dataclass

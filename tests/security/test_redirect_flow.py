@@ -7,11 +7,13 @@ BR-01..BR-06. More flow cases live in tests/test_login_flow.py.
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from social_core.backends import oauth as social_oauth
 
 from line_auth.models import LineAccount
+from line_auth.testing import mask
 from tests.flow import come_back, query, start
 
 pytestmark = pytest.mark.django_db
@@ -96,10 +98,20 @@ def test_a_missing_pkce_verifier_is_refused_before_calling_line(client, line_emu
 
 
 def test_client_secret_and_verifier_go_in_the_token_request_body(client, line_emulator):
-    result = line_emulator.authorize(start(client), line_emulator.add_user())
+    url = start(client)
+    state = query(url)["state"]
+    verifier = next(value["code_verifier"] for name, value in client.session.items() if name.endswith(state))
+    result = line_emulator.authorize(url, line_emulator.add_user())
     assert come_back(client, result).status_code == 302
+
     (call,) = [call for call in line_emulator.calls if call.path == TOKEN]
     assert call.method == "POST"
+    assert call.sent("client_secret") == mask(settings.SOCIAL_AUTH_LINE_SECRET)
+    assert call.sent("code_verifier") == mask(verifier)
+    assert call.sent("code") == mask(result.params["code"])
+    assert call.sent("grant_type") == "authorization_code"
+    assert call.query == ()  # nothing in the URL, where proxies and access logs would keep it
+    assert call.sent("authorization", "headers") is None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,167 @@
+"""Each documented task run end to end by a real Celery worker, through Redis, against the emulator.
+
+The worker runs in a thread of this process (``celery.contrib.testing.worker``): it
+shares the in-process LINE emulator and, with a transactional test database, sees
+the rows the test commits (a worker in another process could reach neither). Tasks
+travel through the Redis broker exactly as in production. Without Redis on this
+machine the module is skipped; ``LINE_AUTH_REQUIRE_REDIS=1`` (set by CI) turns the
+skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from line_auth import tasks
+from line_auth.models import Friendship, FriendshipSource, LineAccount, PendingFriendship, WebhookEvent
+from tests.linked import linked_account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TOKEN = "/oauth2/v2.1/token"
+CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
+FINISH_TIMEOUT = 60  # a safety net only: tasks finish in well under a second
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("LINE_AUTH_REQUIRE_REDIS") == "1":
+        pytest.fail(f"{reason} (LINE_AUTH_REQUIRE_REDIS=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def celery_app():
+    try:
+        import redis
+        from celery.contrib.testing.worker import start_worker
+    except ImportError:
+        unavailable("celery and redis are not installed (pip install -e '.[test]')")
+    try:
+        redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError):
+        unavailable(f"Redis does not answer at {settings.CELERY_BROKER_URL}")
+
+    from tests.celery_app import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(app.conf.task_default_queue)
+    with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        yield app
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(app.conf.task_default_queue)
+
+
+class Finished:
+    """Task ends seen by the worker (``task_postrun``), waited for without polling."""
+
+    def __init__(self) -> None:
+        self.states: list[tuple[str, str]] = []
+        self.changed = threading.Condition()
+
+    def record(self, sender=None, state=None, **kwargs) -> None:
+        with self.changed:
+            self.states.append((sender.name, state))
+            self.changed.notify_all()
+
+    def wait_for(self, **expected: int) -> Counter:
+        """Wait until each task name (dots as ``__``) has ended the given number of times."""
+        wanted = {name.replace("__", "."): count for name, count in expected.items()}
+
+        def done() -> bool:
+            ended = Counter(name for name, _ in self.states)
+            return all(ended[name] >= count for name, count in wanted.items())
+
+        with self.changed:
+            assert self.changed.wait_for(done, timeout=FINISH_TIMEOUT), self.states
+        return Counter(self.states)
+
+
+@pytest.fixture
+def finished(celery_app):
+    from celery.signals import task_postrun
+
+    seen = Finished()
+    task_postrun.connect(seen.record, weak=False)
+    yield seen
+    task_postrun.disconnect(seen.record)
+
+
+def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
+    finished, line_emulator, line_account_factory
+):
+    due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(2)]
+    later = linked_account(line_emulator, line_account_factory)
+
+    tasks.refresh_due_line_tokens.delay()
+    states = finished.wait_for(line_auth__refresh_due_line_tokens=1, line_auth__refresh_line_account=2)
+
+    assert states[("line_auth.refresh_line_account", "SUCCESS")] == 2
+    for account in due:
+        stored = LineAccount.objects.get(pk=account.pk)
+        assert stored.access_token != account.access_token
+        assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+    assert LineAccount.objects.get(pk=later.pk).access_token == later.access_token
+    assert line_emulator.count_calls(TOKEN) == 2
+
+
+def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
+    finished, line_emulator, line_account_factory
+):
+    from celery.signals import before_task_publish
+
+    account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    line_emulator.fail_next(TOKEN, status=503, times=3)
+    retries = []
+
+    def published(sender=None, headers=None, **kwargs):
+        if headers.get("retries"):
+            retries.append((headers["retries"], datetime.fromisoformat(headers["eta"]) - timezone.now()))
+
+    before_task_publish.connect(published, weak=False)
+    try:
+        tasks.refresh_line_account.delay(account.pk)
+        states = finished.wait_for(line_auth__refresh_line_account=1)
+    finally:
+        before_task_publish.disconnect(published)
+
+    assert states == Counter({("line_auth.refresh_line_account", "RETRY"): 1})
+    (attempt, delay), = retries
+    assert attempt == 1 and timedelta(seconds=55) < delay <= timedelta(seconds=60)
+    stored = LineAccount.objects.get()
+    assert stored.refresh_token == account.refresh_token and not stored.needs_relogin
+
+
+def test_sync_friendships_records_what_line_says(finished, line_emulator, line_account_factory):
+    stale = linked_account(line_emulator, line_account_factory, friendship=Friendship.NOT_FRIEND,
+                           friendship_checked_at=timezone.now() - timedelta(days=30))
+    line_emulator.set_friend(stale.line_user_id, CHANNEL, True)
+
+    tasks.sync_friendships.delay(older_than_seconds=24 * 3600)
+    states = finished.wait_for(line_auth__sync_friendships=1)
+
+    assert states[("line_auth.sync_friendships", "SUCCESS")] == 1
+    stored = LineAccount.objects.get()
+    assert (stored.friendship, stored.friendship_source) == (Friendship.FRIEND, FriendshipSource.SYNC)
+
+
+def test_prune_webhook_records_deletes_only_what_is_past_retention(finished, settings):
+    settings.LINE_AUTH_PENDING_FRIENDSHIP_RETENTION = timedelta(days=30)
+    now = timezone.now()
+    PendingFriendship.objects.create(line_user_id="U" + "1" * 32, friendship=Friendship.FRIEND,
+                                     event_at=now - timedelta(days=31))
+    PendingFriendship.objects.create(line_user_id="U" + "2" * 32, friendship=Friendship.FRIEND,
+                                     event_at=now - timedelta(days=1))
+    WebhookEvent.objects.create(event_id="old", received_at=now - timedelta(days=30))
+
+    tasks.prune_webhook_records.delay()
+    states = finished.wait_for(line_auth__prune_webhook_records=1)
+
+    assert states[("line_auth.prune_webhook_records", "SUCCESS")] == 1
+    assert list(PendingFriendship.objects.values_list("line_user_id", flat=True)) == ["U" + "2" * 32]
+    assert not WebhookEvent.objects.exists()
