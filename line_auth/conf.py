@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.shortcuts import resolve_url
 
 DEFAULT_SCOPE = ("profile", "openid")
 
@@ -190,8 +191,11 @@ class LineAuthSettings:
 
     @property
     def login_redirect_url(self) -> str:
-        """Where a visitor lands after logging in when no safe ``next`` was given."""
-        return str(
+        """Where a visitor lands after logging in when no safe ``next`` was given.
+
+        A URL or, as Django allows for ``LOGIN_REDIRECT_URL``, a URL pattern name.
+        """
+        return resolve_url(
             self._get("SOCIAL_AUTH_LOGIN_REDIRECT_URL", None)
             or self._get("LOGIN_REDIRECT_URL", "/")
         )

@@ -2,7 +2,8 @@
 # Build the sdist and wheel, run `twine check`, and inspect the wheel's file list:
 # templates, static files, compiled translations and py.typed must be in it;
 # tests/, example_project/, benchmarks/, docs/ and scripts/ must not. The sdist must carry
-# the README, the static files and the compiled translations.
+# the README, the LICENSE, the static files and the compiled translations; the wheel's
+# metadata the LICENSE.
 # Usage: bash scripts/check_package.sh   (uses .venv; installs build and twine into it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,8 @@ required = [
 for language in ("ja", "zh_Hant", "th"):
     required += [f"line_auth/locale/{language}/LC_MESSAGES/django.{ext}" for ext in ("po", "mo")]
 problems += [f"missing from the wheel: {name}" for name in required if name not in names]
+if not any(name.endswith(".dist-info/licenses/LICENSE") for name in names):
+    problems.append("missing from the wheel's metadata: LICENSE (setup.cfg license_files)")
 
 forbidden = ("tests/", "example_project/", "benchmarks/", "artifacts/", "docs/", "scripts/")
 problems += [f"must not be in the wheel: {name}" for name in sorted(names) if name.startswith(forbidden)]
@@ -55,7 +58,7 @@ for path in Path("line_auth").rglob("*"):
 
 with tarfile.open(sdist) as archive:
     members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-for name in ("README.md", "setup.cfg", "pyproject.toml", "line_auth/static/line_auth/line_auth.css",
+for name in ("README.md", "LICENSE", "setup.cfg", "pyproject.toml", "line_auth/static/line_auth/line_auth.css",
              "line_auth/locale/ja/LC_MESSAGES/django.mo"):
     if name not in members:
         problems.append(f"missing from the sdist: {name}")

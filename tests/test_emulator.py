@@ -11,6 +11,7 @@ import requests
 from django.test import override_settings
 
 from line_auth.testing import EmulatorError, LineEmulator
+from line_auth.testing.server import main as serve_main
 from line_auth.testing.server import serve
 
 CHANNEL_ID = "1234567890"
@@ -576,3 +577,16 @@ def test_server_refuses_to_start_when_django_debug_is_off():
     with override_settings(DEBUG=True):
         server = serve(emulator)
     server.stop()
+
+
+def test_server_help_gives_the_default_channel_and_the_settings_of_a_site(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit):
+        serve_main(["--help"])
+    help_text = capsys.readouterr().out
+    assert f"(default: {CHANNEL_ID})" in help_text
+    assert f"(default: {SECRET})" in help_text
+    assert f'SOCIAL_AUTH_LINE_KEY = "{CHANNEL_ID}"' in help_text
+    assert f'SOCIAL_AUTH_LINE_SECRET = "{SECRET}"' in help_text
+    assert 'LINE_AUTH_ACCESS_BASE_URL = "http://127.0.0.1:8001"' in help_text
+    assert 'LINE_AUTH_API_BASE_URL = "http://127.0.0.1:8001"' in help_text

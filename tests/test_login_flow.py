@@ -291,6 +291,14 @@ def test_a_safe_next_is_honoured(client, line_emulator):
     assert response["Location"] == "/accounts/line/account/"
 
 
+def test_the_login_redirect_may_be_a_url_name_as_django_allows(client, line_emulator, settings):
+    settings.SOCIAL_AUTH_LOGIN_REDIRECT_URL = "line_auth:account"
+    page = client.get("/accounts/line/login/").content.decode()
+    assert 'name="next" value="/accounts/line/account/"' in page
+    response = login(client, line_emulator, line_emulator.add_user(), begin={"next": "https://evil.example/"})
+    assert response["Location"] == "/accounts/line/account/"
+
+
 def test_signals_announce_link_and_login_without_tokens(client, line_emulator, django_capture_on_commit_callbacks):
     from line_auth import signals
 

@@ -5,8 +5,9 @@ project running with ``DEBUG = False`` unless explicitly forced.
 
 CLI::
 
-    python -m line_auth.testing.server --port 8001 --channel-id 1234567890 \\
-        --channel-secret <secret> [--callback-url URL ...] [--user "Taro Line"] [--force]
+    python -m line_auth.testing.server [--port 8001] [--channel-id 1234567890] \\
+        [--channel-secret 0123456789abcdef0123456789abcdef] [--callback-url URL ...] \\
+        [--user "Taro Line"] [--force]
 """
 
 from __future__ import annotations
@@ -90,13 +91,37 @@ def _django_debug_off() -> bool:
     return not settings.DEBUG
 
 
+def site_settings(channel_id: str, channel_secret: str, url: str) -> str:
+    """The settings that point a Django site at this emulator; without them it talks to LINE."""
+    return (
+        f'    SOCIAL_AUTH_LINE_KEY = "{channel_id}"\n'
+        f'    SOCIAL_AUTH_LINE_SECRET = "{channel_secret}"\n'
+        f'    LINE_AUTH_ACCESS_BASE_URL = "{url}"\n'
+        f'    LINE_AUTH_API_BASE_URL = "{url}"\n'
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m line_auth.testing.server", description=__doc__.split("\n\n")[0]
+        prog="python -m line_auth.testing.server",
+        description=__doc__.split("\n\n")[0],
+        epilog="With the defaults, your Django site's development settings are:\n"
+        + site_settings(DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET, "http://127.0.0.1:8001"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--channel-id", default=DEFAULT_CHANNEL_ID)
-    parser.add_argument("--channel-secret", default=DEFAULT_CHANNEL_SECRET)
+    parser.add_argument(
+        "--port", type=int, default=8001, help="port on 127.0.0.1 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--channel-id",
+        default=DEFAULT_CHANNEL_ID,
+        help="the LINE Login channel ID it accepts; your SOCIAL_AUTH_LINE_KEY (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--channel-secret",
+        default=DEFAULT_CHANNEL_SECRET,
+        help="that channel's secret; your SOCIAL_AUTH_LINE_SECRET (default: %(default)s)",
+    )
     parser.add_argument(
         "--callback-url", action="append", help="registered callback URL (repeatable; default: any)"
     )
@@ -116,10 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorError as exc:
         parser.exit(2, f"{exc}\n")
     emulator.access_base_url = emulator.api_base_url = running.url
-    print(
-        f"LINE emulator on {running.url} (channel {args.channel_id}); "
-        "point both LINE base URLs here."
-    )
+    print(f"LINE emulator on {running.url}; your Django site's development settings are:")
+    print(site_settings(args.channel_id, args.channel_secret, running.url), end="")
     for user in users:
         print(f"  user {user.name!r}: {user.user_id}")
     try:
