@@ -133,6 +133,11 @@ class Command(BaseCommand):
             f"{self.counts[Outcome.RELOGIN]}, failed {self.counts[Outcome.FAILED]}, "
             f"skipped {self.counts[Outcome.SKIPPED]} (of {self.total} due)."
         )
+        if self.counts[Outcome.UNREADABLE]:
+            self.stderr.write(
+                f"Skipped {self.counts[Outcome.UNREADABLE]} accounts whose refresh token no key "
+                "in LINE_AUTH_ENCRYPTION_KEYS opens; see line_auth_rotate_keys --check."
+            )
         if self.counts[Outcome.FAILED]:
             raise CommandError(
                 f"{self.counts[Outcome.FAILED]} refreshes failed; LINE was unavailable. "
