@@ -4,7 +4,8 @@
 encrypts, all decrypt, so a key can be rotated by prepending a new one and
 running ``manage.py line_auth_rotate_keys``. Without the setting a key is
 derived from ``SECRET_KEY`` (system check ``line_auth.W001`` says so), which
-means rotating ``SECRET_KEY`` makes stored tokens unreadable.
+means rotating ``SECRET_KEY`` makes stored tokens unreadable. A token no
+configured key opens reads as no token (checks ``E012``/``W014`` count them).
 """
 
 from __future__ import annotations
