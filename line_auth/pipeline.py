@@ -18,7 +18,6 @@ from social_core.pipeline import social_auth
 from line_auth import signals
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
-from line_auth.fields import is_unreadable
 from line_auth.friendship import friendship_at_login
 from line_auth.friendship_status import announce, save_changes
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
@@ -99,8 +98,7 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
 
     A native app's ID token login gives the server no token, and an access token
     login no refresh token, so neither may wipe what an earlier web login stored.
-    A new refresh token means LINE can be reached again: no new login is needed;
-    a stored one that no configured key opens means the opposite.
+    A new refresh token means LINE can be reached again: no new login is needed.
     """
     access_token = str(response.get("access_token") or "")
     if access_token:
@@ -115,8 +113,6 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
         account.refresh_token = refresh_token
         account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         account.needs_relogin = False
-    elif is_unreadable(account.refresh_token):
-        account.needs_relogin = True
 
 
 def _announce(

@@ -19,7 +19,7 @@ from django.core.checks import run_checks
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from line_auth import signals
+from line_auth import signals, tokens
 from line_auth.models import LineAccount
 from tests.flow import login
 from tests.linked import linked_account
@@ -187,6 +187,13 @@ def test_disconnect_unlinks_it_and_says_line_was_not_told(admin_client, line_emu
     ]
     assert line_emulator.calls == []
     assert not LineAccount.objects.filter(pk=unreadable.pk).exists()
+
+
+def test_code_asking_for_a_token_is_told_a_new_login_is_needed(line_emulator, unreadable):
+    account = LineAccount.objects.get(pk=unreadable.pk)
+    assert tokens.get_access_token(account) is None
+    assert account.needs_relogin  # not "LINE was unavailable": only a login helps
+    assert line_emulator.calls == []
 
 
 def test_deleting_the_user_does_not_call_line_with_an_empty_token(
