@@ -350,8 +350,8 @@ def check_stored_tokens(
         if result.unreadable == result.with_tokens:
             found.append(
                 Error(
-                    f"No configured key opens any of the LINE tokens of {result.unreadable} "
-                    f"accounts in database {alias!r}: the encryption keys changed.",
+                    f"No configured key opens the LINE tokens of any account in database "
+                    f"{alias!r} ({result.unreadable} hold tokens): the encryption keys changed.",
                     hint=hint,
                     id=Codes.NO_TOKEN_READABLE,
                 )

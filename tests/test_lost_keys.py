@@ -196,6 +196,15 @@ def test_code_asking_for_a_token_is_told_a_new_login_is_needed(line_emulator, un
     assert line_emulator.calls == []
 
 
+def test_the_refresh_command_skips_it_and_says_why(line_emulator, unreadable):
+    LineAccount.objects.filter(pk=unreadable.pk).update(access_token_expires_at=None)  # due now
+    out, err = StringIO(), StringIO()
+    call_command("refresh_line_tokens", stdout=out, stderr=err)
+    assert out.getvalue().strip() == "Refreshed 0, re-login needed 0, failed 0, skipped 0 (of 1 due)."
+    assert "Skipped 1 account whose refresh token no key in LINE_AUTH_ENCRYPTION_KEYS" in err.getvalue()
+    assert line_emulator.calls == []
+
+
 def test_deleting_the_user_does_not_call_line_with_an_empty_token(
     line_emulator, unreadable, settings
 ):
@@ -222,7 +231,7 @@ def test_the_database_check_is_an_error_when_no_token_opens(line_account_factory
     lose_the_key()
     [error] = database_checks()
     assert error.id == "line_auth.E012" and error.is_serious()
-    assert "1 accounts" in error.msg and "--forget-unreadable" in error.hint
+    assert "(1 hold tokens)" in error.msg and "--forget-unreadable" in error.hint
     # Database checks run only when asked for (migrate, check --database).
     assert not [m for m in run_checks() if m.id == "line_auth.E012"]
 
@@ -245,7 +254,7 @@ def test_the_rotation_command_counts_them_without_writing(line_account_factory, 
     out = StringIO()
     with pytest.raises(CommandError, match="--forget-unreadable"):
         call_command("line_auth_rotate_keys", "--check", stdout=out)
-    assert out.getvalue().strip() == "1 accounts hold tokens no configured key can decrypt"
+    assert out.getvalue().strip() == "1 account holds tokens no configured key can decrypt"
     assert stored_ciphertexts(account.pk) == before
 
 

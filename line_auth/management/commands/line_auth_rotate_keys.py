@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from line_auth import tokens
 from line_auth.key_audit import TOKEN_FIELDS, stored_tokens
@@ -30,20 +32,22 @@ class Command(BaseCommand):
         mode.add_argument(
             "--check",
             action="store_true",
-            help="Only count the accounts holding a token no configured key opens; write nothing.",
+            help=_("Only count the accounts holding a token no configured key opens; write nothing."),
         )
         mode.add_argument(
             "--forget-unreadable",
             action="store_true",
-            help="Mark accounts holding a token no configured key opens as needing a new "
-            "LINE login, and drop those tokens (when the old key is lost for good).",
+            help=_(
+                "Mark accounts holding a token no configured key opens as needing a new "
+                "LINE login, and drop those tokens (when the old key is lost for good)."
+            ),
         )
 
     def handle(
         self, *args: Any, batch_size: int, check: bool, forget_unreadable: bool, **options: Any
     ) -> None:
         if batch_size < 1:
-            raise CommandError("--batch-size must be at least 1.")
+            raise CommandError(_("--batch-size must be at least 1."))
         rotated = 0
         unreadable: list[int] = []
         batch: list[LineAccount] = []
@@ -62,18 +66,40 @@ class Command(BaseCommand):
                     rotated += self._save(batch, batch_size)
         rotated += self._save(batch, batch_size)
         if check:
-            self.stdout.write(f"{len(unreadable)} accounts hold tokens no configured key can decrypt")
+            self.stdout.write(
+                ngettext(
+                    "%(count)d account holds tokens no configured key can decrypt",
+                    "%(count)d accounts hold tokens no configured key can decrypt",
+                    len(unreadable),
+                )
+                % {"count": len(unreadable)}
+            )
         else:
             self.stdout.write(
                 f"re-encrypted {rotated} accounts; {len(unreadable)} unreadable with the configured keys"
             )
         if forget_unreadable:
-            self.stdout.write(f"marked {self._forget(unreadable, batch_size)} accounts as needing a new LINE login")
+            forgotten = self._forget(unreadable, batch_size)
+            self.stdout.write(
+                ngettext(
+                    "Marked %(count)d account as needing a new LINE login.",
+                    "Marked %(count)d accounts as needing a new LINE login.",
+                    forgotten,
+                )
+                % {"count": forgotten}
+            )
         elif unreadable:
             raise CommandError(
-                f"{len(unreadable)} accounts hold tokens no configured key can decrypt: put the "
-                "missing key back in LINE_AUTH_ENCRYPTION_KEYS, or run this command with "
-                "--forget-unreadable if it is lost"
+                ngettext(
+                    "%(count)d account holds tokens no configured key can decrypt: put the "
+                    "missing key back in LINE_AUTH_ENCRYPTION_KEYS, or run this command with "
+                    "--forget-unreadable if it is lost.",
+                    "%(count)d accounts hold tokens no configured key can decrypt: put the "
+                    "missing key back in LINE_AUTH_ENCRYPTION_KEYS, or run this command with "
+                    "--forget-unreadable if it is lost.",
+                    len(unreadable),
+                )
+                % {"count": len(unreadable)}
             )
 
     @staticmethod
