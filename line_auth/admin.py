@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -130,6 +131,14 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         # The changelist never needs the ciphertext; deferring it skips decryption.
         return super().get_queryset(request).defer("access_token", "refresh_token")
 
+    def delete_model(self, request: HttpRequest, obj: LineAccount) -> None:
+        """The delete button unlinks as the account page does (revoke, social-auth row too)."""
+        admin_actions.disconnect_and_report(self, request, LineAccount.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
+        """Django's "delete selected" unlinks each account as the account page does."""
+        admin_actions.disconnect_and_report(self, request, queryset)
+
 
 class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
     model = LineAccount
@@ -143,11 +152,19 @@ class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
         return False
 
 
-def _add_inline_to_user_admin(site: admin.AdminSite) -> None:
-    """Show linked LINE accounts on the user page of whatever user admin the site uses."""
+def add_inline_to_user_admin(site: admin.AdminSite) -> None:
+    """Show linked LINE accounts on the user page of whatever user admin the site uses.
+
+    Called from ``LineAuthConfig.ready`` once every app's admin module is imported
+    (the project's user admin may come from an app listed after line_auth), and
+    through public API only: ``get_model_admin``, ``unregister`` and ``register``.
+    """
     user_model = get_user_model()
-    user_admin = site._registry.get(user_model)
-    if user_admin is None or LineAccountInline in user_admin.inlines:
+    try:
+        user_admin = site.get_model_admin(user_model)
+    except NotRegistered:
+        return  # no user admin to extend: the project can add LineAccountInline itself
+    if LineAccountInline in user_admin.inlines:
         return
     admin_class = type(user_admin)
     site.unregister(user_model)
@@ -157,4 +174,3 @@ def _add_inline_to_user_admin(site: admin.AdminSite) -> None:
 
 if line_settings.enable_admin:
     admin.site.register(LineAccount, LineAccountAdmin)
-    _add_inline_to_user_admin(admin.site)

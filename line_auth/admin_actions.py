@@ -1,7 +1,9 @@
 """Admin actions on LINE accounts: refresh tokens, verify them, disconnect.
 
 Each action reports every selected row: one message per outcome, naming the
-accounts it applies to, so an operator sees which ones need attention.
+accounts it applies to, so an operator sees which ones need attention. An
+account whose tokens no configured key opens is never sent to LINE: it is
+skipped, and the message says why.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from line_auth import services, tokens
+from line_auth.fields import is_unreadable
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
 
@@ -56,6 +59,46 @@ REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
             "count",
         ),
         messages.INFO,
+    ),
+    Outcome.UNREADABLE: (
+        ngettext_lazy(
+            "Skipped %(count)d account whose tokens no key in LINE_AUTH_ENCRYPTION_KEYS "
+            "opens; it needs a new LINE login: %(accounts)s.",
+            "Skipped %(count)d accounts whose tokens no key in LINE_AUTH_ENCRYPTION_KEYS "
+            "opens; they need a new LINE login: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
+}
+
+# The message and its level per disconnect result (see _disconnect).
+DISCONNECT_MESSAGES: dict[str, tuple[Any, int]] = {
+    "revoked": (
+        ngettext_lazy(
+            "Disconnected %(count)d account and revoked its token: %(accounts)s.",
+            "Disconnected %(count)d accounts and revoked their tokens: %(accounts)s.",
+            "count",
+        ),
+        messages.SUCCESS,
+    ),
+    "unconfirmed": (
+        ngettext_lazy(
+            "Disconnected %(count)d account; LINE did not confirm the revocation: %(accounts)s.",
+            "Disconnected %(count)d accounts; LINE did not confirm the revocations: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
+    "unreadable": (
+        ngettext_lazy(
+            "Disconnected %(count)d account without revoking its token at LINE, as no key in "
+            "LINE_AUTH_ENCRYPTION_KEYS opens it: %(accounts)s.",
+            "Disconnected %(count)d accounts without revoking their tokens at LINE, as no key "
+            "in LINE_AUTH_ENCRYPTION_KEYS opens them: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
     ),
 }
 
@@ -105,29 +148,27 @@ def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line
 def disconnect_accounts(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]
 ) -> None:
-    results = _group(queryset.select_related("user"), services.disconnect)
-    _report(
-        modeladmin,
-        request,
-        results.get(True),
-        ngettext_lazy(
-            "Disconnected %(count)d account and revoked its token: %(accounts)s.",
-            "Disconnected %(count)d accounts and revoked their tokens: %(accounts)s.",
-            "count",
-        ),
-        messages.SUCCESS,
-    )
-    _report(
-        modeladmin,
-        request,
-        results.get(False),
-        ngettext_lazy(
-            "Disconnected %(count)d account; LINE did not confirm the revocation: %(accounts)s.",
-            "Disconnected %(count)d accounts; LINE did not confirm the revocations: %(accounts)s.",
-            "count",
-        ),
-        messages.WARNING,
-    )
+    disconnect_and_report(modeladmin, request, queryset)
+
+
+def disconnect_and_report(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]
+) -> None:
+    """Unlink each account as its owner would on the account page, and report by outcome.
+
+    The admin's delete action and delete button come here too, so deleting a
+    link from the admin also revokes its token and removes its social-auth row.
+    """
+    # The changelist defers the tokens; revoking needs them, so read them with the rows.
+    results = _group(queryset.select_related("user").defer(None), _disconnect)
+    for result, (message, level) in DISCONNECT_MESSAGES.items():
+        _report(modeladmin, request, results.get(result), message, level)
+
+
+def _disconnect(account: LineAccount) -> str:
+    unreadable = is_unreadable(account.access_token)
+    revoked = services.disconnect(account)
+    return "unreadable" if unreadable else "revoked" if revoked else "unconfirmed"
 
 
 def _group(

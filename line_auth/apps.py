@@ -1,5 +1,7 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
+
+from line_auth.conf import line_settings
 
 
 class LineAuthConfig(AppConfig):
@@ -24,3 +26,28 @@ class LineAuthConfig(AppConfig):
             sender=get_user_model(),
             dispatch_uid="line_auth.deauthorize_on_delete",
         )
+        self.extend_user_admin()
+
+    @staticmethod
+    def extend_user_admin() -> None:
+        """Add the LINE accounts inline to the user admin, whatever the order of INSTALLED_APPS.
+
+        The user admin may be registered by an app listed after line_auth, and the
+        admin app's own ``ready`` (which imports every ``admin`` module) may not
+        have run yet. ``autodiscover`` is what that ``ready`` calls, and it imports
+        each module once, so calling it first here guarantees every admin module
+        has been imported, and the admin never imports one twice. A project on
+        ``SimpleAdminConfig`` registers its admins itself and is left alone.
+        """
+        from django.contrib.admin.apps import AdminConfig
+
+        if not line_settings.enable_admin or not any(
+            isinstance(config, AdminConfig) for config in apps.get_app_configs()
+        ):
+            return
+        from django.contrib import admin
+
+        from line_auth.admin import add_inline_to_user_admin
+
+        admin.autodiscover()
+        add_inline_to_user_admin(admin.site)

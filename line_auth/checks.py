@@ -12,9 +12,12 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections, router
 
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
+from line_auth.key_audit import audit
+from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES, validate_options
 
 BACKEND_PATH = "line_auth.backends.LineBackend"
@@ -44,6 +47,8 @@ class Codes:
     WEBHOOK_SECRET_MALFORMED = "line_auth.W011"
     UNKNOWN_SCHEDULED_TASK = "line_auth.W017"
     RETENTION_NOT_POSITIVE = "line_auth.W018"
+    NO_TOKEN_READABLE = "line_auth.E012"
+    SOME_TOKENS_UNREADABLE = "line_auth.W014"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -364,3 +369,46 @@ def _retentions() -> list[CheckMessage | None]:
                 )
             )
     return problems
+@register(Tags.database)
+def check_stored_tokens(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Tokens no configured key opens: read as absent, so those users must log in again.
+
+    A database check, so it runs with ``migrate`` and ``check --database``. All
+    tokens unreadable at once means the keys changed (an Error, so a deploy that
+    would lose every token stops at ``migrate``); a few mean a key went missing.
+    """
+    found: list[CheckMessage] = []
+    for alias in databases or ():
+        if not router.allow_migrate_model(alias, LineAccount):
+            continue
+        if LineAccount._meta.db_table not in connections[alias].introspection.table_names():
+            continue  # not migrated yet
+        result = audit(using=alias)
+        if not result.unreadable:
+            continue
+        hint = (
+            "Put the key that encrypted them back in LINE_AUTH_ENCRYPTION_KEYS (after the new one; "
+            "without that setting the key comes from SECRET_KEY). If it is lost for good, run "
+            "manage.py line_auth_rotate_keys --forget-unreadable: those users log in again."
+        )
+        if result.unreadable == result.with_tokens:
+            found.append(
+                Error(
+                    f"No configured key opens the LINE tokens of any account in database "
+                    f"{alias!r} ({result.unreadable} hold tokens): the encryption keys changed.",
+                    hint=hint,
+                    id=Codes.NO_TOKEN_READABLE,
+                )
+            )
+        else:
+            found.append(
+                Warning(
+                    f"{result.unreadable} of {result.with_tokens} accounts in database {alias!r} "
+                    "hold LINE tokens no configured key opens; they are treated as absent.",
+                    hint=hint,
+                    id=Codes.SOME_TOKENS_UNREADABLE,
+                )
+            )
+    return found

@@ -4,7 +4,8 @@
 encrypts, all decrypt, so a key can be rotated by prepending a new one and
 running ``manage.py line_auth_rotate_keys``. Without the setting a key is
 derived from ``SECRET_KEY`` (system check ``line_auth.W001`` says so), which
-means rotating ``SECRET_KEY`` makes stored tokens unreadable.
+means rotating ``SECRET_KEY`` makes stored tokens unreadable. A token no
+configured key opens reads as no token (checks ``E012``/``W014`` count them).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from line_auth.conf import line_settings
 logger = logging.getLogger("line_auth.fields")
 
 _DERIVATION_CONTEXT = b"line_auth token encryption v1"
+# Marks a serialized value as ciphertext, so loading never encrypts it a second time.
+SERIALIZED_PREFIX = "fernet:"
 
 
 def derived_key(secret_key: str) -> str:
@@ -53,23 +56,84 @@ def decrypt(value: str) -> str | None:
     try:
         return get_fernet().decrypt(value.encode()).decode()
     except InvalidToken:
-        logger.error("A stored LINE token could not be decrypted: check LINE_AUTH_ENCRYPTION_KEYS")
         return None
+
+
+class UnreadableToken(str):
+    """A stored token no configured key opens: it reads as no token at all (``""``).
+
+    Every reader (logins, refreshes, admin actions, the friendship sync) already
+    treats an empty token as absent, so none of them can send it to LINE. It keeps
+    the ciphertext so that saving the row writes it back unchanged: when a key was
+    only left out of the settings by mistake, putting it back recovers the token.
+    """
+
+    ciphertext: str
+
+    def __new__(cls, ciphertext: str) -> UnreadableToken:
+        token = super().__new__(cls, "")
+        token.ciphertext = ciphertext
+        return token
+
+
+def is_unreadable(value: object) -> bool:
+    """Whether a token value is one that no configured key could open."""
+    return isinstance(value, UnreadableToken)
+
+
+def open_stored(ciphertext: str) -> str:
+    """The token in a stored ciphertext, or an :class:`UnreadableToken`; logs nothing."""
+    value = decrypt(ciphertext)
+    return UnreadableToken(ciphertext) if value is None else value
+
+
+def _open_and_warn(ciphertext: str) -> str:
+    """:func:`open_stored`, with a warning (never the token) when no key opens it."""
+    value = open_stored(ciphertext)
+    if is_unreadable(value):
+        logger.warning(
+            "A stored LINE token could not be decrypted with any key in "
+            "LINE_AUTH_ENCRYPTION_KEYS; it is treated as absent until the next LINE login"
+        )
+    return value
 
 
 class EncryptedTextField(models.TextField):
     """Holds a secret as Fernet ciphertext in the database; Python sees plain text.
 
     An empty value is stored as the empty string, so "no token" needs no key.
+    Serialization (``dumpdata``) writes ciphertext marked with
+    :data:`SERIALIZED_PREFIX`, and deserialization (``loaddata``) opens it again,
+    so fixtures and backups made the Django way never hold a token in clear.
     """
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None or value == "":
             return value
-        return decrypt(value)
+        return _open_and_warn(value)
 
     def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, UnreadableToken):
+            return value.ciphertext
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
         return encrypt(value)
+
+    def value_to_string(self, obj: models.Model) -> str:
+        value = self.value_from_object(obj)
+        if isinstance(value, UnreadableToken):
+            return SERIALIZED_PREFIX + value.ciphertext
+        if not value:
+            return ""
+        return SERIALIZED_PREFIX + encrypt(str(value))
+
+    def to_python(self, value: Any) -> Any:
+        """Open ciphertext from a fixture; anything else is already a token (or empty).
+
+        Plain values are accepted too, so dumps made before tokens were serialized
+        encrypted still load (and are encrypted when saved).
+        """
+        if isinstance(value, str) and value.startswith(SERIALIZED_PREFIX):
+            return _open_and_warn(value.removeprefix(SERIALIZED_PREFIX))
+        return super().to_python(value)

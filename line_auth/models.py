@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from line_auth.fields import EncryptedTextField
+from line_auth.fields import EncryptedTextField, is_unreadable
 
 # LINE: a refresh token is valid up to 90 days after the access token was first
 # issued, and refreshing does not extend it (reference, "Refresh access token").
@@ -111,6 +113,21 @@ class LineAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name or self.line_user_id} ({self.line_user_id})"
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        """Read a refresh token no configured key opens as "needs a new login".
+
+        LINE cannot be asked without a readable refresh token, so every reader
+        (token functions, logins, the admin) sees the account as a new login
+        would fix it. Only set in memory: the next save (a login) records it.
+        """
+        account = super().from_db(db, field_names, values, **kwargs)
+        if is_unreadable(account.__dict__.get("refresh_token")):
+            account.needs_relogin = True
+        return account
 
     @property
     def is_friend(self) -> bool | None:

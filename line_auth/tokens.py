@@ -25,6 +25,7 @@ from line_auth import services, signals
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
+from line_auth.fields import is_unreadable
 from line_auth.models import LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
@@ -40,6 +41,7 @@ class Outcome(str, enum.Enum):
     RELOGIN = "relogin"
     FAILED = "failed"
     SKIPPED = "skipped"
+    UNREADABLE = "unreadable"  # no configured key opens the stored refresh token
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ def due_for_refresh(
 
 def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
     """The outcome when LINE need not be asked, or ``None`` when it must be."""
+    if is_unreadable(account.refresh_token):
+        # The key may only be missing from the settings: an operator must look, not us.
+        return Outcome.UNREADABLE
     if not account.refresh_token:
-        # Empty, or unreadable with the configured keys: an operator must look, not us.
         return Outcome.SKIPPED
     if account.refresh_deadline_passed(now):
         return mark_relogin(account, "expired")
@@ -247,6 +251,8 @@ def check_verification(data: dict[str, Any], audiences: tuple[str, ...]) -> Veri
 
 def verify(account: LineAccount) -> Verification:
     """Ask LINE whether the account's access token is still good for this channel."""
+    if is_unreadable(account.access_token):
+        return Verification(False, "no configured encryption key opens the stored token")
     if not account.access_token:
         return Verification(False, "no access token")
     try:

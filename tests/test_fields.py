@@ -30,10 +30,28 @@ def test_a_new_key_first_still_reads_rows_written_with_the_old_key(line_account_
         assert LineAccount.objects.get(pk=account.pk).refresh_token == "refresh-secret"
 
 
-def test_a_removed_key_makes_the_token_absent_not_a_crash(line_account_factory):
+def test_a_removed_key_makes_the_token_absent_not_a_crash(line_account_factory, caplog):
     account = line_account_factory(refresh_token="refresh-secret")
+    stored = raw_tokens(account)[1]
     with override_settings(LINE_AUTH_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
-        assert LineAccount.objects.get(pk=account.pk).refresh_token is None
+        assert LineAccount.objects.get(pk=account.pk).refresh_token == ""
+    [warning] = [record for record in caplog.records if record.name == "line_auth.fields"]
+    assert warning.levelname == "WARNING" and stored not in warning.getMessage()
+
+
+def test_saving_a_row_no_key_opens_keeps_its_ciphertext_for_when_the_key_returns(
+    line_account_factory, settings
+):
+    account = line_account_factory(access_token="access-secret", refresh_token="refresh-secret")
+    stored = raw_tokens(account)
+    with override_settings(LINE_AUTH_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
+        unreadable = LineAccount.objects.get(pk=account.pk)
+        unreadable.display_name = "Renamed"
+        unreadable.full_clean()
+        unreadable.save()
+    assert raw_tokens(account) == stored
+    restored = LineAccount.objects.get(pk=account.pk)
+    assert (restored.access_token, restored.refresh_token) == ("access-secret", "refresh-secret")
 
 
 def test_without_configured_keys_a_key_derived_from_secret_key_is_used(line_account_factory):

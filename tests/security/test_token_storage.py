@@ -46,6 +46,6 @@ def test_rotating_the_key_reencrypts_every_row_and_keeps_tokens_readable(line_ac
 def test_rotation_reports_rows_no_key_opens_and_leaves_them_alone(line_account_factory):
     account = line_account_factory(access_token="access", refresh_token="refresh")
     with override_settings(LINE_AUTH_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
-        with pytest.raises(CommandError, match="1 accounts"):
+        with pytest.raises(CommandError, match="1 account holds tokens"):
             call_command("line_auth_rotate_keys")
     assert LineAccount.objects.get(pk=account.pk).refresh_token == "refresh"

@@ -24,6 +24,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from line_auth import tokens
 from line_auth.conf import line_settings
@@ -133,6 +134,17 @@ class Command(BaseCommand):
             f"{self.counts[Outcome.RELOGIN]}, failed {self.counts[Outcome.FAILED]}, "
             f"skipped {self.counts[Outcome.SKIPPED]} (of {self.total} due)."
         )
+        if self.counts[Outcome.UNREADABLE]:
+            self.stderr.write(
+                ngettext(
+                    "Skipped %(count)d account whose refresh token no key in "
+                    "LINE_AUTH_ENCRYPTION_KEYS opens; see line_auth_rotate_keys --check.",
+                    "Skipped %(count)d accounts whose refresh token no key in "
+                    "LINE_AUTH_ENCRYPTION_KEYS opens; see line_auth_rotate_keys --check.",
+                    self.counts[Outcome.UNREADABLE],
+                )
+                % {"count": self.counts[Outcome.UNREADABLE]}
+            )
         if self.counts[Outcome.FAILED]:
             raise CommandError(
                 f"{self.counts[Outcome.FAILED]} refreshes failed; LINE was unavailable. "
