@@ -29,7 +29,7 @@ from social_core.exceptions import (
 from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
 from line_auth import client as line_client
-from line_auth import identity
+from line_auth import fitting, identity
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
 from line_auth.id_token import verify_web_id_token
@@ -158,13 +158,13 @@ class LineBackend(BaseOAuth2PKCE):
                 max_age=int(max_age) if max_age is not None else None,
                 leeway=line_settings.id_token_leeway,
             )
+            return identity.from_claims(claims)
         except InvalidIdToken as error:
             logger.warning("LINE ID token rejected: %s", error.reason)
             raise AuthResponseError(
                 self, error.reason, code="invalid_signature" if "signature" in error.reason else "invalid_claim",
                 stage="token_validation",
             ) from error
-        return identity.from_claims(claims)
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""
@@ -182,11 +182,8 @@ class LineBackend(BaseOAuth2PKCE):
         return {}
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
-        name = str(response.get("name") or "")
-        details = {"username": name or response["sub"], "fullname": name, "first_name": name, "last_name": ""}
-        if line_settings.trust_email and response.get("email"):
-            details["email"] = response["email"]
-        return details
+        """The user's details, each fitting its column; the email only if trusted and valid."""
+        return fitting.user_details(response, trust_email=line_settings.trust_email)
 
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any],
                    pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from social_core.exceptions import AuthAssociationError
 from social_core.pipeline import social_auth
 
-from line_auth import signals
+from line_auth import fitting, signals
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.friendship import friendship_at_login
@@ -76,10 +76,11 @@ def save_line_account(
     account.user = user
     if social is not None:
         account.social = social
-    account.display_name = str(response.get("name") or "")[:255]
-    account.picture_url = str(response.get("picture") or "")[:1000]
-    account.email = str(response.get("email") or account.email or "")[:254]
-    account.amr = list(response.get("amr") or [])
+    profile = fitting.account_profile(response)
+    account.display_name = profile["display_name"]
+    account.picture_url = profile["picture_url"]
+    account.email = profile["email"] or account.email
+    account.amr = profile["amr"]
     _store_tokens(account, response, now)
     account.last_login_at = now
     friendship_changes = friendship_at_login(account, response, now=now, created=created)
@@ -104,7 +105,7 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
     if access_token:
         expires_in = response.get("expires_in")
         account.access_token = access_token
-        account.scopes = str(response.get("scope") or "")
+        account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
         account.access_token_expires_at = (
             now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
         )
