@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.checks import Error, Warning
 from django.urls import reverse
-from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from social_django.models import UserSocialAuth
 
 from line_auth.checks import Codes, check_configuration
@@ -30,7 +29,6 @@ from tests.flow import login
 pytestmark = pytest.mark.django_db
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 EMAIL_SCOPE = {"scope": "profile openid email"}
-CREATE_USER = "social_core.pipeline.user.create_user"
 USER_MODEL_CHECKS = {Codes.USER_MODEL_NEEDS_EMAIL, Codes.USER_MODEL_FIELD_UNFILLED}
 EMAIL_HINT = (
     'Ask LINE for it and trust it: SOCIAL_AUTH_LINE_SCOPE = ["profile", "openid", "email"] (the email '
@@ -55,16 +53,28 @@ class Model:
     recipe: dict[str, Any] = field(default_factory=dict)  # settings that let LINE fill the rest
 
 
-def before_create_user(step: str) -> list[str]:
-    """social-core's default pipeline with ``step`` before ``create_user``, and line_auth's step."""
-    pipeline = list(DEFAULT_AUTH_PIPELINE)
-    pipeline.insert(pipeline.index(CREATE_USER), step)
-    return [*pipeline, "line_auth.pipeline.save_line_account"]
+def supply_birth_year(strategy: Any, details: dict[str, Any], user: Any = None, **kwargs: Any) -> Any:
+    """A site's own step for a field LINE cannot fill, as docs/user-models.md shows it."""
+    if user is None:
+        return {"birth_year": 2000}
+    return None
 
 
-def supply_birth_year(**kwargs: Any) -> dict[str, Any]:
-    """A site's own step for a field LINE cannot fill (the docs' recipe)."""
-    return {"birth_year": 2000}
+# The pipeline of the docs' recipe for a field LINE cannot fill.
+RECIPE_PIPELINE = [
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "line_auth.pipeline.social_user",
+    "social_core.pipeline.user.get_username",
+    f"{__name__}.supply_birth_year",
+    "line_auth.pipeline.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
+    "line_auth.pipeline.save_line_account",
+]
 
 
 MODELS = {
@@ -76,7 +86,7 @@ MODELS = {
         unfilled=("birth_year",),
         recipe={
             "SOCIAL_AUTH_USER_FIELDS": ["username", "email", "birth_year"],
-            "SOCIAL_AUTH_PIPELINE": before_create_user(f"{__name__}.supply_birth_year"),
+            "SOCIAL_AUTH_PIPELINE": RECIPE_PIPELINE,
         },
     ),
 }
@@ -140,6 +150,26 @@ def test_the_checks_name_what_line_cannot_supply_to_this_model():
 
 def test_the_checks_are_quiet_once_line_supplies_everything(line_supplies_everything):
     assert user_model_messages() == []
+
+
+@pytest.mark.skipif(not MODEL.needs_email, reason="only for a model that needs an email")
+@pytest.mark.parametrize(
+    ("overrides", "reported"),
+    [
+        ({"LINE_AUTH_TRUST_EMAIL": True}, True),  # trusted, but never asked for
+        ({"SOCIAL_AUTH_LINE_SCOPE": ["profile", "openid", "email"]}, True),  # asked for, not trusted
+        ({"LINE_AUTH_TRUST_EMAIL": True, "SOCIAL_AUTH_LINE_SCOPE": "openid email"}, False),
+        # A step of the site's own before create_user may collect the address itself.
+        ({"SOCIAL_AUTH_PIPELINE": ["myproject.pipeline.ask_for_email", "social_core.pipeline.user.create_user"]},
+         False),
+        # The site creates users its own way.
+        ({"SOCIAL_AUTH_PIPELINE": ["myproject.pipeline.create_user"]}, False),
+    ],
+)
+def test_the_email_check_knows_when_line_supplies_the_address(settings, overrides, reported):
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    assert [message.id for message in user_model_messages()] == ([Codes.USER_MODEL_NEEDS_EMAIL] if reported else [])
 
 
 # -- where LINE supplies what the model needs, logins work --
