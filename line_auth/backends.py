@@ -26,10 +26,9 @@ from social_core.exceptions import (
     AuthResponseError,
     SocialAuthBaseException,
 )
-from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
 from line_auth import client as line_client
-from line_auth import identity
+from line_auth import fitting, identity, steps
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
 from line_auth.id_token import verify_web_id_token
@@ -37,18 +36,24 @@ from line_auth.options import resolve_options
 
 logger = logging.getLogger("line_auth.backends")
 
-# social-core's default pipeline with line_auth's returning-user lookup in place of
-# ``social_user`` and the LineAccount step added; used when a site has not
-# configured SOCIAL_AUTH_PIPELINE itself.
-LINE_AUTH_PIPELINE = (
-    *(
-        "line_auth.pipeline.social_user" if step == "social_core.pipeline.social_auth.social_user" else step
-        for step in DEFAULT_AUTH_PIPELINE
-    ),
-    "line_auth.pipeline.save_line_account",
-)
 # Never copied into UserSocialAuth.extra_data: it is stored unencrypted.
 SECRET_RESPONSE_KEYS = ("access_token", "refresh_token", "id_token")
+
+
+def refuse_email_association(pipeline: list[str]) -> list[str]:
+    """``pipeline`` without its email association steps while LINE's email is trusted.
+
+    LINE does not say whether an address was verified: with the email trusted,
+    ``associate_by_email`` would log anyone showing an admin's address in as
+    that admin. Check ``line_auth.E014`` reports it; this keeps a site whose
+    checks never ran (a WSGI server does not run them) safe meanwhile.
+    """
+    refused = steps.email_associations(pipeline) if line_settings.trust_email else []
+    if not refused:
+        return pipeline
+    logger.error("LINE login skips %s: LINE's email is trusted but not verified (check line_auth.E014)",
+                 ", ".join(refused))
+    return [step for step in pipeline if step not in refused]
 
 
 class LineBackend(BaseOAuth2PKCE):
@@ -158,13 +163,13 @@ class LineBackend(BaseOAuth2PKCE):
                 max_age=int(max_age) if max_age is not None else None,
                 leeway=line_settings.id_token_leeway,
             )
+            return identity.from_claims(claims)
         except InvalidIdToken as error:
             logger.warning("LINE ID token rejected: %s", error.reason)
             raise AuthResponseError(
                 self, error.reason, code="invalid_signature" if "signature" in error.reason else "invalid_claim",
                 stage="token_validation",
             ) from error
-        return identity.from_claims(claims)
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""
@@ -182,11 +187,8 @@ class LineBackend(BaseOAuth2PKCE):
         return {}
 
     def get_user_details(self, response: dict[str, Any]) -> dict[str, Any]:
-        name = str(response.get("name") or "")
-        details = {"username": name or response["sub"], "fullname": name, "first_name": name, "last_name": ""}
-        if line_settings.trust_email and response.get("email"):
-            details["email"] = response["email"]
-        return details
+        """The user's details, each fitting its column; the email only if trusted and valid."""
+        return fitting.user_details(response, trust_email=line_settings.trust_email)
 
     def extra_data(self, user: Any, uid: str, response: dict[str, Any], details: dict[str, Any],
                    pipeline_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -201,8 +203,7 @@ class LineBackend(BaseOAuth2PKCE):
 
     def pipeline(self, pipeline: Any, pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
         """Run the pipeline in one transaction, so a failure leaves no half-made account."""
-        if list(pipeline) == list(DEFAULT_AUTH_PIPELINE):
-            pipeline = list(LINE_AUTH_PIPELINE)
+        pipeline = refuse_email_association(steps.for_line(pipeline))
         try:
             with transaction.atomic():
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)

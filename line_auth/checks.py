@@ -14,15 +14,16 @@ from django.core.cache import InvalidCacheBackendError, caches
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
+from line_auth import steps
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
 from line_auth.key_audit import audit
 from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES, validate_options
+from line_auth.user_model import required_email_field, unfillable_fields
 
 BACKEND_PATH = "line_auth.backends.LineBackend"
 STOCK_BACKEND_PATH = "social_core.backends.line.LineOAuth2"
-PIPELINE_STEP = "line_auth.pipeline.save_line_account"
 
 
 class Codes:
@@ -49,6 +50,9 @@ class Codes:
     RETENTION_NOT_POSITIVE = "line_auth.W018"
     NO_TOKEN_READABLE = "line_auth.E012"
     SOME_TOKENS_UNREADABLE = "line_auth.W014"
+    USER_MODEL_NEEDS_EMAIL = "line_auth.E013"
+    EMAIL_TAKEOVER = "line_auth.E014"
+    USER_MODEL_FIELD_UNFILLED = "line_auth.W015"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -68,6 +72,7 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         *_encryption(),
         _pipeline(),
         _associate_by_email(),
+        *_user_model(),
         _form_post(),
         _base_urls(),
         _pkce(),
@@ -170,33 +175,75 @@ def _encryption() -> list[CheckMessage | None]:
     return messages
 
 
-def _pipeline_setting() -> list[str] | None:
-    for name in ("SOCIAL_AUTH_LINE_PIPELINE", "SOCIAL_AUTH_PIPELINE"):
-        if hasattr(settings, name):
-            return list(getattr(settings, name))
-    return None
-
-
 def _pipeline() -> CheckMessage | None:
-    pipeline = _pipeline_setting()
-    if pipeline is None or PIPELINE_STEP in pipeline:
+    pipeline = steps.configured()
+    if pipeline is None or steps.SAVE_LINE_ACCOUNT in pipeline:
         return None
     return Warning(
         "Your SOCIAL_AUTH_PIPELINE does not save LINE accounts.",
-        hint=f'Add "{PIPELINE_STEP}" after "social_core.pipeline.social_auth.associate_user".',
+        hint=f'Add "{steps.SAVE_LINE_ACCOUNT}" after "social_core.pipeline.social_auth.associate_user".',
         id=Codes.PIPELINE_STEP_MISSING,
     )
 
 
 def _associate_by_email() -> CheckMessage | None:
-    pipeline = _pipeline_setting() or []
-    if not any(step.endswith("associate_by_email") for step in pipeline):
+    """Linking by email matters for LINE only if LINE's (unverified) email reaches ``details``."""
+    pipeline = steps.effective()
+    associations = steps.email_associations(pipeline)
+    if not associations:
         return None
+    if line_settings.trust_email:
+        return Error(
+            "LINE_AUTH_TRUST_EMAIL is on and the pipeline links logins to users by email: anyone "
+            "could log in as any user by showing that user's email address at LINE.",
+            hint="LINE does not say whether an address was verified. Turn LINE_AUTH_TRUST_EMAIL off, "
+            f"or give LINE a pipeline without {', '.join(associations)} (SOCIAL_AUTH_LINE_PIPELINE). "
+            "Until then LINE logins skip that step.",
+            id=Codes.EMAIL_TAKEOVER,
+        )
+    if not steps.own_step_before(pipeline, associations[0]):
+        return None  # no step puts LINE's email into details, so nothing can match it
     return Warning(
-        "The pipeline links accounts by email, but LINE does not say whether an email is verified.",
-        hint="Remove associate_by_email: anyone could take over an account by showing its email.",
+        "The pipeline links logins to users by email after a step of your own; if that step puts "
+        "LINE's email into details, anyone could take over an account.",
+        hint="LINE does not say whether an address was verified: give LINE a pipeline without "
+        f"{', '.join(associations)} (SOCIAL_AUTH_LINE_PIPELINE).",
         id=Codes.ASSOCIATE_BY_EMAIL,
     )
+
+
+def _user_model() -> list[CheckMessage | None]:
+    """What the user model needs at creation that a LINE login cannot give."""
+    pipeline = steps.effective()
+    creation = next((step for step in pipeline if step in steps.USER_CREATION), None)
+    if creation is None:
+        return []  # the site creates users its own way
+    label = settings.AUTH_USER_MODEL
+    messages: list[CheckMessage | None] = []
+    email_supplied = line_settings.trust_email and "email" in line_settings.scope
+    if required_email_field() and not email_supplied and not steps.own_step_before(pipeline, creation):
+        messages.append(
+            Error(
+                f"The user model {label} needs an email address, which LINE logins do not supply.",
+                hint='Ask LINE for it and trust it: SOCIAL_AUTH_LINE_SCOPE = ["profile", "openid", '
+                '"email"] (the email scope needs LINE\'s approval in the LINE Developers Console) and '
+                "LINE_AUTH_TRUST_EMAIL = True; or make the field optional (blank=True). "
+                "See docs/user-models.md.",
+                id=Codes.USER_MODEL_NEEDS_EMAIL,
+            )
+        )
+    unfilled = unfillable_fields(steps.user_fields())
+    if unfilled:
+        messages.append(
+            Warning(
+                f"The user model {label} has fields LINE logins cannot fill: {', '.join(unfilled)}.",
+                hint="Each needs a value when a user is created, or the first LINE login fails. Give "
+                "it a default or null=True, or add a pipeline step before create_user that returns "
+                "it and list it in SOCIAL_AUTH_USER_FIELDS. See docs/user-models.md.",
+                id=Codes.USER_MODEL_FIELD_UNFILLED,
+            )
+        )
+    return messages
 
 
 def _form_post() -> CheckMessage | None:

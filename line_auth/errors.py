@@ -36,6 +36,9 @@ logger = logging.getLogger("line_auth.login")
 # which Django's CSRF check refuses).
 REFERRER_POLICY = "same-origin"
 _UNAVAILABLE_CODES = {"unavailable", "timeout", "connection_failed", "rate_limited", "tls_error"}
+# social-core's codes for a user a login could not create because of its email, and the
+# failure each is shown as (native logins answer with the same name as their error code).
+EMAIL_FAILURES = {"profile_email_missing": "email_required", "email_in_use": "email_in_use"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,23 @@ FAILURES = {
             retry=False,
         ),
         Failure(
+            "email_required",
+            _("LINE did not share your email address"),
+            _(
+                "This site needs your email address to create your account. Log in again and "
+                "allow LINE to share your email address."
+            ),
+        ),
+        Failure(
+            "email_in_use",
+            _("An account already uses this email address"),
+            _(
+                "Log in to that account another way, then link your LINE account from your "
+                "account page."
+            ),
+            retry=False,
+        ),
+        Failure(
             "not_allowed", _("Login not allowed"), _("This account cannot log in to this site."), 403, retry=False
         ),
         Failure(
@@ -115,6 +135,9 @@ def classify(error: Exception, *, has_code: bool = False) -> Failure:
     if state_problem:
         # LINE's auto login failure returns a code with a state that does not match.
         return FAILURES["auto_login_failed" if has_code else "session"]
+    code = str(getattr(error, "code", ""))
+    if code in EMAIL_FAILURES:
+        return FAILURES[EMAIL_FAILURES[code]]
     if isinstance(error, AuthAssociationError):
         return FAILURES["already_linked"]
     if isinstance(error, AuthPolicyError):

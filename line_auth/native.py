@@ -30,6 +30,7 @@ from line_auth import identity, jwks, nonces, tokens
 from line_auth.backends import LineBackend
 from line_auth.client import get_client
 from line_auth.conf import line_settings
+from line_auth.errors import EMAIL_FAILURES
 from line_auth.exceptions import (
     InvalidAccessToken,
     InvalidIdToken,
@@ -51,6 +52,8 @@ STATUS = {
     "invalid_nonce": 401,
     "invalid_access_token": 401,
     "login_not_allowed": 403,
+    "email_required": 403,
+    "email_in_use": 409,
     "line_unavailable": 503,
 }
 
@@ -96,7 +99,8 @@ class NativeLoginView(View):
         except LineAuthError as error:
             return error_response(error.code, getattr(error, "reason", str(error)))
         except SocialAuthBaseException as error:
-            return error_response("login_not_allowed", str(error) or type(error).__name__)
+            code = EMAIL_FAILURES.get(error.code, "login_not_allowed")
+            return error_response(code, str(error) or type(error).__name__)
         if not isinstance(user, get_user_model()) or not user.is_active:
             return error_response("login_not_allowed", "this account cannot log in")
         if line_settings.native_login_session:

@@ -1,26 +1,35 @@
-"""social-auth pipeline step that writes the ``LineAccount`` of a LINE login.
+"""social-auth pipeline steps of a LINE login: finding the user, creating one, and
+writing the ``LineAccount``.
 
-It runs inside the backend's pipeline transaction, after social-core has found
-or created the user, so the user, the social association and the LINE account
-are committed together or not at all.
+They run inside the backend's pipeline transaction, so the user, the social
+association and the LINE account are committed together or not at all.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from social_core.exceptions import AuthAssociationError
+from social_core.exceptions import (
+    AuthAssociationError,
+    AuthConfigurationError,
+    AuthResponseError,
+    SocialAuthBaseException,
+)
 from social_core.pipeline import social_auth
+from social_core.pipeline import user as social_user_steps
 
-from line_auth import signals
+from line_auth import fitting, signals, user_model
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.friendship import friendship_at_login
 from line_auth.friendship_status import announce, save_changes
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
+
+logger = logging.getLogger("line_auth.pipeline")
 
 
 def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -52,6 +61,33 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
             "line_account": account}
 
 
+def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any = None, *args: Any,
+                **kwargs: Any) -> dict[str, Any] | None:
+    """social-core's ``create_user``, ending a login it cannot make a user for on the friendly page.
+
+    A user model that needs an email address LINE did not share refuses the login
+    before anything is written. Any other failure of the user manager (a field
+    LINE cannot fill, a manager that wants other arguments) is logged for the
+    developer and shown as a configuration error; the login's transaction is
+    rolled back either way, so nothing is left half-made.
+    """
+    if user is None and user_model.required_email_field() and not kwargs.get("email", details.get("email")):
+        raise AuthResponseError(backend, claim="email", code="profile_email_missing", stage="pipeline")
+    try:
+        with transaction.atomic():
+            return social_user_steps.create_user(strategy, details, backend, user, *args, **kwargs)
+    except AuthAssociationError as error:
+        if error.code == "username_in_use" and user_model.email_is_username():
+            raise AuthAssociationError(backend, code="email_in_use", stage="pipeline") from error
+        raise
+    except SocialAuthBaseException:
+        raise  # social-core's own refusals keep their meaning
+    except Exception as error:
+        logger.error("Creating the user of a LINE login failed; see the line_auth system checks "
+                     "and docs/user-models.md", exc_info=True)
+        raise AuthConfigurationError(backend, code="user_creation_failed", stage="pipeline") from error
+
+
 def save_line_account(
     backend: Any,
     user: Any = None,
@@ -76,10 +112,11 @@ def save_line_account(
     account.user = user
     if social is not None:
         account.social = social
-    account.display_name = str(response.get("name") or "")[:255]
-    account.picture_url = str(response.get("picture") or "")[:1000]
-    account.email = str(response.get("email") or account.email or "")[:254]
-    account.amr = list(response.get("amr") or [])
+    profile = fitting.account_profile(response)
+    account.display_name = profile["display_name"]
+    account.picture_url = profile["picture_url"]
+    account.email = profile["email"] or account.email
+    account.amr = profile["amr"]
     _store_tokens(account, response, now)
     account.last_login_at = now
     friendship_changes = friendship_at_login(account, response, now=now, created=created)
@@ -104,7 +141,7 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
     if access_token:
         expires_in = response.get("expires_in")
         account.access_token = access_token
-        account.scopes = str(response.get("scope") or "")
+        account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
         account.access_token_expires_at = (
             now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
         )

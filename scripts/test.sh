@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: creates .venv, installs line_auth with its
-# test extras, then runs pytest on SQLite and, when PostgreSQL answers on 127.0.0.1:5432
-# (or LINE_AUTH_REQUIRE_POSTGRES=1 demands it), again on PostgreSQL. The Celery worker test
-# needs Redis on 127.0.0.1:6379 (database 5); it is skipped without it unless
-# LINE_AUTH_REQUIRE_REDIS=1 (set by .ci/run, which starts Redis) makes that a failure.
+# test extras, then runs pytest on SQLite, the user-model tests under each custom user
+# model, and, when PostgreSQL answers on 127.0.0.1:5432 (or LINE_AUTH_REQUIRE_POSTGRES=1
+# demands it), the whole suite again on PostgreSQL. The Celery worker test needs Redis on
+# 127.0.0.1:6379 (database 5); it is skipped without it unless LINE_AUTH_REQUIRE_REDIS=1
+# (set by .ci/run, which starts Redis) makes that a failure.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k friendship
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,14 @@ PYTHON=${PYTHON:-python3}
 
 echo "== tests on SQLite"
 .venv/bin/python -m pytest "$@"
+
+# AUTH_USER_MODEL is fixed per process: the login tests that depend on the user model
+# (web, native, admin pages) run once more under each model of tests/user_models.
+for user_model in email_only no_username extra_field; do
+  echo "== user model $user_model (SQLite)"
+  LINE_AUTH_TEST_USER_MODEL=$user_model .venv/bin/python -m pytest -m "not browser" \
+    tests/test_user_models.py tests/test_migrations.py
+done
 
 if .venv/bin/python - <<'PY' 2>/dev/null
 import psycopg

@@ -2,6 +2,8 @@
 
 import os
 
+from tests.user_models import USER_MODEL_APPS
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -20,6 +22,16 @@ INSTALLED_APPS = [
     "social_django",
     "line_auth",
 ]
+# The user-model test matrix: LINE_AUTH_TEST_USER_MODEL=email_only (no_username,
+# extra_field) installs that app, before line_auth as a project's own apps usually are,
+# and makes its User the user model. See tests/user_models.
+TEST_USER_MODEL = os.environ.get("LINE_AUTH_TEST_USER_MODEL", "")
+if TEST_USER_MODEL:
+    if TEST_USER_MODEL not in USER_MODEL_APPS:
+        raise ValueError(f"LINE_AUTH_TEST_USER_MODEL must be one of {', '.join(USER_MODEL_APPS)}")
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("social_django"), f"tests.user_models.{TEST_USER_MODEL}")
+    AUTH_USER_MODEL = f"{TEST_USER_MODEL}.User"
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
