@@ -41,24 +41,28 @@ class KeyAudit:
     unreadable: int
 
 
-def stored_tokens(chunk_size: int = 500, using: str = DEFAULT_DB_ALIAS) -> Iterator[StoredTokens]:
-    """Every account holding at least one token, with its tokens opened."""
+def stored_tokens(
+    chunk_size: int = 500, using: str = DEFAULT_DB_ALIAS, newest: int | None = None
+) -> Iterator[StoredTokens]:
+    """Every account holding at least one token (or only the ``newest`` ones), tokens opened."""
     ciphertexts = {f"{name}_stored": Cast(name, output_field=TextField()) for name in TOKEN_FIELDS}
     rows = (
         LineAccount.objects.using(using)
         .exclude(access_token="", refresh_token="")
-        .order_by("pk")
+        .order_by("-pk" if newest else "pk")
         .annotate(**ciphertexts)
         .values_list("pk", *ciphertexts)
     )
+    if newest:
+        rows = rows[:newest]
     for pk, access_token, refresh_token in rows.iterator(chunk_size=chunk_size):
         yield StoredTokens(pk, _open(access_token), _open(refresh_token))
 
 
-def audit(using: str = DEFAULT_DB_ALIAS) -> KeyAudit:
-    """Count the accounts whose tokens the configured keys cannot open."""
+def audit(using: str = DEFAULT_DB_ALIAS, newest: int | None = None) -> KeyAudit:
+    """Count the accounts (all, or the ``newest``) whose tokens the configured keys cannot open."""
     with_tokens = unreadable = 0
-    for tokens in stored_tokens(chunk_size=2000, using=using):
+    for tokens in stored_tokens(chunk_size=2000, using=using, newest=newest):
         with_tokens += 1
         unreadable += tokens.unreadable
     return KeyAudit(with_tokens=with_tokens, unreadable=unreadable)

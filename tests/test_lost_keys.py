@@ -231,7 +231,7 @@ def test_the_database_check_is_an_error_when_no_token_opens(line_account_factory
     lose_the_key()
     [error] = database_checks()
     assert error.id == "line_auth.E012" and error.is_serious()
-    assert "(1 hold tokens)" in error.msg and "--forget-unreadable" in error.hint
+    assert "any of the 1 newest accounts" in error.msg and "--forget-unreadable" in error.hint
     # Database checks run only when asked for (migrate, check --database).
     assert not [m for m in run_checks() if m.id == "line_auth.E012"]
 
@@ -242,8 +242,22 @@ def test_the_database_check_warns_when_some_tokens_do_not_open(line_account_fact
     line_account_factory(refresh_token="r")  # written with the new key
     [warning] = database_checks()
     assert warning.id == "line_auth.W014" and not warning.is_serious()
-    assert warning.msg.startswith("1 of 2 accounts")
+    assert warning.msg.startswith("1 of the 2 newest accounts")
     call_command("check", "--database", "default")  # a warning does not stop migrate
+
+
+def test_the_database_check_opens_only_the_newest_accounts(
+    line_account_factory, lose_the_key, monkeypatch
+):
+    # migrate runs the check: at millions of accounts it must not decrypt them all.
+    monkeypatch.setattr("line_auth.checks.STORED_TOKENS_SAMPLE", 2)
+    line_account_factory(refresh_token="r")
+    lose_the_key()
+    line_account_factory(refresh_token="r")
+    line_account_factory(refresh_token="r")
+    assert database_checks() == []  # the unreadable one is older than the two checked
+    with pytest.raises(CommandError):  # the full count still finds it
+        call_command("line_auth_rotate_keys", "--check", stdout=StringIO())
 
 
 def test_the_rotation_command_counts_them_without_writing(line_account_factory, lose_the_key):
