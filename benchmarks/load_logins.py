@@ -94,7 +94,7 @@ def main() -> int:
         args.logins, args.concurrency, args.max_seconds = 30, 8, 60
 
     fresh_database()
-    env = {**os.environ, "DATABASE_URL_POSTGRES": DATABASE, "DJANGO_DEBUG": "0",
+    env = {**os.environ, "DATABASE_URL_POSTGRES": DATABASE, "DJANGO_DEBUG": "0", "LINE_AUTH_NO_RATE_LIMITS": "1",
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT / "example_project")}
     emulator_port, site_port = free_port(), free_port()
     emulator_url, site_url = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{site_port}"

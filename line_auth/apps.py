@@ -12,15 +12,16 @@ class LineAuthConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.db.models.signals import pre_delete
 
         import line_auth.checks  # noqa: F401  (registers the system checks)
-        from line_auth import receivers
+        from line_auth import receivers, sessions
 
         user_logged_out.connect(
             receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout"
         )
+        user_logged_in.connect(sessions.restore_expiry, dispatch_uid="line_auth.restore_session_expiry")
         pre_delete.connect(
             receivers.deauthorize_on_delete,
             sender=get_user_model(),

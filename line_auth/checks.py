@@ -11,7 +11,9 @@ from typing import Any
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
 from line_auth import steps
@@ -53,6 +55,9 @@ class Codes:
     USER_MODEL_NEEDS_EMAIL = "line_auth.E013"
     EMAIL_TAKEOVER = "line_auth.E014"
     USER_MODEL_FIELD_UNFILLED = "line_auth.W015"
+    INVALID_RATE_LIMIT = "line_auth.E011"
+    PROCESS_LOCAL_CACHE = "line_auth.W012"
+    PROXY_NOT_TRUSTED = "line_auth.W013"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -467,3 +472,50 @@ def check_stored_tokens(
                 )
             )
     return found
+@register(Tags.security)
+def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The rate-limit settings parse; at run time a bad one lifts the limits (and logs)."""
+    messages: list[CheckMessage] = []
+    for setting in ("rate_limits", "rate_limit_window", "trusted_proxies"):
+        try:
+            getattr(line_settings, setting)
+        except ImproperlyConfigured as error:
+            messages.append(Error(str(error), hint="See docs/settings.md, Rate limits.", id=Codes.INVALID_RATE_LIMIT))
+    return messages
+
+
+@register(Tags.security, deploy=True)
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """What only matters once several processes serve the site behind a proxy."""
+    return _run(_process_local_cache(), _proxy_not_trusted())
+
+
+def _process_local_cache() -> CheckMessage | None:
+    alias = line_settings.cache_alias
+    if alias not in settings.CACHES or not isinstance(caches[alias], LocMemCache):
+        return None
+    return Warning(
+        f"The cache {alias!r} is local to each process.",
+        hint="Each process would keep its own spent nonces (a nonce could be used once per process), "
+        "its own rate-limit counters (limits multiplied by the number of processes) and its own copy of "
+        "LINE's keys. Use a shared cache (Redis, Memcached or the database cache) for LINE_AUTH_CACHE.",
+        id=Codes.PROCESS_LOCAL_CACHE,
+    )
+
+
+def _proxy_not_trusted() -> CheckMessage | None:
+    behind_proxy = bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)) or getattr(
+        settings, "USE_X_FORWARDED_HOST", False
+    )
+    try:
+        if not behind_proxy or line_settings.trusted_proxies:
+            return None
+    except ImproperlyConfigured:
+        return None  # reported by check_rate_limits (E011)
+    return Warning(
+        "The site is behind a reverse proxy, but rate limits count every request under REMOTE_ADDR.",
+        hint="If REMOTE_ADDR is the proxy's address, every visitor shares one per-address limit. Set "
+        "LINE_AUTH_TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For (often 1); "
+        "silence this check if your server already puts the client's address in REMOTE_ADDR.",
+        id=Codes.PROXY_NOT_TRUSTED,
+    )

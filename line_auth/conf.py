@@ -10,12 +10,32 @@ works in tests.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import resolve_url
 
 DEFAULT_SCOPE = ("profile", "openid")
+
+
+class RateLimit(NamedTuple):
+    """Requests allowed per window from one client address, and from all clients together.
+
+    ``None`` lifts that limit.
+    """
+
+    per_address: int | None
+    overall: int | None
+
+
+# Generous enough for many visitors behind one carrier-grade NAT; an overall limit a
+# busy site only meets under a flood. Keys are the rate-limited endpoints.
+DEFAULT_RATE_LIMITS = {
+    "login": RateLimit(per_address=60, overall=6000),
+    "native_nonce": RateLimit(per_address=120, overall=12000),
+    "native_login": RateLimit(per_address=60, overall=6000),
+}
 
 
 class LineAuthSettings:
@@ -190,6 +210,51 @@ class LineAuthSettings:
         return int(self._get("LINE_AUTH_JWKS_REFETCH_INTERVAL", 300))
 
     @property
+    def rate_limits(self) -> dict[str, RateLimit]:
+        """Limits per rate-limited endpoint, the defaults overridden endpoint by endpoint.
+
+        ``{"login": {"per_address": 10}}`` changes one number; ``{"login": None}`` lifts
+        both limits of that endpoint. Raises ``ImproperlyConfigured`` (check E011).
+        """
+        configured = self._get("LINE_AUTH_RATE_LIMITS", {})
+        if not isinstance(configured, dict):
+            raise ImproperlyConfigured("LINE_AUTH_RATE_LIMITS must be a dict.")
+        unknown = sorted(map(str, set(configured) - set(DEFAULT_RATE_LIMITS)))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"LINE_AUTH_RATE_LIMITS names unknown endpoints: {', '.join(unknown)}."
+            )
+        limits = dict(DEFAULT_RATE_LIMITS)
+        for endpoint, value in configured.items():
+            if value is None:
+                limits[endpoint] = RateLimit(None, None)
+                continue
+            if not isinstance(value, dict) or not set(value) <= set(RateLimit._fields):
+                raise ImproperlyConfigured(
+                    f'LINE_AUTH_RATE_LIMITS["{endpoint}"] must be None or a dict with '
+                    '"per_address" and/or "overall".'
+                )
+            merged = {**limits[endpoint]._asdict(), **value}
+            for name, number in merged.items():
+                if number is not None:
+                    _count(f'LINE_AUTH_RATE_LIMITS["{endpoint}"]["{name}"]', number, least=1)
+            limits[endpoint] = RateLimit(**merged)
+        return limits
+
+    @property
+    def rate_limit_window(self) -> int:
+        """Seconds of one rate-limit window; the counters start again in each."""
+        return _count("LINE_AUTH_RATE_LIMIT_WINDOW", self._get("LINE_AUTH_RATE_LIMIT_WINDOW", 60), 1)
+
+    @property
+    def trusted_proxies(self) -> int:
+        """Reverse proxies in front of the site that each append to ``X-Forwarded-For``.
+
+        0 (the default) trusts only ``REMOTE_ADDR``: the header is then the client's to forge.
+        """
+        return _count("LINE_AUTH_TRUSTED_PROXIES", self._get("LINE_AUTH_TRUSTED_PROXIES", 0), 0)
+
+    @property
     def login_redirect_url(self) -> str:
         """Where a visitor lands after logging in when no safe ``next`` was given.
 
@@ -204,6 +269,13 @@ class LineAuthSettings:
 def _duration(value: timedelta | float) -> timedelta:
     """A duration setting given as a ``timedelta`` or a number of seconds."""
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def _count(name: str, value: Any, least: int) -> int:
+    """A whole-number setting of at least ``least``, or ``ImproperlyConfigured``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {value!r}.")
+    return value
 
 
 line_settings = LineAuthSettings()

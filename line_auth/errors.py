@@ -23,7 +23,7 @@ from social_core.exceptions import (
     AuthSessionError,
 )
 
-from line_auth.exceptions import InvalidOption
+from line_auth.exceptions import InvalidOption, RateLimited
 
 if TYPE_CHECKING:
     # str or a lazy translation; the alias exists only in django-stubs.
@@ -114,6 +114,12 @@ FAILURES = {
             _("The link you followed asks LINE for an option it does not support."),
         ),
         Failure(
+            "rate_limited",
+            _("Too many login attempts"),
+            _("Too many logins were started just now. Please wait a minute and try again."),
+            429,
+        ),
+        Failure(
             "configuration",
             _("LINE Login is not available"),
             _("LINE Login is not set up correctly on this site. The site's administrators have been told."),
@@ -127,6 +133,8 @@ def classify(error: Exception, *, has_code: bool = False) -> Failure:
     """Choose the failure a visitor sees for an exception from the login flow."""
     if isinstance(error, InvalidOption):
         return FAILURES["invalid_option"]
+    if isinstance(error, RateLimited):
+        return FAILURES["rate_limited"]
     if isinstance(error, AuthCanceled):
         return FAILURES["cancelled"]
     state_problem = isinstance(error, AuthSessionError) or (

@@ -95,3 +95,13 @@ class InvalidNonce(Refused):
     """The nonce was not issued by this server, was already used, or has expired."""
 
     code = "invalid_nonce"
+
+
+class RateLimited(LineAuthError):
+    """Too many requests from one client address, or from everyone, in the current window."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"rate limited; retry after {retry_after} seconds")

@@ -90,8 +90,13 @@ def decode(
 def check_nonce(claims: dict[str, Any], expected: str) -> None:
     """The token's nonce must be the one this login sent (OIDC Core 3.1.3.7)."""
     nonce = claims.get("nonce")
-    if not expected or not isinstance(nonce, str) or not hmac.compare_digest(nonce, expected):
+    if not expected or not isinstance(nonce, str) or not hmac.compare_digest(_utf8(nonce), _utf8(expected)):
         raise InvalidIdToken("nonce mismatch")
+
+
+def _utf8(text: str) -> bytes:
+    # compare_digest refuses non-ASCII str; "surrogatepass" keeps a lone surrogate comparable.
+    return text.encode("utf-8", "surrogatepass")
 
 
 def check_auth_time(claims: dict[str, Any], max_age: int | None, leeway: int) -> None:

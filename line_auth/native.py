@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import jwt
@@ -39,8 +40,10 @@ from line_auth.exceptions import (
     LineAPIError,
     LineAuthError,
     LineUnavailable,
+    RateLimited,
 )
-from line_auth.id_token import check_nonce, decode, read_header, verify_es256_id_token
+from line_auth.id_token import MAX_TOKEN_LENGTH, check_nonce, decode, read_header, verify_es256_id_token
+from line_auth.ratelimit import rate_limit
 from line_auth.views import get_backend
 
 logger = logging.getLogger("line_auth.native")
@@ -54,8 +57,12 @@ STATUS = {
     "login_not_allowed": 403,
     "email_required": 403,
     "email_in_use": 409,
+    "rate_limited": 429,
     "line_unavailable": 503,
 }
+# Tokens and nonces are base64url and dots; anything else is refused before it reaches
+# PyJWT, the nonce signer or a header sent to LINE, none of which accept every string.
+TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
 def error_response(code: str, description: str) -> JsonResponse:
@@ -66,12 +73,18 @@ def error_response(code: str, description: str) -> JsonResponse:
     )
 
 
+def rate_limited_response(request: HttpRequest, error: RateLimited) -> JsonResponse:
+    """The 429 an app gets over a rate limit (``Retry-After`` is set by the limiter)."""
+    return error_response(error.code, f"too many requests; retry after {error.retry_after} seconds")
+
+
 @method_decorator([csrf_exempt, never_cache], name="dispatch")
 class NonceView(View):
     """``POST`` → ``{"nonce", "expires_in"}``: a nonce for the app's next LINE login."""
 
     http_method_names = ["post"]
 
+    @method_decorator(rate_limit("native_nonce", refuse=rate_limited_response))
     def post(self, request: HttpRequest) -> JsonResponse:
         return JsonResponse({"nonce": nonces.issue(), "expires_in": line_settings.nonce_ttl})
 
@@ -87,6 +100,7 @@ class NativeLoginView(View):
 
     http_method_names = ["post"]
 
+    @method_decorator(rate_limit("native_login", refuse=rate_limited_response))
     def post(self, request: HttpRequest) -> JsonResponse:
         try:
             identity = self.verify(read_payload(request))
@@ -134,7 +148,8 @@ def read_payload(request: HttpRequest) -> dict[str, Any]:
         raise InvalidRequest("Content-Type must be application/json")
     try:
         payload = json.loads(request.body)
-    except (RequestDataTooBig, ValueError) as error:  # UnicodeDecodeError is a ValueError
+    # UnicodeDecodeError is a ValueError; RecursionError is a deeply nested body.
+    except (RequestDataTooBig, ValueError, RecursionError) as error:
         raise InvalidRequest("the body is not valid JSON") from error
     if not isinstance(payload, dict):
         raise InvalidRequest("the body must be a JSON object")
@@ -144,6 +159,8 @@ def read_payload(request: HttpRequest) -> dict[str, Any]:
 def _text(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidRequest(f"{name} is required and must be a string")
+    if len(value) > MAX_TOKEN_LENGTH or not TOKEN_TEXT.fullmatch(value):
+        raise InvalidRequest(f"{name} must be at most {MAX_TOKEN_LENGTH} printable ASCII characters")
     return value
 
 

@@ -29,13 +29,14 @@ from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 from social_django.utils import load_backend, load_strategy
 
-from line_auth import services
+from line_auth import services, sessions
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
 from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES
+from line_auth.ratelimit import rate_limit
 
 
 def get_backend(request: HttpRequest) -> LineBackend:
@@ -67,7 +68,7 @@ class LoginView(View):
         }
         return render(request, self.template_name, context)
 
-    @method_decorator(csrf_protect)
+    @method_decorator([rate_limit("login", refuse=failure_response), csrf_protect])
     def post(self, request: HttpRequest) -> HttpResponse:
         # Resolve the user before the login's state is stored: a stale session is
         # flushed on first access, and the state must not be flushed with it.
@@ -75,9 +76,12 @@ class LoginView(View):
         backend = get_backend(request)
         try:
             backend.login_options()
-            return do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
+            response = do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
             return failure_response(request, error)
+        if user is None:
+            sessions.expire_with_login_state(request, backend.setting("STATE_LIFETIME", backend.STATE_LIFETIME))
+        return response
 
 
 @method_decorator([never_cache, xframe_options_deny, csrf_exempt], name="dispatch")

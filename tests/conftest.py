@@ -10,6 +10,9 @@ from typing import Any
 import jwt
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+
+from line_auth import jwks
 
 pytest_plugins = ["line_auth.testing.pytest_plugin"]
 TRANSPORT_LOGGERS = ("urllib3.", "django.server")
@@ -22,6 +25,20 @@ def _emulators(request: pytest.FixtureRequest) -> list[Any]:
     if "line_emulator_server" in request.fixturenames:
         found.append(request.getfixturevalue("line_emulator_server").emulator)
     return found
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Any:
+    """Nonces spent, LINE's keys and rate-limit counters live in the cache and in this
+    process's memory of the keys; each test starts with none, whatever ran before it."""
+    def clear() -> None:
+        for cache in caches.all():
+            cache.clear()
+        jwks.forget()
+
+    clear()
+    yield
+    clear()
 
 
 @pytest.fixture(autouse=True)

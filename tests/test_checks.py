@@ -1,8 +1,9 @@
 import pytest
+from django.core.checks import run_checks
 from django.core.management import call_command
 from django.test import override_settings
 
-from line_auth.checks import Codes, check_configuration
+from line_auth.checks import Codes, check_configuration, check_rate_limits
 
 
 def ids(**overrides):
@@ -68,3 +69,52 @@ def test_a_schedule_of_the_documented_tasks_passes():
         "myproject.send_newsletter",
     )}
     assert ids(CELERY_BEAT_SCHEDULE=schedule) == set()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"LINE_AUTH_RATE_LIMITS": {"logon": {"per_address": 5}}},
+        {"LINE_AUTH_RATE_LIMITS": {"login": {"per_address": 0}}},
+        {"LINE_AUTH_RATE_LIMITS": {"login": {"per_address": "10"}}},
+        {"LINE_AUTH_RATE_LIMITS": {"login": {"per_minute": 10}}},
+        {"LINE_AUTH_RATE_LIMITS": {"login": 10}},
+        {"LINE_AUTH_RATE_LIMITS": [("login", 10)]},
+        {"LINE_AUTH_RATE_LIMIT_WINDOW": 0},
+        {"LINE_AUTH_RATE_LIMIT_WINDOW": 1.5},
+        {"LINE_AUTH_TRUSTED_PROXIES": -1},
+        {"LINE_AUTH_TRUSTED_PROXIES": True},
+    ],
+)
+def test_a_bad_rate_limit_setting_is_an_error(overrides):
+    with override_settings(**overrides):
+        assert [message.id for message in check_rate_limits()] == [Codes.INVALID_RATE_LIMIT]
+
+
+def test_rate_limits_can_be_tuned_or_lifted():
+    with override_settings(LINE_AUTH_RATE_LIMITS={"login": None, "native_nonce": {"overall": None},
+                                                  "native_login": {"per_address": 5, "overall": 50}},
+                           LINE_AUTH_RATE_LIMIT_WINDOW=10, LINE_AUTH_TRUSTED_PROXIES=2):
+        assert check_rate_limits() == []
+
+
+REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, {Codes.PROCESS_LOCAL_CACHE}),  # the suite's LocMemCache
+        ({"CACHES": REDIS}, set()),
+        ({"CACHES": REDIS, "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https")}, {Codes.PROXY_NOT_TRUSTED}),
+        ({"CACHES": REDIS, "USE_X_FORWARDED_HOST": True}, {Codes.PROXY_NOT_TRUSTED}),
+        ({"CACHES": REDIS, "USE_X_FORWARDED_HOST": True, "LINE_AUTH_TRUSTED_PROXIES": 1}, set()),
+    ],
+)
+def test_deployment_checks_run_only_with_deploy(overrides, expected):
+    with override_settings(**overrides):
+        deploy = {message.id for message in run_checks(include_deployment_checks=True)}
+        plain = {message.id for message in run_checks()}
+    ours = {Codes.PROCESS_LOCAL_CACHE, Codes.PROXY_NOT_TRUSTED}
+    assert deploy & ours == expected
+    assert not plain & ours

@@ -100,3 +100,23 @@ def test_a_key_in_the_header_changes_nothing(id_token_factory):
         "jku": "https://evil.example/keys"})
     with pytest.raises(InvalidIdToken, match="bad signature"):
         verify(token)
+
+
+@pytest.mark.parametrize(
+    ("signed", "expected", "accepted"),
+    [
+        ("ノンス", "ノンス", True),
+        ("\ud800", "\ud800", True),
+        ("expected-nonce", "ノンス", False),
+        ("ノンス", "expected-nonce", False),
+        ("\ud800", "\udfff", False),
+    ],
+)
+def test_a_non_ascii_nonce_is_compared_not_crashed_on(signed, expected, accepted, id_token_factory):
+    """hmac.compare_digest raises TypeError on non-ASCII str; a 500 for the visitor."""
+    token = id_token_factory(nonce=signed)
+    if accepted:
+        assert verify(token, nonce=expected)["nonce"] == signed
+    else:
+        with pytest.raises(InvalidIdToken, match="nonce mismatch"):
+            verify(token, nonce=expected)

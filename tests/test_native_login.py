@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-import types
 
 import jwt
 import pytest
@@ -15,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
+from line_auth import nonces
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -24,14 +23,6 @@ NONCE_URL = "/accounts/line/native/nonce/"
 LOGIN_URL = "/accounts/line/native/login/"
 CERTS = "/oauth2/v2.1/certs"
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Nonces and LINE's keys live in the cache; each test starts with neither."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def new_nonce(client) -> str:
@@ -305,16 +296,15 @@ def test_a_nonce_the_server_never_issued_is_refused(client, line_emulator):
     )
 
 
-def test_an_expired_nonce_is_refused(client, line_emulator, settings, monkeypatch):
-    from django.core.cache.backends import locmem
-
-    settings.LINE_AUTH_NONCE_TTL = 1
-    user = line_emulator.add_user()
-    nonce = new_nonce(client)
-    token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
-    later = time.time() + 2  # the cache's clock moves past the nonce's lifetime
-    monkeypatch.setattr(locmem, "time", types.SimpleNamespace(time=lambda: later))
-    assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_nonce")
+@pytest.mark.parametrize(("age", "status"), [(599, 200), (601, 401)])
+def test_a_nonce_is_accepted_until_it_expires(client, line_emulator, age, status):
+    nonce = nonces.issue(now=time.time() - age)  # LINE_AUTH_NONCE_TTL is 600 seconds
+    token = line_emulator.make_id_token(line_emulator.add_user(), CHANNEL, nonce=nonce, alg="ES256")
+    response = post(client, {"id_token": token, "nonce": nonce})
+    if status == 200:
+        assert response.status_code == 200, response.content
+    else:
+        assert_refused(response, 401, "invalid_nonce")
 
 
 def test_a_nonce_that_is_not_the_tokens_is_refused(client, line_emulator):
@@ -373,6 +363,52 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, line_emulator, body
 def test_missing_or_malformed_fields_are_refused(client, line_emulator, body):
     assert_refused(post(client, body), 400, "invalid_request")
     assert line_emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deeply-nested-array"),
+        pytest.param('{"id_token":' * 50_000 + '"x"' + "}" * 50_000, id="deeply-nested-object"),
+        pytest.param('{"access_token": ' + "9" * 5_000 + "}", id="number-past-the-digit-limit"),
+        pytest.param('{"access_token": "' + "a" * 3_000_000 + '"}', id="body-past-the-upload-limit"),
+    ],
+)
+def test_a_hostile_body_is_a_400_not_a_500(client, line_emulator, raw):
+    assert_refused(post(client, raw), 400, "invalid_request")
+    assert line_emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"access_token": "\ud800"}, id="lone-surrogate-access-token"),
+        pytest.param({"access_token": "abc\x00def"}, id="nul-in-access-token"),
+        pytest.param({"access_token": "トークン"}, id="non-ascii-access-token"),
+        pytest.param({"access_token": "a b"}, id="space-in-access-token"),
+        pytest.param({"access_token": "a" * 8193}, id="huge-access-token"),
+        pytest.param({"id_token": "\udfff.a.b", "nonce": "n"}, id="lone-surrogate-id-token"),
+        pytest.param({"id_token": "a.b.c\x00", "nonce": "n"}, id="nul-in-id-token"),
+        pytest.param({"id_token": "a.b.c", "nonce": "\ud800"}, id="lone-surrogate-nonce"),
+        pytest.param({"id_token": "a.b.c", "nonce": True}, id="boolean-nonce"),
+        pytest.param({"id_token": {"a": 1}, "nonce": "n"}, id="object-id-token"),
+    ],
+)
+def test_a_field_that_is_not_token_text_is_refused_before_use(client, line_emulator, body):
+    """Lone surrogates made PyJWT and requests raise UnicodeEncodeError (a 500)."""
+    assert_refused(post(client, body), 400, "invalid_request")
+    assert line_emulator.calls == []
+
+
+@pytest.mark.parametrize("alg", ["ES256", "HS256"])
+@pytest.mark.parametrize("sent", ["ノンス", "\ud800", "n\x00"])
+def test_a_valid_id_token_with_a_non_ascii_nonce_is_refused(client, line_emulator, alg, sent):
+    """LINE echoes whatever nonce the app passed; comparing it must not raise TypeError."""
+    token = line_emulator.make_id_token(line_emulator.add_user(), CHANNEL, nonce=sent, alg=alg)
+    response = post(client, {"id_token": token, "nonce": sent})
+    assert response.status_code in (400, 401), response.content
+    assert response.json()["error"] in ("invalid_request", "invalid_nonce")
+    assert LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
 def test_an_inactive_user_is_not_logged_in(client, line_emulator):

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from line_auth import jwks
+
 from .emulator import LineEmulator
 from .server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET, RunningServer, serve
 
@@ -28,6 +30,7 @@ def _setting(name: str) -> Any:
 
 
 def _emulator() -> LineEmulator:
+    jwks.forget()  # each emulator signs with new keys: forget the ones a previous one published
     emulator = LineEmulator()
     emulator.add_channel(
         _setting("SOCIAL_AUTH_LINE_KEY") or DEFAULT_CHANNEL_ID,

@@ -1,0 +1,31 @@
+"""Sessions that anonymous login starts create: short-lived until the visitor logs in.
+
+A login start must keep its state in the visitor's session. Kept for the site's
+``SESSION_COOKIE_AGE`` (two weeks by default), every abandoned start by a new
+visitor, or by a script, would leave a row behind for that long. A session the
+login start creates therefore expires with the login's state, so ``clearsessions``
+removes abandoned ones; once the visitor logs in, the site's own expiry returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+# Marks a session whose expiry line_auth shortened, so only that one is restored.
+SHORT_LIVED = "line_auth_short_lived_session"
+
+
+def expire_with_login_state(request: HttpRequest, lifetime: int) -> None:
+    """Give a session this request creates (none existed before it) the state's lifetime."""
+    if request.session.session_key is None:
+        request.session.set_expiry(lifetime)
+        request.session[SHORT_LIVED] = True
+
+
+def restore_expiry(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``user_logged_in`` receiver: a logged-in visitor's session follows the site's settings."""
+    session = getattr(request, "session", None)
+    if session is not None and session.pop(SHORT_LIVED, False):
+        session.set_expiry(None)
