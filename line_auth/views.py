@@ -7,6 +7,7 @@ failure ends on :func:`line_auth.errors.failure_response`, never a 500.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -34,8 +35,11 @@ from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
+from line_auth.forms import DisconnectForm
 from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES
+
+logger = logging.getLogger("line_auth.views")
 
 
 def get_backend(request: HttpRequest) -> LineBackend:
@@ -149,13 +153,15 @@ class DisconnectView(View):
     """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        account_pk = request.POST.get("account")
-        account = None  # no pk, no account (as filter(pk=None) finds none)
-        if account_pk is not None:
-            account = _linked_accounts(request).filter(pk=account_pk).first()
-        if account is None:
+        form = DisconnectForm(_linked_accounts(request), request.POST)
+        if not form.is_valid():
+            # Malformed, or not this visitor's: refused, and nothing is touched.
+            logger.warning("Refused to unlink a LINE account: code=%s", form.errors.as_data()["account"][0].code)
             messages.error(request, _("That LINE account is not linked to you."))
-        elif not services.can_disconnect(account):
+            return render(request, AccountView.template_name,
+                          {"line_accounts": _linked_accounts(request)}, status=400)
+        account = form.cleaned_data["account"]
+        if not services.can_disconnect(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
