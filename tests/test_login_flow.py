@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
 from social_django.models import UserSocialAuth
 
@@ -194,9 +195,30 @@ def test_an_id_token_signed_with_another_secret_is_refused(client, line_emulator
     assert LineAccount.objects.count() == 0
 
 
-def test_form_post_response_mode_logs_in(client, line_emulator):
-    response = login(client, line_emulator, line_emulator.add_user(), begin={"response_mode": "form_post"})
+def test_form_post_response_mode_logs_in_when_the_session_cookie_crosses_sites(client, line_emulator, settings):
+    settings.SESSION_COOKIE_SAMESITE, settings.SESSION_COOKIE_SECURE = "None", True
+    url = start(client, response_mode="form_post")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["samesite"] == "None" and cookie["secure"]  # what lets a browser send it on LINE's POST
+    result = line_emulator.authorize(url, line_emulator.add_user())
+    assert result.method == "POST"
+    response = come_back(client, result)
     assert response.status_code == 302 and LineAccount.objects.count() == 1
+
+
+@pytest.mark.parametrize("cookie", [{}, {"SESSION_COOKIE_SAMESITE": "None"},
+                                    {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_SECURE": True},
+                                    {"SESSION_COOKIE_SAMESITE": "Strict", "SESSION_COOKIE_SECURE": True}])
+def test_a_per_login_form_post_the_session_cookie_cannot_follow_is_refused_before_line(
+        client, line_emulator, settings, cookie):
+    for name, value in cookie.items():
+        setattr(settings, name, value)
+    response = client.post(BEGIN_URL, {"response_mode": "form_post"})
+    assert response.status_code == 400
+    assert b"line-auth-failure-invalid_option" in response.content and b"response_mode" in response.content
+    assert line_emulator.calls == []
+    assert Session.objects.count() == 0
+    assert query(start(client, response_mode="query"))["response_mode"] == "query"
 
 
 def test_max_age_is_enforced_through_auth_time(client, line_emulator):
@@ -302,6 +324,32 @@ def test_disconnect_revokes_the_token_and_removes_the_link(client, line_emulator
     assert response.status_code == 302
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
     assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", " ", "\x00", "1\x00", "-1", "٣",
+                                   str(2**63), "9" * 5000, ["1", "abc"], None])
+def test_disconnect_with_a_malformed_account_is_a_400_page_and_changes_nothing(
+        client, line_emulator, django_user_model, value):
+    login(client, line_emulator, line_emulator.add_user())
+    user = django_user_model.objects.get()
+    user.set_password("a-password")  # so only the malformed value can stop the unlink
+    user.save()
+    client.force_login(user)
+    line_emulator.reset_calls()
+    response = client.post("/accounts/line/disconnect/", {} if value is None else {"account": value})
+    assert response.status_code == 400
+    assert b"That LINE account is not linked to you." in response.content
+    assert b"Unlink this LINE account" in response.content  # the account page, with the account still there
+    assert LineAccount.objects.count() == 1 and UserSocialAuth.objects.count() == 1
+    assert line_emulator.calls == []
+
+
+def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, line_account_factory):
+    login(client, line_emulator, line_emulator.add_user())
+    other = line_account_factory()
+    response = client.post("/accounts/line/disconnect/", {"account": other.pk})
+    assert response.status_code == 400
+    assert LineAccount.objects.count() == 2
 
 
 def test_disconnect_is_refused_when_it_would_lock_the_user_out(client, line_emulator):
