@@ -17,7 +17,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -169,4 +169,5 @@ class DisconnectView(View):
             services.disconnect(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
-        return redirect(safe_next(request, next_url) if next_url else reverse("line_auth:account"))
+        # A URL, never a view name: redirect() would try to reverse "abc" and fail.
+        return HttpResponseRedirect(safe_next(request, next_url) if next_url else reverse("line_auth:account"))

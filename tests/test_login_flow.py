@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils.encoding import iri_to_uri
 from social_django.models import UserSocialAuth
 
 from line_auth.models import Friendship, FriendshipSource, LineAccount
@@ -350,6 +351,15 @@ def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, l
     response = client.post("/accounts/line/disconnect/", {"account": other.pk})
     assert response.status_code == 400
     assert LineAccount.objects.count() == 2
+
+
+@pytest.mark.parametrize("next_url", ["abc", "\ufffd", "line_auth:account"])
+def test_disconnect_treats_next_as_a_url_never_as_a_view_name(client, line_emulator, next_url):
+    login(client, line_emulator, line_emulator.add_user())
+    account = LineAccount.objects.get()
+    response = client.post("/accounts/line/disconnect/", {"account": account.pk, "next": next_url})
+    assert response.status_code == 302 and response["Location"] == iri_to_uri(next_url)
+    assert LineAccount.objects.count() == 1  # no password: refused, whatever the next
 
 
 def test_disconnect_is_refused_when_it_would_lock_the_user_out(client, line_emulator):
