@@ -21,6 +21,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from social_django.models import UserSocialAuth
@@ -166,7 +167,12 @@ def test_any_unlink_request_is_a_page_or_a_redirect_and_unlinks_nothing(line_emu
 def test_any_account_page_query_shows_the_page_or_asks_for_a_login(line_emulator, signed_in, pairs, signed):
     client = signed_in()[0] if signed else Client()
     response = get(client, ACCOUNT, pairs)
-    assert response.status_code == (200 if signed else 302)
+    if signed:
+        assert response.status_code == 200
+    elif 3 * len(encoded(pairs)) > MAX_URL_REDIRECT_LENGTH - 100:  # quoted again inside login's ?next=
+        assert response.status_code in (302, 400)  # Django's login_required will not redirect that far
+    else:
+        assert response.status_code == 302
 
 
 JSON_VALUES = st.recursive(
