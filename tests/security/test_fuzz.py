@@ -93,13 +93,16 @@ OPTION_NAMES = ("scope", "prompt", "max_age", "ui_locales", "bot_prompt", "switc
 
 
 @FUZZ
-@given(pairs=pairs_of(*CALLBACK_NAMES), start=pairs_of("next", "bot_prompt"),
-       method=st.sampled_from(["GET", "POST"]))
-def test_any_callback_is_refused_with_the_error_page(line_emulator, pairs, start, method):
+@given(pairs=pairs_of(*CALLBACK_NAMES), next_values=st.lists(RAW_VALUES, max_size=2),
+       method=st.sampled_from(["GET", "POST"]), real_state=st.booleans())
+def test_any_callback_is_refused_with_the_error_page(line_emulator, pairs, next_values, method, real_state):
     """The callback (GET for query, POST for form_post) after a real login start, whose
-    hostile ``next`` the error page's retry form shows."""
+    hostile ``next`` the error page's retry form shows. With the real state last (the
+    value that counts), the hostile code and error reach the exchange with LINE."""
     client = Client()
-    post(client, BEGIN, [("bot_prompt", b"normal"), *[pair for pair in start if pair[0] == "next"]])
+    started = post(client, BEGIN, [("bot_prompt", b"normal"), *[("next", value) for value in next_values]])
+    if real_state:
+        pairs = [*pairs, ("state", query(started["Location"])["state"].encode())]
     sessions = Session.objects.count()
     response = (get if method == "GET" else post)(client, CALLBACK, pairs)
     assert response.status_code in (400, 403)
