@@ -345,6 +345,16 @@ def test_disconnect_with_a_malformed_account_is_a_400_page_and_changes_nothing(
     assert line_emulator.calls == []
 
 
+def test_disconnect_with_a_lone_surrogate_or_invalid_utf8_is_a_400_page(client, line_emulator):
+    """Django's client will not encode a lone surrogate, so the body is written by hand."""
+    login(client, line_emulator, line_emulator.add_user())
+    for body in ("account=%ED%A0%80", "account=%FF%FE", "account=1%00&account=%ED%BF%BF"):
+        response = client.generic("POST", "/accounts/line/disconnect/", body,
+                                  content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400
+    assert LineAccount.objects.count() == 1
+
+
 def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, line_account_factory):
     login(client, line_emulator, line_emulator.add_user())
     other = line_account_factory()
