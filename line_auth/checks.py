@@ -58,6 +58,8 @@ class Codes:
     INVALID_RATE_LIMIT = "line_auth.E011"
     PROCESS_LOCAL_CACHE = "line_auth.W012"
     PROXY_NOT_TRUSTED = "line_auth.W013"
+    SAMESITE_NONE_INSECURE = "line_auth.E015"
+    REQUEST_FORM_POST_REFUSED = "line_auth.W016"
 
 
 def _run(*found: CheckMessage | None) -> list[CheckMessage]:
@@ -79,6 +81,8 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
         _associate_by_email(),
         *_user_model(),
         _form_post(),
+        _request_form_post(),
+        _samesite_none_insecure(),
         _base_urls(),
         _pkce(),
         *_token_settings(),
@@ -254,13 +258,40 @@ def _user_model() -> list[CheckMessage | None]:
 def _form_post() -> CheckMessage | None:
     if line_settings.authorization_options.get("response_mode") != "form_post":
         return None
-    if getattr(settings, "SESSION_COOKIE_SAMESITE", "Lax") == "None":
+    if line_settings.session_cookie_crosses_sites:
         return None
     return Warning(
         "response_mode=form_post needs the session cookie on LINE's cross-site POST.",
-        hint='Set SESSION_COOKIE_SAMESITE = "None" (with SESSION_COOKIE_SECURE = True), '
+        hint='Set SESSION_COOKIE_SAMESITE = "None" with SESSION_COOKIE_SECURE = True, '
         'or keep the default response_mode "query".',
         id=Codes.FORM_POST_SAMESITE,
+    )
+
+
+def _request_form_post() -> CheckMessage | None:
+    # Only a list the site wrote itself: the default allows every option, and a
+    # warning on every new site would teach people to ignore this one.
+    if not hasattr(settings, "LINE_AUTH_REQUEST_OPTIONS"):
+        return None
+    if "response_mode" not in line_settings.request_options or line_settings.session_cookie_crosses_sites:
+        return None
+    return Warning(
+        "LINE_AUTH_REQUEST_OPTIONS lets a visitor choose response_mode, but a login asking for "
+        "form_post is refused: the session cookie would not come back on LINE's cross-site POST.",
+        hint='Remove "response_mode" from LINE_AUTH_REQUEST_OPTIONS, or set '
+        'SESSION_COOKIE_SAMESITE = "None" with SESSION_COOKIE_SECURE = True.',
+        id=Codes.REQUEST_FORM_POST_REFUSED,
+    )
+
+
+def _samesite_none_insecure() -> CheckMessage | None:
+    if not line_settings.session_cookie_samesite_none or line_settings.session_cookie_crosses_sites:
+        return None
+    return Error(
+        'SESSION_COOKIE_SAMESITE is "None" but SESSION_COOKIE_SECURE is off.',
+        hint="Browsers drop a SameSite=None cookie that is not Secure, so no login could find its "
+        "state. Set SESSION_COOKIE_SECURE = True (HTTPS), or go back to \"Lax\" and response_mode query.",
+        id=Codes.SAMESITE_NONE_INSECURE,
     )
 
 

@@ -104,6 +104,21 @@ class LineAuthSettings:
         return tuple(self._get("LINE_AUTH_REQUEST_OPTIONS", OPTION_NAMES))
 
     @property
+    def session_cookie_samesite_none(self) -> bool:
+        """Whether Django's session cookie is ``SameSite=None`` (Django's own setting)."""
+        samesite = self._get("SESSION_COOKIE_SAMESITE", "Lax")
+        return isinstance(samesite, str) and samesite.lower() == "none"
+
+    @property
+    def session_cookie_crosses_sites(self) -> bool:
+        """Whether the session cookie comes back on LINE's cross-site ``form_post``.
+
+        Browsers send a cookie with a cross-site POST only if it is ``SameSite=None``,
+        and keep such a cookie only if it is also ``Secure``.
+        """
+        return self.session_cookie_samesite_none and bool(self._get("SESSION_COOKIE_SECURE", False))
+
+    @property
     def encryption_keys(self) -> tuple[str, ...]:
         """Fernet keys for tokens at rest, newest first; older keys still decrypt."""
         value = self._get("LINE_AUTH_ENCRYPTION_KEYS", ())

@@ -102,7 +102,19 @@ def resolve_options(request_values: Mapping[str, Any], allowed: Iterable[str]) -
     merged: dict[str, Any] = {"scope": " ".join(line_settings.scope)}
     merged.update(line_settings.authorization_options)
     allowed = set(allowed)
-    merged.update(
-        {name: request_values[name] for name in OPTION_NAMES if name in allowed and name in request_values}
-    )
-    return validate_options(merged)
+    chosen = {name: request_values[name] for name in OPTION_NAMES if name in allowed and name in request_values}
+    merged.update(chosen)
+    options = validate_options(merged)
+    if "response_mode" in chosen:
+        _refuse_form_post_without_cookie(chosen["response_mode"], options.get("response_mode"))
+    return options
+
+
+def _refuse_form_post_without_cookie(value: Any, response_mode: str | None) -> None:
+    """A visitor's ``form_post`` is refused before LINE when it could only fail after.
+
+    LINE's cross-site POST arrives without a ``SameSite=Lax`` session cookie, so the
+    login's state would be lost and the visitor would see "expired" after consenting.
+    """
+    if response_mode == "form_post" and not line_settings.session_cookie_crosses_sites:
+        raise InvalidOption("response_mode", value, "query")

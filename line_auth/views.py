@@ -7,6 +7,7 @@ failure ends on :func:`line_auth.errors.failure_response`, never a 500.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,7 +17,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -34,9 +35,12 @@ from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
+from line_auth.forms import DisconnectForm
 from line_auth.models import LineAccount
 from line_auth.options import OPTION_NAMES
 from line_auth.ratelimit import rate_limit
+
+logger = logging.getLogger("line_auth.views")
 
 
 def get_backend(request: HttpRequest) -> LineBackend:
@@ -153,13 +157,15 @@ class DisconnectView(View):
     """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        account_pk = request.POST.get("account")
-        account = None  # no pk, no account (as filter(pk=None) finds none)
-        if account_pk is not None:
-            account = _linked_accounts(request).filter(pk=account_pk).first()
-        if account is None:
+        form = DisconnectForm(_linked_accounts(request), request.POST)
+        if not form.is_valid():
+            # Malformed, or not this visitor's: refused, and nothing is touched.
+            logger.warning("Refused to unlink a LINE account: code=%s", form.errors.as_data()["account"][0].code)
             messages.error(request, _("That LINE account is not linked to you."))
-        elif not services.can_disconnect(account):
+            return render(request, AccountView.template_name,
+                          {"line_accounts": _linked_accounts(request)}, status=400)
+        account = form.cleaned_data["account"]
+        if not services.can_disconnect(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
@@ -167,4 +173,5 @@ class DisconnectView(View):
             services.disconnect(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
-        return redirect(safe_next(request, next_url) if next_url else reverse("line_auth:account"))
+        # A URL, never a view name: redirect() would try to reverse "abc" and fail.
+        return HttpResponseRedirect(safe_next(request, next_url) if next_url else reverse("line_auth:account"))

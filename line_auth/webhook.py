@@ -17,10 +17,11 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -39,7 +40,12 @@ logger = logging.getLogger("line_auth.webhook")
 SIGNATURE_HEADER = "X-Line-Signature"
 # follow: added as a friend or unblocked (follow.isUnblocked); unfollow: blocked.
 FRIENDSHIP_BY_EVENT = {"follow": Friendship.FRIEND, "unfollow": Friendship.NOT_FRIEND}
-MAX_USER_ID_LENGTH = 64
+# LINE's user IDs ("U" and 32 hex digits) and webhookEventIds (ULIDs) are short,
+# visible ASCII; anything else (NUL, lone surrogates) is not LINE's and no database
+# column would take it.
+LINE_ID = re.compile(r"[\x21-\x7e]{1,64}")
+# Milliseconds since the epoch; later than this is no real event and no datetime.
+LATEST_TIMESTAMP = int(datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -74,24 +80,29 @@ def friendship_events(payload: Any) -> list[FriendshipEvent]:
 
 
 def _friendship_event(event: Any) -> FriendshipEvent | None:
-    if not isinstance(event, dict) or event.get("type") not in FRIENDSHIP_BY_EVENT:
+    if not isinstance(event, dict):
+        return None
+    kind = event.get("type")
+    if not isinstance(kind, str) or kind not in FRIENDSHIP_BY_EVENT:
         return None
     source = event.get("source")
     user_id = source.get("userId") if isinstance(source, dict) else None
     timestamp = event.get("timestamp")
     event_id = event.get("webhookEventId")
-    if not (isinstance(user_id, str) and 0 < len(user_id) <= MAX_USER_ID_LENGTH):
+    if not (_is_line_id(user_id) and _is_line_id(event_id)):
         return None
-    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or timestamp < 0:
-        return None
-    if not (isinstance(event_id, str) and 0 < len(event_id) <= 64):
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or not 0 <= timestamp < LATEST_TIMESTAMP:
         return None
     return FriendshipEvent(
         event_id=event_id,
         user_id=user_id,
-        friendship=FRIENDSHIP_BY_EVENT[event["type"]],
+        friendship=FRIENDSHIP_BY_EVENT[kind],
         at=datetime.fromtimestamp(timestamp / 1000, tz=timezone.utc),
     )
+
+
+def _is_line_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and LINE_ID.fullmatch(value) is not None
 
 
 def process(events: Iterable[FriendshipEvent]) -> int:
@@ -156,7 +167,9 @@ class WebhookView(View):
             return HttpResponse(status=403)
         try:
             events = friendship_events(json.loads(body))
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: a body nested too deeply for the JSON parser.
+            logger.warning("Refused a signed webhook request whose body is not a LINE webhook")
             return HttpResponse(status=400)
         applied = process(events)
         logger.debug("Webhook: %d friendship events, %d new", len(events), applied)

@@ -34,6 +34,11 @@ def test_the_test_settings_pass_every_check():
                                    "social_core.pipeline.social_auth.associate_by_email",
                                    "line_auth.pipeline.save_line_account"]}, Codes.ASSOCIATE_BY_EMAIL),
         ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}}, Codes.FORM_POST_SAMESITE),
+        ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}, "SESSION_COOKIE_SAMESITE": "None",
+          "SESSION_COOKIE_SECURE": False}, Codes.FORM_POST_SAMESITE),
+        ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"]}, Codes.REQUEST_FORM_POST_REFUSED),
+        ({"SESSION_COOKIE_SAMESITE": "None"}, Codes.SAMESITE_NONE_INSECURE),
+        ({"SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": False}, Codes.SAMESITE_NONE_INSECURE),
         ({"LINE_AUTH_API_BASE_URL": "http://127.0.0.1:8001"}, Codes.INSECURE_BASE_URL),
         ({"SOCIAL_AUTH_LINE_USE_PKCE": False}, Codes.PKCE_WEAKENED),
     ],
@@ -118,3 +123,20 @@ def test_deployment_checks_run_only_with_deploy(overrides, expected):
     ours = {Codes.PROCESS_LOCAL_CACHE, Codes.PROXY_NOT_TRUSTED}
     assert deploy & ours == expected
     assert not plain & ours
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}, "SESSION_COOKIE_SAMESITE": "None",
+         "SESSION_COOKIE_SECURE": True},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"], "SESSION_COOKIE_SAMESITE": "None",
+         "SESSION_COOKIE_SECURE": True},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt"]},
+        {"SESSION_COOKIE_SAMESITE": "Strict"},
+        {"SESSION_COOKIE_SAMESITE": None},
+    ],
+)
+def test_form_post_checks_stay_quiet_where_the_cookie_can_follow_or_form_post_cannot_be_chosen(overrides):
+    found = ids(**overrides)
+    assert not found & {Codes.FORM_POST_SAMESITE, Codes.REQUEST_FORM_POST_REFUSED, Codes.SAMESITE_NONE_INSECURE}

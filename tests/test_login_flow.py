@@ -8,7 +8,9 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils.encoding import iri_to_uri
 from social_django.models import UserSocialAuth
 
 from line_auth.models import Friendship, FriendshipSource, LineAccount
@@ -196,9 +198,30 @@ def test_an_id_token_signed_with_another_secret_is_refused(client, line_emulator
     assert LineAccount.objects.count() == 0
 
 
-def test_form_post_response_mode_logs_in(client, line_emulator):
-    response = login(client, line_emulator, line_emulator.add_user(), begin={"response_mode": "form_post"})
+def test_form_post_response_mode_logs_in_when_the_session_cookie_crosses_sites(client, line_emulator, settings):
+    settings.SESSION_COOKIE_SAMESITE, settings.SESSION_COOKIE_SECURE = "None", True
+    url = start(client, response_mode="form_post")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["samesite"] == "None" and cookie["secure"]  # what lets a browser send it on LINE's POST
+    result = line_emulator.authorize(url, line_emulator.add_user())
+    assert result.method == "POST"
+    response = come_back(client, result)
     assert response.status_code == 302 and LineAccount.objects.count() == 1
+
+
+@pytest.mark.parametrize("cookie", [{}, {"SESSION_COOKIE_SAMESITE": "None"},
+                                    {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_SECURE": True},
+                                    {"SESSION_COOKIE_SAMESITE": "Strict", "SESSION_COOKIE_SECURE": True}])
+def test_a_per_login_form_post_the_session_cookie_cannot_follow_is_refused_before_line(
+        client, line_emulator, settings, cookie):
+    for name, value in cookie.items():
+        setattr(settings, name, value)
+    response = client.post(BEGIN_URL, {"response_mode": "form_post"})
+    assert response.status_code == 400
+    assert b"line-auth-failure-invalid_option" in response.content and b"response_mode" in response.content
+    assert line_emulator.calls == []
+    assert Session.objects.count() == 0
+    assert query(start(client, response_mode="query"))["response_mode"] == "query"
 
 
 def test_max_age_logs_in_a_user_who_just_authenticated(client, line_emulator):
@@ -338,6 +361,51 @@ def test_disconnect_revokes_the_token_and_removes_the_link(client, line_emulator
     assert response.status_code == 302
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
     assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", " ", "\x00", "1\x00", "-1", "٣",
+                                   str(2**63), "9" * 5000, ["1", "abc"], None])
+def test_disconnect_with_a_malformed_account_is_a_400_page_and_changes_nothing(
+        client, line_emulator, django_user_model, value):
+    login(client, line_emulator, line_emulator.add_user())
+    user = django_user_model.objects.get()
+    user.set_password("a-password")  # so only the malformed value can stop the unlink
+    user.save()
+    client.force_login(user)
+    line_emulator.reset_calls()
+    response = client.post("/accounts/line/disconnect/", {} if value is None else {"account": value})
+    assert response.status_code == 400
+    assert b"That LINE account is not linked to you." in response.content
+    assert b"Unlink this LINE account" in response.content  # the account page, with the account still there
+    assert LineAccount.objects.count() == 1 and UserSocialAuth.objects.count() == 1
+    assert line_emulator.calls == []
+
+
+def test_disconnect_with_a_lone_surrogate_or_invalid_utf8_is_a_400_page(client, line_emulator):
+    """Django's client will not encode a lone surrogate, so the body is written by hand."""
+    login(client, line_emulator, line_emulator.add_user())
+    for body in ("account=%ED%A0%80", "account=%FF%FE", "account=1%00&account=%ED%BF%BF"):
+        response = client.generic("POST", "/accounts/line/disconnect/", body,
+                                  content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400
+    assert LineAccount.objects.count() == 1
+
+
+def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, line_account_factory):
+    login(client, line_emulator, line_emulator.add_user())
+    other = line_account_factory()
+    response = client.post("/accounts/line/disconnect/", {"account": other.pk})
+    assert response.status_code == 400
+    assert LineAccount.objects.count() == 2
+
+
+@pytest.mark.parametrize("next_url", ["abc", "\ufffd", "line_auth:account"])
+def test_disconnect_treats_next_as_a_url_never_as_a_view_name(client, line_emulator, next_url):
+    login(client, line_emulator, line_emulator.add_user())
+    account = LineAccount.objects.get()
+    response = client.post("/accounts/line/disconnect/", {"account": account.pk, "next": next_url})
+    assert response.status_code == 302 and response["Location"] == iri_to_uri(next_url)
+    assert LineAccount.objects.count() == 1  # no password: refused, whatever the next
 
 
 def test_disconnect_is_refused_when_it_would_lock_the_user_out(client, line_emulator):

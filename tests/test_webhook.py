@@ -281,6 +281,44 @@ def test_other_events_and_sources_are_ignored(client, line_account_factory):
     assert not WebhookEvent.objects.exists()
 
 
+HOSTILE_EVENTS = {
+    "type a list": {"type": ["follow"]},
+    "type an object": {"type": {"follow": 1}},
+    "user ID with a lone surrogate": {"source": {"type": "user", "userId": "U\ud800"}},
+    "user ID with NUL": {"source": {"type": "user", "userId": "U\x00" + "a" * 31}},
+    "user ID too long": {"source": {"type": "user", "userId": "U" + "a" * 64}},
+    "event ID with a lone surrogate": {"webhookEventId": "01HMQ\udfff"},
+    "event ID with NUL": {"webhookEventId": "01HMQ\x00"},
+    "event ID non-ASCII": {"webhookEventId": "01HMQ\u00e9"},
+    "timestamp past datetime": {"timestamp": 2**62},
+    "timestamp past float": {"timestamp": 10**400},
+    "timestamp of year 9999": {"timestamp": 253_402_300_799_999},
+}
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_EVENTS.values(), ids=HOSTILE_EVENTS.keys())
+def test_a_signed_event_no_column_can_hold_is_skipped_and_the_rest_applied(client, line_account_factory,
+                                                                           hostile):
+    account = line_account_factory()
+    good = event("follow", account.line_user_id)
+    bad = {**event("unfollow", account.line_user_id, T0 + 1, event_id="01HMQGW40RZJPJM3BAD0000000"), **hostile}
+    response = send(client, bad, good)
+    assert response.status_code == 200
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == [good["webhookEventId"]]
+    assert not PendingFriendship.objects.exists()
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000 + b"]" * 100_000,
+                                 b'{"events": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+                                 b'{"events": [1e999999]}' + b"\xff", b"\x00", b"9" * 10_000])
+def test_a_signed_body_that_is_not_a_webhook_is_a_400_that_writes_nothing(client, raw):
+    response = deliver(client, raw, signature(raw, SECRET))
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists() and not PendingFriendship.objects.exists()
+
+
 def test_processed_ids_are_pruned_after_the_retention(client, settings, line_account_factory):
     settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
     WebhookEvent.objects.create(

@@ -132,6 +132,9 @@ def chromium_driver() -> Iterator[Any]:
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument("--window-size=1280,800")
     options.add_argument("--lang=en-US")
+    # No speculative connections: an unused preconnected socket is closed only after the
+    # test, and its server thread then closes a database connection the test no longer owns.
+    options.add_experimental_option("prefs", {"net.network_prediction_options": 2})
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(20)
     # One request per connection: Django's live server closes the test database

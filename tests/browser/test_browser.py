@@ -165,3 +165,47 @@ def test_admin_sees_the_account(
     browser.click("#result_list tbody tr a")
     assert "Hanako Line" in browser.text
     browser.screenshot("10-admin-change")
+
+
+
+def consent_and_follow_the_form_post(browser: Any, user: Any) -> None:
+    """Consent, then let LINE's self-submitting form POST the callback: from LINE's host (the
+    emulator on 127.0.0.1) to ours (localhost), which the browser treats as cross-site."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    consent(browser, user)
+    WebDriverWait(browser.driver, 10).until(lambda driver: "Redirecting" not in driver.title)
+
+
+def test_form_post_logs_in_when_the_session_cookie_crosses_sites(browser: Any, taro: Any, settings: Any) -> None:
+    settings.SESSION_COOKIE_SAMESITE = "None"
+    settings.SESSION_COOKIE_SECURE = True  # Chromium keeps Secure cookies on http://localhost
+    start_login(browser, next=f"{ACCOUNT}&response_mode=form_post")
+    consent_and_follow_the_form_post(browser, taro)
+
+    assert browser.url.endswith(ACCOUNT), browser.driver.page_source[:2500]
+    assert "Taro Line" in browser.text
+    browser.screenshot("11-account-after-form-post")
+    assert LineAccount.objects.get().line_user_id == taro.user_id
+
+
+def test_form_post_with_a_lax_session_cookie_is_refused_before_line(browser: Any, taro: Any) -> None:
+    browser.get(f"/accounts/line/login/?next={ACCOUNT}&response_mode=form_post")
+    browser.click("button.line-auth-line-button")
+
+    assert browser.url.endswith("/accounts/line/login/")  # never sent to LINE
+    assert translated(browser.language, FAILURES["invalid_option"].title) in browser.text
+    browser.screenshot("12-form-post-refused")
+    assert browser.line.emulator.count_calls() == 0 and not LineAccount.objects.exists()
+
+
+def test_a_lax_session_cookie_is_really_missing_on_lines_form_post(browser: Any, taro: Any, settings: Any) -> None:
+    """Why the refusal above exists, in a real browser: with form_post set site-wide
+    (warning W003) the session cookie stays behind and the login is lost."""
+    settings.LINE_AUTH_AUTHORIZATION_OPTIONS = {"response_mode": "form_post"}
+    start_login(browser)
+    consent_and_follow_the_form_post(browser, taro)
+
+    assert "line-auth-page--error" in browser.find("body").get_attribute("class")
+    browser.screenshot("13-form-post-lost-with-lax-cookie")
+    assert not LineAccount.objects.exists()
