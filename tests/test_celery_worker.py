@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from line_auth import tasks
 from line_auth.models import Friendship, FriendshipSource, LineAccount, PendingFriendship, WebhookEvent
-from tests.linked import linked_account
+from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN = "/oauth2/v2.1/token"
@@ -99,14 +99,16 @@ def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
     due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(2)]
     later = linked_account(line_emulator, line_account_factory)
 
+    before = timezone.now()
     tasks.refresh_due_line_tokens.delay()
     states = finished.wait_for(line_auth__refresh_due_line_tokens=1, line_auth__refresh_line_account=2)
+    after = timezone.now()
 
     assert states[("line_auth.refresh_line_account", "SUCCESS")] == 2
     for account in due:
         stored = LineAccount.objects.get(pk=account.pk)
         assert stored.access_token != account.access_token
-        assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+        assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
     assert LineAccount.objects.get(pk=later.pk).access_token == later.access_token
     assert line_emulator.count_calls(TOKEN) == 2
 

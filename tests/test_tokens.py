@@ -12,7 +12,7 @@ from django.utils import timezone
 from line_auth import signals, tokens
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
-from tests.linked import linked_account
+from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -42,13 +42,15 @@ def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_dea
     old_access, refresh_token = account.access_token, account.refresh_token
     deadline = account.refresh_token_expires_at
 
+    before = timezone.now()
     assert tokens.refresh(account) is Outcome.REFRESHED
+    after = timezone.now()
 
     stored = LineAccount.objects.get()
     assert stored.access_token != old_access
     assert stored.refresh_token == refresh_token
     assert stored.refresh_token_expires_at == deadline
-    assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+    assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
     assert tokens.verify(stored).valid
     assert account.access_token == stored.access_token  # the caller's instance is updated too
 
