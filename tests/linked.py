@@ -9,6 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
+from line_auth.testing.state import ACCESS_TOKEN_TTL
+
+# What LINE (the emulator) gives a new access token; a refresh at moment t stores t + this.
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=ACCESS_TOKEN_TTL)
 
 
 def linked_account(

@@ -21,11 +21,12 @@ from django.utils import timezone
 
 from line_auth import tasks
 from line_auth.models import Friendship, FriendshipSource, LineAccount, PendingFriendship, WebhookEvent
-from tests.linked import linked_account
+from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN = "/oauth2/v2.1/token"
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
+MINUTE = timedelta(minutes=1)
 FINISH_TIMEOUT = 60  # a safety net only: tasks finish in well under a second
 
 
@@ -98,14 +99,16 @@ def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
     due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(2)]
     later = linked_account(line_emulator, line_account_factory)
 
+    before = timezone.now()
     tasks.refresh_due_line_tokens.delay()
     states = finished.wait_for(line_auth__refresh_due_line_tokens=1, line_auth__refresh_line_account=2)
+    after = timezone.now()
 
     assert states[("line_auth.refresh_line_account", "SUCCESS")] == 2
     for account in due:
         stored = LineAccount.objects.get(pk=account.pk)
         assert stored.access_token != account.access_token
-        assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+        assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
     assert LineAccount.objects.get(pk=later.pk).access_token == later.access_token
     assert line_emulator.count_calls(TOKEN) == 2
 
@@ -121,18 +124,20 @@ def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
 
     def published(sender=None, headers=None, **kwargs):
         if headers.get("retries"):
-            retries.append((headers["retries"], datetime.fromisoformat(headers["eta"]) - timezone.now()))
+            retries.append((headers["retries"], datetime.fromisoformat(headers["eta"]), timezone.now()))
 
     before_task_publish.connect(published, weak=False)
     try:
+        asked_at = timezone.now()
         tasks.refresh_line_account.delay(account.pk)
         states = finished.wait_for(line_auth__refresh_line_account=1)
     finally:
         before_task_publish.disconnect(published)
 
     assert states == Counter({("line_auth.refresh_line_account", "RETRY"): 1})
-    (attempt, delay), = retries
-    assert attempt == 1 and timedelta(seconds=55) < delay <= timedelta(seconds=60)
+    (attempt, eta, published_at), = retries
+    # Exactly a minute after the retry was decided, which happened between these two moments.
+    assert attempt == 1 and asked_at + MINUTE <= eta <= published_at + MINUTE
     stored = LineAccount.objects.get()
     assert stored.refresh_token == account.refresh_token and not stored.needs_relogin
 

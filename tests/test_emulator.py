@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
@@ -11,6 +13,7 @@ import requests
 from django.test import override_settings
 
 from line_auth.testing import EmulatorError, LineEmulator
+from line_auth.testing.holds import ARRIVAL_TIMEOUT
 from line_auth.testing.server import main as serve_main
 from line_auth.testing.server import serve
 
@@ -554,12 +557,39 @@ def test_live_server_round_trip():
         emulator.fail_next("/v2/profile", kind="connection_refused")
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"{server.url}/v2/profile", timeout=5)
-        emulator.fail_next("/v2/profile", kind="timeout")  # the server sleeps 30 s
-        with pytest.raises(requests.exceptions.ReadTimeout):
-            requests.get(f"{server.url}/v2/profile", timeout=0.3)
         assert emulator.calls[0].host == server.url.removeprefix("http://")
     finally:
         server.stop()
+
+
+def test_a_live_timeout_stays_silent_until_the_server_stops_and_leaves_no_thread():
+    emulator = LineEmulator()
+    server = serve(emulator, force=True)
+    try:
+        before = set(threading.enumerate())
+        arrival = emulator.hold_next("/v2/profile")  # tells when the request has reached LINE
+        emulator.fail_next("/v2/profile", kind="timeout")
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(f"{server.url}/v2/profile", timeout=0.2)
+        arrival.wait_for_arrival()
+        (waiting,) = set(threading.enumerate()) - before  # the request's own thread
+    finally:
+        server.stop()
+    waiting.join(ARRIVAL_TIMEOUT)
+    assert not waiting.is_alive()
+    assert [call.status for call in emulator.calls] == [0]
+
+
+def test_hold_next_keeps_one_request_at_line_until_released(emu):
+    first, second = [emu.authorize(auth_url(), emu.add_user()).code for _ in range(2)]
+    with emu.hold_next(TOKEN, method="POST") as hold, ThreadPoolExecutor(1) as pool:
+        held = pool.submit(exchange, first)
+        hold.wait_for_arrival()
+        assert exchange(second).status_code == 200  # only the next request is held
+        assert not held.done() and emu.count_calls(TOKEN) == 1
+        hold.release()
+        assert held.result().status_code == 200
+    assert emu.count_calls(TOKEN) == 2
 
 
 def test_live_server_fixture(line_emulator_server):

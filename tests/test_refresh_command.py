@@ -14,7 +14,7 @@ from django.utils import timezone
 from line_auth import tokens
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
 from tests.concurrency import ParallelProbe
-from tests.linked import linked_account
+from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -113,6 +113,7 @@ def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(line_emu
     many_accounts(line_emulator, 2000)
     line_emulator.reset_calls()
 
+    started = timezone.now()
     out, err = run("--concurrency", "32", "--chunk-size", "300")
 
     assert out.strip() == "Refreshed 2000, re-login needed 0, failed 0, skipped 0 (of 2000 due)."
@@ -121,7 +122,7 @@ def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(line_emu
     assert "/2000 refreshed=" in err
     assert (
         LineAccount.objects.filter(
-            access_token_expires_at__lt=timezone.now() + timedelta(days=29)
+            access_token_expires_at__lt=started + ACCESS_TOKEN_LIFETIME
         ).count()
         == 0
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -12,7 +12,7 @@ from django.utils import timezone
 from line_auth import signals, tokens
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
-from tests.linked import linked_account
+from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -42,13 +42,15 @@ def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_dea
     old_access, refresh_token = account.access_token, account.refresh_token
     deadline = account.refresh_token_expires_at
 
+    before = timezone.now()
     assert tokens.refresh(account) is Outcome.REFRESHED
+    after = timezone.now()
 
     stored = LineAccount.objects.get()
     assert stored.access_token != old_access
     assert stored.refresh_token == refresh_token
     assert stored.refresh_token_expires_at == deadline
-    assert stored.access_token_expires_at > timezone.now() + timedelta(days=29)
+    assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
     assert tokens.verify(stored).valid
     assert account.access_token == stored.access_token  # the caller's instance is updated too
 
@@ -240,46 +242,48 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory, monkeypatch):
-    from django.db import connection, connections
+def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory):
+    """The second worker reads the account while the first is asking LINE for new tokens.
+
+    The first is held at LINE, holding the row lock, and let go as the second reads the
+    row: just before a locking read (which then waits for the first to commit) or just
+    after any other read (which then saw the old tokens). Nothing depends on timing.
+    """
+    from django.db import connection
 
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
-    real_exchange = tokens.exchange
-
-    def exchange_once_the_other_waits(refresh_token):
-        """The first worker asks LINE only once the other is blocked on the row lock (given
-        up after 30 s, so that broken locking makes two calls instead of hanging)."""
-        observer = connections["default"].copy()
-        try:
-            with observer.cursor() as cursor:
-                for _ in range(3000):
-                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                   " AND datname = current_database()")
-                    if cursor.fetchone()[0]:
-                        break
-                    threading.Event().wait(0.01)
-        finally:
-            observer.close()
-        return real_exchange(refresh_token)
-
-    monkeypatch.setattr(tokens, "exchange", exchange_once_the_other_waits)
-    results = []
-    start = threading.Barrier(2)
+    first_at_line = line_emulator.hold_next(TOKEN)
 
     def worker():
         try:
-            start.wait()
-            results.append(tokens.get_access_token(LineAccount.objects.get(pk=expiring.pk)))
+            return tokens.get_access_token(LineAccount.objects.get(pk=expiring.pk))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    def release_the_first_as_the_second_reads(execute, sql, params, many, context):
+        reads_the_account = (
+            connection.in_atomic_block and sql.startswith("SELECT") and LineAccount._meta.db_table in sql
+        )
+        if reads_the_account and "FOR UPDATE" in sql:
+            first_at_line.release()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if reads_the_account:
+                first_at_line.release()
+
+    def second_worker():
+        with connection.execute_wrapper(release_the_first_as_the_second_reads):
+            return worker()
+
+    with first_at_line, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(worker)
+        first_at_line.wait_for_arrival()
+        second = pool.submit(second_worker).result()
+        first_at_line.release()  # in case the second never read the row inside its transaction
+        results = [first.result(), second]
     assert line_emulator.count_calls(TOKEN) == 1
-    assert len(results) == 2 and results[0] == results[1] == LineAccount.objects.get().access_token
+    assert results[0] == results[1] == LineAccount.objects.get().access_token
     assert results[0] != expiring.access_token
 
 

@@ -2,7 +2,7 @@
 
 Injected network failures that have no HTTP answer are raised as ``SimulatedTimeout`` /
 ``SimulatedDisconnect``; the in-process transport turns them into ``requests`` exceptions,
-and the live server sleeps or drops the socket instead.
+while the live server keeps a timed-out request silent until released, then drops it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from . import api
 from .authorize import OUTCOMES, AuthorizationResult, decide, parse_request, shows_friend_option
+from .holds import Hold
 from .pages import (
     ACTION,
     CONTROL_FIELDS,
@@ -29,7 +30,7 @@ from .pages import (
     form_post_page,
 )
 from .recording import masked_body, masked_headers, masked_query
-from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall
+from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall, Store
 from .webio import Request, Response
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ CONSENT_PATH = "/oauth2/v2.1/authorize/consent"
 BROWSER_PATHS = frozenset({AUTHORIZE_PATH, CONSENT_PATH})
 # Stands in for access.line.me's login cookie, so prompt=none can work in a real browser.
 SSO_COOKIE = "line_emulator_sso"
-LIVE_TIMEOUT_SECONDS = 30
 
 
 class SimulatedTimeout(Exception):
@@ -73,16 +73,21 @@ class EmulatorApp:
         is_api = req.path not in BROWSER_PATHS
         with store.lock:
             fault = store.pop_fault(req.method, req.path)
+            hold = store.take_hold(req.method, req.path)
+            # A live client must really time out: it gets nothing until release_holds().
+            silence = _silence(store, req) if fault and fault.kind == "timeout" and req.live else None
+        if hold is not None:
+            hold.stop_here()
         if is_api and emu.latency:
             time.sleep(emu.latency)
         if fault and fault.kind in ("timeout", "connection_refused"):
-            if fault.kind == "timeout" and req.live:
-                time.sleep(LIVE_TIMEOUT_SECONDS)
-                fault = None
-            else:
-                with store.lock:
-                    store.calls.append(_recorded(req, 0))
-                raise SimulatedTimeout() if fault.kind == "timeout" else SimulatedDisconnect()
+            with store.lock:
+                store.calls.append(_recorded(req, 0))
+            if silence is not None:
+                silence.stop_here()
+            elif fault.kind == "timeout":
+                raise SimulatedTimeout()
+            raise SimulatedDisconnect()
         with store.lock:
             if fault and fault.kind in ("status", "html"):
                 response = _fault_response(fault)
@@ -169,6 +174,15 @@ class EmulatorApp:
             ("Set-Cookie", f"{SSO_COOKIE}={user.user_id}; Path=/; HttpOnly; SameSite=Lax")
         )
         return response
+
+
+def _silence(store: Store, req: Request) -> Hold:
+    """A hold this request has already claimed, released like the others (the server's
+    ``stop()`` included); made under the store lock, so no release can slip in between."""
+    silence = Hold(req.path, req.method)
+    silence.taken = True
+    store.holds.append(silence)
+    return silence
 
 
 def _recorded(req: Request, status: int) -> RecordedCall:

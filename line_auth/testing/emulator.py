@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from .app import AUTHORIZE_PATH, EmulatorApp
 from .authorize import AuthorizationResult, decide, parse_request
+from .holds import Hold
 from .keys import KeyRing, id_token_claims
 from .oauth import token_response
 from .state import (
@@ -40,6 +41,7 @@ class LineEmulator:
         self.access_base_url = access_base_url.rstrip("/")
         self.api_base_url = api_base_url.rstrip("/")
         self.error_case = "upper"
+        # Seconds added to every API call, for benchmarks; tests order requests with hold_next.
         self.latency = 0.0
         self.store = Store()
         self.key_ring = KeyRing()
@@ -275,6 +277,24 @@ class LineEmulator:
         )
         with self.store.lock:
             self.store.faults.append(fault)
+
+    def hold_next(self, path: str, *, method: str | None = None) -> Hold:
+        """Stop the next request to ``path`` before LINE answers it, until ``release()``.
+
+        This puts two requests in one critical section without timing them: hold the
+        first at LINE, run the second to its end, then release the first.
+        """
+        hold = Hold(path, method.upper() if method else None)
+        with self.store.lock:
+            self.store.holds.append(hold)
+        return hold
+
+    def release_holds(self) -> None:
+        """Let every held request go on and forget holds no request reached."""
+        with self.store.lock:
+            holds, self.store.holds = self.store.holds, []
+        for hold in holds:
+            hold.release()
 
     # Transport ----------------------------------------------------------
 

@@ -28,8 +28,9 @@ DEFAULT_CHANNEL_SECRET = "0123456789abcdef0123456789abcdef"
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    # An idle keep-alive connection (a browser's preconnect) would block a join on close.
     daemon_threads = True
-    block_on_close = False  # a handler may be sleeping through an emulated timeout
+    block_on_close = False
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -52,6 +53,8 @@ class RunningServer:
         self.url = f"http://{host}:{port}"
 
     def stop(self) -> None:
+        """Stop serving; requests held (``hold_next``, a live timeout) are let go first."""
+        self.emulator.release_holds()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()

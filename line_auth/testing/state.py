@@ -14,6 +14,10 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .holds import Hold
 
 # Lifetimes from spec §6.4.
 CODE_TTL = 10 * 60
@@ -154,6 +158,7 @@ class Store:
     channel_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     calls: list[RecordedCall] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -199,6 +204,13 @@ class Store:
                 if fault.times <= 0:
                     self.faults.remove(fault)
                 return fault
+        return None
+
+    def take_hold(self, method: str, path: str) -> Hold | None:
+        for hold in self.holds:
+            if hold.applies_to(method, path):
+                hold.taken = True
+                return hold
         return None
 
 

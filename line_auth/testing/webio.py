@@ -8,7 +8,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
-# Set by the live server so the app knows it may sleep or drop a socket instead of raising.
+# Set by the live server so the app knows it may hold or drop a socket instead of raising.
 LIVE_KEY = "line_emulator.live"
 
 
