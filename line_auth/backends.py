@@ -28,11 +28,11 @@ from social_core.exceptions import (
 )
 
 from line_auth import client as line_client
-from line_auth import fitting, identity, steps
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
-from line_auth.id_token import verify_web_id_token
-from line_auth.options import resolve_options
+from line_auth.internal import fitting, identity, steps
+from line_auth.internal.id_token import verify_web_id_token
+from line_auth.internal.options import resolve_options
 
 logger = logging.getLogger("line_auth.backends")
 

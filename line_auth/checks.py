@@ -16,13 +16,14 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
-from line_auth import steps
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
-from line_auth.key_audit import audit
+from line_auth.internal import steps
+from line_auth.internal.key_audit import audit
+from line_auth.internal.option_values import OPTION_NAMES
+from line_auth.internal.options import validate_options
+from line_auth.internal.user_model import required_email_field, unfillable_fields
 from line_auth.models import LineAccount
-from line_auth.options import OPTION_NAMES, validate_options
-from line_auth.user_model import required_email_field, unfillable_fields
 
 BACKEND_PATH = "line_auth.backends.LineBackend"
 STOCK_BACKEND_PATH = "social_core.backends.line.LineOAuth2"

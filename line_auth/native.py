@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import identity, jwks, nonces, tokens
+from line_auth import tokens
 from line_auth.backends import LineBackend
 from line_auth.client import get_client
 from line_auth.conf import line_settings
@@ -42,8 +42,9 @@ from line_auth.exceptions import (
     LineUnavailable,
     RateLimited,
 )
-from line_auth.id_token import MAX_TOKEN_LENGTH, check_nonce, decode, read_header, verify_es256_id_token
-from line_auth.ratelimit import rate_limit
+from line_auth.internal import identity, jwks, nonces
+from line_auth.internal.id_token import MAX_TOKEN_LENGTH, check_nonce, decode, read_header, verify_es256_id_token
+from line_auth.internal.ratelimit import rate_limit
 from line_auth.views import get_backend
 
 logger = logging.getLogger("line_auth.native")

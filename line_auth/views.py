@@ -30,15 +30,16 @@ from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 from social_django.utils import load_backend, load_strategy
 
-from line_auth import services, sessions
+from line_auth import services
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
 from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
 from line_auth.forms import DisconnectForm
+from line_auth.internal import sessions
+from line_auth.internal.option_values import OPTION_NAMES
+from line_auth.internal.ratelimit import rate_limit
 from line_auth.models import LineAccount
-from line_auth.options import OPTION_NAMES
-from line_auth.ratelimit import rate_limit
 
 logger = logging.getLogger("line_auth.views")
 
