@@ -30,9 +30,9 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from line_auth import retention
 from line_auth.conf import line_settings
-from line_auth.friendship_status import store_statuses
+from line_auth.friendship import retention
+from line_auth.friendship.status import store_statuses
 from line_auth.models import Friendship, FriendshipSource, WebhookEvent
 
 logger = logging.getLogger("line_auth.webhook")
