@@ -17,6 +17,8 @@ import logging
 from typing import Any, Literal
 
 from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
     AuthAssociationError,
@@ -26,6 +28,7 @@ from social_core.exceptions import (
     AuthResponseError,
     SocialAuthBaseException,
 )
+from social_django.utils import load_backend, load_strategy
 
 from line_auth import client as line_client
 from line_auth.conf import line_settings
@@ -237,3 +240,9 @@ class LineBackend(BaseOAuth2PKCE):
             return found
         code = "rate_limited" if error.status_code == 429 else "unavailable" if error.is_transient else "http_error"
         return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)
+
+
+def get_backend(request: HttpRequest) -> LineBackend:
+    """The ``line`` backend bound to this request, with our callback URL."""
+    strategy = load_strategy(request)
+    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))

@@ -26,6 +26,7 @@ from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 from line_auth.fields import is_unreadable
+from line_auth.internal.verification import Verification, check_verification
 from line_auth.models import LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
@@ -54,17 +55,6 @@ class Exchange:
 
     data: dict[str, Any] | None = None
     dead: bool = False
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Whether an access token may be used for this site, and why not."""
-
-    valid: bool
-    reason: str = ""
-    expires_in: int = 0
-    scope: str = ""
-    client_id: str = ""
 
 
 def due_for_refresh(
@@ -231,22 +221,6 @@ def _copy_tokens(source: LineAccount, target: LineAccount) -> None:
         "modified",
     ):
         setattr(target, name, getattr(source, name))
-
-
-def check_verification(data: dict[str, Any], audiences: tuple[str, ...]) -> Verification:
-    """LINE's secure-login rule: ``client_id`` must be ours and ``expires_in`` positive.
-
-    Without it a token issued to any other channel would be accepted
-    (https://developers.line.biz/en/docs/line-login/secure-login-process/).
-    """
-    client_id = str(data.get("client_id") or "")
-    expires_in = data.get("expires_in")
-    scope = str(data.get("scope") or "")
-    if client_id not in audiences:
-        return Verification(False, "issued to another channel", client_id=client_id)
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-        return Verification(False, "expired", client_id=client_id)
-    return Verification(True, expires_in=expires_in, scope=scope, client_id=client_id)
 
 
 def verify(account: LineAccount) -> Verification:
