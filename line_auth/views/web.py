@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import services
+from line_auth import tokens
 from line_auth.backends import LineBackend, get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
@@ -159,12 +159,12 @@ class DisconnectView(View):
             return render(request, AccountView.template_name,
                           {"line_accounts": _linked_accounts(request)}, status=400)
         account = form.cleaned_data["account"]
-        if not services.can_disconnect(account):
+        if not tokens.can_unlink(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
         else:
-            services.disconnect(account)
+            tokens.unlink(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
         # A URL, never a view name: redirect() would try to reverse "abc" and fail.
