@@ -51,7 +51,7 @@ def linked_users(count: int) -> list[str]:
 
 
 def bodies(users: list[str], batch: int, requests: int) -> list[tuple[bytes, str]]:
-    from line_auth.webhook import signature
+    from line_auth.views.webhook import signature
 
     out = []
     for _ in range(requests):

@@ -16,7 +16,8 @@ class LineAuthConfig(AppConfig):
         from django.db.models.signals import pre_delete
 
         import line_auth.checks  # noqa: F401  (registers the system checks)
-        from line_auth import receivers, sessions
+        from line_auth import receivers
+        from line_auth.internal import sessions
 
         user_logged_out.connect(
             receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout"

@@ -17,6 +17,8 @@ import logging
 from typing import Any, Literal
 
 from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import (
     AuthAssociationError,
@@ -26,13 +28,14 @@ from social_core.exceptions import (
     AuthResponseError,
     SocialAuthBaseException,
 )
+from social_django.utils import load_backend, load_strategy
 
 from line_auth import client as line_client
-from line_auth import fitting, identity, steps
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
-from line_auth.id_token import verify_web_id_token
-from line_auth.options import resolve_options
+from line_auth.internal import fitting, identity, steps
+from line_auth.internal.id_token import verify_web_id_token
+from line_auth.internal.options import resolve_options
 
 logger = logging.getLogger("line_auth.backends")
 
@@ -237,3 +240,9 @@ class LineBackend(BaseOAuth2PKCE):
             return found
         code = "rate_limited" if error.status_code == 429 else "unavailable" if error.is_transient else "http_error"
         return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)
+
+
+def get_backend(request: HttpRequest) -> LineBackend:
+    """The ``line`` backend bound to this request, with our callback URL."""
+    strategy = load_strategy(request)
+    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import resolve_url
 
+from line_auth.internal.option_values import OPTION_NAMES
+
 DEFAULT_SCOPE = ("profile", "openid")
 
 
@@ -99,8 +101,6 @@ class LineAuthSettings:
     @property
     def request_options(self) -> tuple[str, ...]:
         """Authorization parameters a visitor may set per login from the begin URL."""
-        from line_auth.options import OPTION_NAMES
-
         return tuple(self._get("LINE_AUTH_REQUEST_OPTIONS", OPTION_NAMES))
 
     @property

@@ -22,11 +22,12 @@ from social_core.exceptions import (
 from social_core.pipeline import social_auth
 from social_core.pipeline import user as social_user_steps
 
-from line_auth import fitting, signals, user_model
+from line_auth import signals
 from line_auth.backends import LineBackend
 from line_auth.conf import line_settings
-from line_auth.friendship import friendship_at_login
-from line_auth.friendship_status import announce, save_changes
+from line_auth.friendship.login import friendship_at_login
+from line_auth.friendship.status import announce, save_changes
+from line_auth.internal import fitting, user_model
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
 
 logger = logging.getLogger("line_auth.pipeline")

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from line_auth import retention, tokens
+from line_auth import tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineUnavailable
-from line_auth.friendship_sync import stale_accounts
-from line_auth.friendship_sync import sync_friendships as run_sync
+from line_auth.friendship import retention
+from line_auth.friendship.sync import stale_accounts
+from line_auth.friendship.sync import sync_friendships as run_sync
 from line_auth.models import FriendshipSource, LineAccount
 
 try:

@@ -1,4 +1,4 @@
-"""The life of a LINE account's tokens: refresh, verify, revoke and deauthorize.
+"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize, unlink.
 
 Admin actions, the ``refresh_line_tokens`` command, Celery tasks, receivers and
 views all call these functions, so each rule lives once. The LINE facts they
@@ -20,19 +20,21 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from social_django.models import UserSocialAuth
 
-from line_auth import services, signals
+from line_auth import signals
+from line_auth.backends import LineBackend
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 from line_auth.fields import is_unreadable
+from line_auth.internal.token_state import copy_tokens, is_usable, refreshed_fields
+from line_auth.internal.verification import Verification, check_verification
 from line_auth.models import LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
-
-# A token this close to its expiry is refreshed before use, so it cannot die mid-request.
-USE_MARGIN = timedelta(minutes=5)
-
+# Unlinking logged under its own name before it joined this module; logger names are public.
+unlink_logger = logging.getLogger("line_auth.services")
 
 class Outcome(str, enum.Enum):
     """What became of one account's refresh."""
@@ -54,17 +56,6 @@ class Exchange:
 
     data: dict[str, Any] | None = None
     dead: bool = False
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Whether an access token may be used for this site, and why not."""
-
-    valid: bool
-    reason: str = ""
-    expires_in: int = 0
-    scope: str = ""
-    client_id: str = ""
 
 
 def due_for_refresh(
@@ -120,21 +111,7 @@ def record(account: LineAccount, result: Exchange, now: datetime | None = None) 
     if result.data is None:
         return Outcome.FAILED
     now = now or timezone.now()
-    data = result.data
-    expires_in = data.get("expires_in")
-    fields: dict[str, Any] = {
-        "access_token": data["access_token"],
-        "access_token_expires_at": (
-            now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
-        ),
-    }
-    # LINE returns the same refresh token; if it ever sends another, keep that one.
-    # Either way the 90-day deadline stays where the login put it.
-    if isinstance(data.get("refresh_token"), str) and data["refresh_token"]:
-        fields["refresh_token"] = data["refresh_token"]
-    if isinstance(data.get("scope"), str):
-        fields["scopes"] = data["scope"]
-    return Outcome.REFRESHED if _update(account, now, **fields) else Outcome.SKIPPED
+    return Outcome.REFRESHED if _update(account, now, **refreshed_fields(result.data, now)) else Outcome.SKIPPED
 
 
 def mark_relogin(account: LineAccount, reason: str) -> Outcome:
@@ -186,7 +163,7 @@ def refresh(account: LineAccount) -> Outcome:
         outcome = decide_without_line(locked, now) or record(
             locked, exchange(locked.refresh_token), now
         )
-    _copy_tokens(locked, account)
+    copy_tokens(locked, account)
     return outcome
 
 
@@ -199,54 +176,20 @@ def get_access_token(account: LineAccount) -> str | None:
     user must log in again or LINE was merely unavailable.
     """
     now = timezone.now()
-    if _usable(account, now):
+    if is_usable(account, now):
         return account.access_token
     if not account.needs_relogin:
         with transaction.atomic():
             locked = LineAccount.objects.select_for_update().filter(pk=account.pk).first()
             if locked is None:
                 return None
-            if not _usable(locked, now) and decide_without_line(locked, now) is None:
+            if not is_usable(locked, now) and decide_without_line(locked, now) is None:
                 record(locked, exchange(locked.refresh_token), now)
-        _copy_tokens(locked, account)
+        copy_tokens(locked, account)
     expires_at = account.access_token_expires_at
     if account.access_token and (expires_at is None or expires_at > now):
         return account.access_token  # still valid, though LINE could not renew it yet
     return None
-
-
-def _usable(account: LineAccount, now: datetime) -> bool:
-    expires_at = account.access_token_expires_at
-    return bool(account.access_token) and (expires_at is None or expires_at > now + USE_MARGIN)
-
-
-def _copy_tokens(source: LineAccount, target: LineAccount) -> None:
-    for name in (
-        "access_token",
-        "refresh_token",
-        "access_token_expires_at",
-        "refresh_token_expires_at",
-        "scopes",
-        "needs_relogin",
-        "modified",
-    ):
-        setattr(target, name, getattr(source, name))
-
-
-def check_verification(data: dict[str, Any], audiences: tuple[str, ...]) -> Verification:
-    """LINE's secure-login rule: ``client_id`` must be ours and ``expires_in`` positive.
-
-    Without it a token issued to any other channel would be accepted
-    (https://developers.line.biz/en/docs/line-login/secure-login-process/).
-    """
-    client_id = str(data.get("client_id") or "")
-    expires_in = data.get("expires_in")
-    scope = str(data.get("scope") or "")
-    if client_id not in audiences:
-        return Verification(False, "issued to another channel", client_id=client_id)
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-        return Verification(False, "expired", client_id=client_id)
-    return Verification(True, expires_in=expires_in, scope=scope, client_id=client_id)
 
 
 def verify(account: LineAccount) -> Verification:
@@ -266,9 +209,21 @@ def verify(account: LineAccount) -> Verification:
 
 def revoke(account: LineAccount) -> bool:
     """Revoke the access token at LINE and forget the tokens; LINE ends that login with it."""
-    revoked = services.revoke(account)
+    revoked = _revoke_at_line(account)
     _forget(account)
     return revoked
+
+
+def _revoke_at_line(account: LineAccount) -> bool:
+    """Revoke the account's access token at LINE; a failure is logged, not raised."""
+    if not account.access_token:
+        return False
+    try:
+        get_client().revoke(account.access_token)
+    except LineAPIError as error:
+        unlink_logger.warning("Revoking the LINE token of %s failed: %s", account.line_user_id, error.code)
+        return False
+    return True
 
 
 def deauthorize(account: LineAccount) -> bool:
@@ -296,3 +251,22 @@ def deauthorize(account: LineAccount) -> bool:
         return False
     _forget(account)
     return True
+
+
+def can_unlink(account: LineAccount) -> bool:
+    """Whether the user keeps a way to log in (a password or another social login)."""
+    return UserSocialAuth.allowed_to_disconnect(account.user, LineBackend.name)
+
+
+def unlink(account: LineAccount) -> bool:
+    """Revoke the token, then remove the link and its social-auth association.
+
+    Returns whether LINE confirmed the revocation; the link is removed either way.
+    """
+    revoked = _revoke_at_line(account)
+    with transaction.atomic():
+        UserSocialAuth.objects.filter(
+            user=account.user, provider=LineBackend.name, uid=account.line_user_id
+        ).delete()
+        account.delete()
+    return revoked

@@ -6,15 +6,15 @@ URL of ``line_auth:complete``, e.g. ``https://example.com/accounts/line/complete
 
 from django.urls import path
 
-from line_auth import native, views, webhook
+from line_auth.views import native, web, webhook
 
 app_name = "line_auth"
 
 urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("complete/", views.CallbackView.as_view(), name="complete"),
-    path("account/", views.AccountView.as_view(), name="account"),
-    path("disconnect/", views.DisconnectView.as_view(), name="disconnect"),
+    path("login/", web.LoginView.as_view(), name="login"),
+    path("complete/", web.CallbackView.as_view(), name="complete"),
+    path("account/", web.AccountView.as_view(), name="account"),
+    path("disconnect/", web.DisconnectView.as_view(), name="disconnect"),
     path("webhook/", webhook.WebhookView.as_view(), name="webhook"),
     path("native/nonce/", native.NonceView.as_view(), name="native_nonce"),
     path("native/login/", native.NativeLoginView.as_view(), name="native_login"),

@@ -30,6 +30,7 @@ problems = []
 
 required = [
     "line_auth/__init__.py",
+    *(f"line_auth/{package}/__init__.py" for package in ("admin", "checks", "friendship", "internal", "views")),
     "line_auth/py.typed",
     "line_auth/templates/line_auth/base.html",
     "line_auth/templates/line_auth/error.html",

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
-from line_auth import jwks
+from line_auth.internal import jwks
 
 pytest_plugins = ["line_auth.testing.pytest_plugin"]
 TRANSPORT_LOGGERS = ("urllib3.", "django.server")

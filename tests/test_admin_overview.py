@@ -13,7 +13,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from line_auth import charts
+from line_auth.admin import charts
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 pytestmark = pytest.mark.django_db

@@ -18,8 +18,8 @@ from django.contrib.auth import get_user_model
 from social_django.models import UserSocialAuth
 
 import line_auth
+from line_auth.internal.steps import LINE_AUTH_PIPELINE
 from line_auth.models import LineAccount
-from line_auth.steps import LINE_AUTH_PIPELINE
 from line_auth.testing.server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 
 from line_auth import tasks
 from line_auth.client import LineClient
-from line_auth.friendship_status import store_status
-from line_auth.friendship_sync import sync_friendships
+from line_auth.friendship.status import store_status
+from line_auth.friendship.sync import sync_friendships
 from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 from tests.concurrency import ParallelProbe

@@ -5,7 +5,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from line_auth.exceptions import InvalidIdToken
-from line_auth.id_token import verify_web_id_token
+from line_auth.internal.id_token import verify_web_id_token
 
 CHANNEL_ID = "1234567890"
 SECRET = "0123456789abcdef0123456789abcdef"

@@ -250,7 +250,7 @@ def test_the_database_check_opens_only_the_newest_accounts(
     line_account_factory, lose_the_key, monkeypatch
 ):
     # migrate runs the check: at millions of accounts it must not decrypt them all.
-    monkeypatch.setattr("line_auth.checks.STORED_TOKENS_SAMPLE", 2)
+    monkeypatch.setattr("line_auth.checks.database.STORED_TOKENS_SAMPLE", 2)
     line_account_factory(refresh_token="r")
     lose_the_key()
     line_account_factory(refresh_token="r")

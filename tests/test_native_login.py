@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from line_auth import nonces
+from line_auth.internal import nonces
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db

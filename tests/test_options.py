@@ -2,7 +2,8 @@ import pytest
 from django.test import override_settings
 
 from line_auth.exceptions import InvalidOption
-from line_auth.options import resolve_options, validate_options
+from line_auth.internal.option_values import OPTION_NAMES
+from line_auth.internal.options import VALIDATORS, resolve_options, validate_options
 
 ALL = ("scope", "prompt", "max_age", "ui_locales", "bot_prompt", "initial_amr_display",
        "switch_amr", "disable_auto_login", "disable_ios_auto_login", "response_mode")
@@ -63,3 +64,8 @@ def test_request_values_override_settings_only_when_allowed():
     assert options == {"scope": "profile openid email", "bot_prompt": "aggressive"}
     assert resolve_options({"bot_prompt": "aggressive"}, allowed=()) == {
         "scope": "profile openid email", "bot_prompt": "normal"}
+
+
+def test_every_option_name_has_a_validator_and_no_validator_lacks_a_name():
+    """The settings default (conf) and the validators share one list of names."""
+    assert tuple(VALIDATORS) == OPTION_NAMES

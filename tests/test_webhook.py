@@ -24,7 +24,7 @@ from line_auth.models import (
     PendingFriendship,
     WebhookEvent,
 )
-from line_auth.webhook import signature
+from line_auth.views.webhook import signature
 from tests.flow import login
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from line_auth import jwks
+from line_auth.internal import jwks
 
 from .emulator import LineEmulator
 from .server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET, RunningServer, serve

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.utils import translation
 
-from line_auth.errors import FAILURES
 from line_auth.models import Friendship, LineAccount
+from line_auth.views.failures import FAILURES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.cache import cache
 from django.test import Client
 
-from line_auth import jwks
+from line_auth.internal import jwks
 from tests.test_native_login import CERTS, CHANNEL, NONCE_URL, assert_refused, new_nonce, post, sdk_login
 
 pytestmark = pytest.mark.django_db

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from social_django.models import UserSocialAuth
 
-from line_auth.errors import FAILURES
 from line_auth.models import FriendshipChange, LineAccount, PendingFriendship, WebhookEvent
+from line_auth.views.failures import FAILURES
 from tests.flow import query
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from social_django.models import UserSocialAuth
 
-from line_auth import nonces
+from line_auth.internal import nonces
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from social_django.models import Nonce
 
-from line_auth import ratelimit
 from line_auth.exceptions import RateLimited
+from line_auth.internal import ratelimit
 from line_auth.models import LineAccount
 from tests.flow import BEGIN_URL, come_back, login, start
 from tests.test_native_login import CHANNEL, NONCE_URL, new_nonce, post

@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import caches
 from django.test import RequestFactory
 
-from line_auth import nonces, ratelimit
 from line_auth.exceptions import RateLimited
+from line_auth.internal import nonces, ratelimit
 
 REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('LINE_AUTH_TEST_REDIS_DB', '1')}"
 PROCESSES = 4

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from line_auth import tokens
-from line_auth.key_audit import TOKEN_FIELDS, stored_tokens
+from line_auth.internal.key_audit import TOKEN_FIELDS, stored_tokens
 from line_auth.models import LineAccount
 
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from line_auth import retention
+from line_auth.friendship import retention
 
 
 class Command(BaseCommand):

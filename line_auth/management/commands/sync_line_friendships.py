@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from line_auth.conf import line_settings
-from line_auth.friendship_sync import SyncReport, stale_accounts, sync_friendships
+from line_auth.friendship.sync import SyncReport, stale_accounts, sync_friendships
 from line_auth.models import FriendshipSource
 
 

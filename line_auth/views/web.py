@@ -2,7 +2,7 @@
 
 The login starts only from a CSRF-protected POST (a GET shows a button), so a
 hostile page cannot log a visitor in to an attacker's LINE account. Every
-failure ends on :func:`line_auth.errors.failure_response`, never a 500.
+failure ends on :func:`line_auth.views.failures.failure_response`, never a 500.
 """
 
 from __future__ import annotations
@@ -28,25 +28,19 @@ from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
-from social_django.utils import load_backend, load_strategy
 
-from line_auth import services, sessions
-from line_auth.backends import LineBackend
+from line_auth import tokens
+from line_auth.backends import LineBackend, get_backend
 from line_auth.conf import line_settings
-from line_auth.errors import REFERRER_POLICY, failure_response
 from line_auth.exceptions import InvalidOption
-from line_auth.forms import DisconnectForm
+from line_auth.internal import sessions
+from line_auth.internal.option_values import OPTION_NAMES
+from line_auth.internal.ratelimit import rate_limit
 from line_auth.models import LineAccount
-from line_auth.options import OPTION_NAMES
-from line_auth.ratelimit import rate_limit
+from line_auth.views.failures import REFERRER_POLICY, failure_response
+from line_auth.views.forms import DisconnectForm
 
 logger = logging.getLogger("line_auth.views")
-
-
-def get_backend(request: HttpRequest) -> LineBackend:
-    """The ``line`` backend bound to this request, with our callback URL."""
-    strategy = load_strategy(request)
-    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
 
 
 def safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -165,12 +159,12 @@ class DisconnectView(View):
             return render(request, AccountView.template_name,
                           {"line_accounts": _linked_accounts(request)}, status=400)
         account = form.cleaned_data["account"]
-        if not services.can_disconnect(account):
+        if not tokens.can_unlink(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
         else:
-            services.disconnect(account)
+            tokens.unlink(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
         # A URL, never a view name: redirect() would try to reverse "abc" and fail.

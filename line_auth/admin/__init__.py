@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from line_auth import admin_actions
-from line_auth.admin_friendship import FriendshipChangeInline, recheck_friendship
-from line_auth.admin_overview import OverviewAdminMixin
+from line_auth.admin import actions as admin_actions
+from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendship
+from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.models import LineAccount
 

@@ -2,7 +2,7 @@
 
 Every number is aggregated in the database (``TruncDate`` and ``Count``), so
 the page makes the same small number of queries for a hundred accounts or a
-million. Charts are server-side SVG from :mod:`line_auth.charts`, each followed
+million. Charts are server-side SVG from :mod:`line_auth.admin.charts`, each followed
 by its numbers in a table that only screen readers see.
 """
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from line_auth import charts
+from line_auth.admin import charts
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 HISTORY_DAYS = 90

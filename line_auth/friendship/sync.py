@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from line_auth.client import get_client
 from line_auth.exceptions import LineAPIError
-from line_auth.friendship_status import store_status
+from line_auth.friendship.status import store_status
 from line_auth.models import Friendship, LineAccount
 
 logger = logging.getLogger("line_auth.friendship_sync")

@@ -2,7 +2,7 @@
 
 Web logins and native/LIFF logins both read it from a verified ID token or,
 without one, from LINE's profile API; both shapes end up as the same dict.
-Its values are raw; :mod:`line_auth.fitting` makes them fit where they are
+Its values are raw; :mod:`line_auth.internal.fitting` makes them fit where they are
 written. Only the LINE user ID is checked here: it is never cut or repaired,
 so one that cannot be stored as it is refuses the login.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from line_auth import fitting
 from line_auth.exceptions import InvalidIdToken
+from line_auth.internal import fitting
 from line_auth.models import LineAccount
 
 

@@ -14,11 +14,19 @@ from typing import Any
 
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
+from line_auth.internal.option_values import (
+    BOT_PROMPTS,
+    INITIAL_AMR_DISPLAYS,
+    OPTION_NAMES,
+    PROMPTS,
+    RESPONSE_MODES,
+    SCOPES,
+    SWITCHES,
+)
 
 _LOCALE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MAX_LOCALES = 10
 _SECONDS = re.compile(r"[0-9]{1,10}")
-SCOPES = ("profile", "openid", "email")
 
 
 def _choice(*allowed: str) -> Callable[[str, Any], str]:
@@ -69,17 +77,14 @@ def _scope(name: str, value: Any) -> str:
 
 VALIDATORS: dict[str, Callable[[str, Any], str]] = {
     "scope": _scope,
-    "prompt": _choice("consent", "none", "login"),
+    "prompt": _choice(*PROMPTS),
     "max_age": _max_age,
     "ui_locales": _ui_locales,
-    "bot_prompt": _choice("normal", "aggressive"),
-    "initial_amr_display": _choice("lineqr"),
-    "switch_amr": _boolean,
-    "disable_auto_login": _boolean,
-    "disable_ios_auto_login": _boolean,
-    "response_mode": _choice("query", "form_post"),
+    "bot_prompt": _choice(*BOT_PROMPTS),
+    "initial_amr_display": _choice(*INITIAL_AMR_DISPLAYS),
+    **dict.fromkeys(SWITCHES, _boolean),
+    "response_mode": _choice(*RESPONSE_MODES),
 }
-OPTION_NAMES = tuple(VALIDATORS)
 
 
 def validate_options(values: Mapping[str, Any]) -> dict[str, str]:

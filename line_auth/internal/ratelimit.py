@@ -28,9 +28,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from line_auth.cache import shared_cache
 from line_auth.conf import line_settings
 from line_auth.exceptions import RateLimited
+from line_auth.internal.cache import shared_cache
 
 logger = logging.getLogger("line_auth.ratelimit")
 

@@ -1,22 +1,14 @@
-"""The Messaging API webhook: ``follow`` and ``unfollow`` keep the friendship current.
+"""Webhook events that keep the friendship current: ``follow`` and ``unfollow``.
 
-Off (404) until ``LINE_AUTH_WEBHOOK_SECRET`` holds the secret of the Messaging
-API channel of the Official Account linked to the LINE Login channel (not the
-LINE Login channel's secret). LINE signs the raw body; the signature is checked
-before anything is parsed, because LINE's addresses are not published and the
-signature is the only proof a request came from LINE. LINE may deliver an event
-again and in any order, so events are deduplicated on ``webhookEventId`` and an
-older event never replaces a newer status (see ``friendship_status``).
+Reached only with a body whose signature :mod:`line_auth.views.webhook` checked.
+LINE may deliver an event again and in any order, so events are deduplicated on
+``webhookEventId`` and an older event never replaces a newer status (see
+:mod:`line_auth.friendship.status`).
 https://developers.line.biz/en/reference/messaging-api/#webhooks
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,20 +16,12 @@ from datetime import datetime, timezone
 from typing import Any, TypeGuard
 
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone as django_timezone
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt
 
-from line_auth import retention
-from line_auth.conf import line_settings
-from line_auth.friendship_status import store_statuses
+from line_auth.friendship import retention
+from line_auth.friendship.status import store_statuses
 from line_auth.models import Friendship, FriendshipSource, WebhookEvent
 
-logger = logging.getLogger("line_auth.webhook")
-
-SIGNATURE_HEADER = "X-Line-Signature"
 # follow: added as a friend or unblocked (follow.isUnblocked); unfollow: blocked.
 FRIENDSHIP_BY_EVENT = {"follow": Friendship.FRIEND, "unfollow": Friendship.NOT_FRIEND}
 # LINE's user IDs ("U" and 32 hex digits) and webhookEventIds (ULIDs) are short,
@@ -56,17 +40,6 @@ class FriendshipEvent:
     user_id: str
     friendship: str
     at: datetime
-
-
-def signature(body: bytes, secret: str) -> str:
-    """LINE's ``X-Line-Signature``: base64 of HMAC-SHA256 of the raw body."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def is_signed(body: bytes, claimed: str, secret: str) -> bool:
-    """Compare in constant time, so the signature cannot be guessed byte by byte."""
-    return hmac.compare_digest(signature(body, secret).encode(), claimed.encode("utf-8", "replace"))
 
 
 def friendship_events(payload: Any) -> list[FriendshipEvent]:
@@ -144,33 +117,3 @@ def _first_deliveries(events: list[FriendshipEvent], now: datetime) -> list[Frie
         ignore_conflicts=True,
     )
     return list(fresh.values())
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-class WebhookView(View):
-    """``POST``: LINE's webhook deliveries. 404 while the webhook is off."""
-
-    http_method_names = ["post"]
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not line_settings.webhook_secret:
-            raise Http404
-        return super().dispatch(request, *args, **kwargs)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        claimed = request.headers.get(SIGNATURE_HEADER)
-        if not claimed:
-            return HttpResponse(status=400)
-        body = request.body
-        if not is_signed(body, claimed, line_settings.webhook_secret):
-            logger.warning("Refused a webhook request with a wrong signature")
-            return HttpResponse(status=403)
-        try:
-            events = friendship_events(json.loads(body))
-        except (ValueError, RecursionError):
-            # RecursionError: a body nested too deeply for the JSON parser.
-            logger.warning("Refused a signed webhook request whose body is not a LINE webhook")
-            return HttpResponse(status=400)
-        applied = process(events)
-        logger.debug("Webhook: %d friendship events, %d new", len(events), applied)
-        return HttpResponse(status=200)

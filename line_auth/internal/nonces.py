@@ -22,8 +22,8 @@ import time
 
 from django.core import signing
 
-from line_auth.cache import shared_cache
 from line_auth.conf import line_settings
+from line_auth.internal.cache import shared_cache
 
 MAX_NONCE_LENGTH = 255
 SALT = "line_auth.nonces"

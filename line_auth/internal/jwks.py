@@ -23,10 +23,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from line_auth.cache import shared_cache
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken
+from line_auth.internal.cache import shared_cache
 
 CACHE_KEY = "line_auth:jwks"
 REFETCH_KEY = "line_auth:jwks:refetch"

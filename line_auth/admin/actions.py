@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from line_auth import services, tokens
+from line_auth import tokens
 from line_auth.fields import is_unreadable
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
@@ -167,7 +167,7 @@ def disconnect_and_report(
 
 def _disconnect(account: LineAccount) -> str:
     unreadable = is_unreadable(account.access_token)
-    revoked = services.disconnect(account)
+    revoked = tokens.unlink(account)
     return "unreadable" if unreadable else "revoked" if revoked else "unconfirmed"
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError
-from line_auth.friendship_status import apply_status, take_pending
+from line_auth.friendship.status import apply_status, take_pending
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 logger = logging.getLogger("line_auth.friendship")

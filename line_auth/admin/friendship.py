@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from line_auth.conf import line_settings
-from line_auth.friendship_sync import sync_friendships
+from line_auth.friendship.sync import sync_friendships
 from line_auth.models import FriendshipChange, FriendshipSource, LineAccount
 
 
