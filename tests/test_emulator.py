@@ -12,7 +12,7 @@ import pytest
 import requests
 from django.test import override_settings
 
-from line_auth.testing import EmulatorError, LineEmulator
+from line_auth.testing import EmulatorError, LineEmulator, UnemulatedHostError
 from line_auth.testing.holds import ARRIVAL_TIMEOUT
 from line_auth.testing.server import main as serve_main
 from line_auth.testing.server import serve
@@ -514,13 +514,28 @@ def test_fail_next_network_kinds_and_method_filter(emu):
     assert [call.status for call in emu.calls] == [0, 400, 0]
 
 
-def test_intercept_leaves_other_hosts_alone():
+def test_intercept_refuses_hosts_it_does_not_emulate_and_names_them():
     emulator = LineEmulator()
     with emulator.intercept("http://line.test/api"):
-        adapter = requests.Session().get_adapter("https://api.line.me.example.org/v2/profile")
-        assert type(adapter).__name__ == "HTTPAdapter"
         assert requests.get("http://line.test/api/oauth2/v2.1/certs", timeout=5).json()["keys"]
+        with pytest.raises(UnemulatedHostError, match=r"'api\.line\.me\.example\.org'"):
+            requests.get("https://api.line.me.example.org/v2/profile", timeout=5)
+        with pytest.raises(UnemulatedHostError, match="'line.test'.*passthrough"):
+            requests.post("http://line.test/apix", timeout=5)  # not under the emulated prefix
+    assert emulator.calls and all(call.host == "line.test" for call in emulator.calls)
     assert type(requests.Session().get_adapter(f"{API}/v2/profile")).__name__ == "HTTPAdapter"
+
+
+def test_passthrough_lets_only_the_hosts_asked_for_reach_the_network():
+    some = LineEmulator(passthrough=["http://127.0.0.1:9"])
+    with some.intercept():
+        assert type(requests.Session().get_adapter("http://127.0.0.1:9/x")).__name__ == "HTTPAdapter"
+        with pytest.raises(UnemulatedHostError, match="'example.org'"):
+            requests.get("https://example.org/", timeout=5)
+    every = LineEmulator(passthrough=True)
+    with every.intercept():
+        assert type(requests.Session().get_adapter("https://example.org/")).__name__ == "HTTPAdapter"
+        assert type(requests.Session().get_adapter(f"{API}/v2/profile")).__name__ == "WsgiAdapter"
 
 
 # The pytest plugin and the live server -----------------------------------------------------
@@ -536,8 +551,8 @@ def test_live_server_round_trip():
     emulator = LineEmulator()
     emulator.add_channel(CHANNEL_ID, SECRET)
     server = serve(emulator, force=True)
-    emulator.access_base_url = emulator.api_base_url = server.url
     try:
+        assert emulator.access_base_url == emulator.api_base_url == server.url
         page = requests.get(auth_url(base=server.url), timeout=5)
         assert page.status_code == 200 and "Emulator test controls" in page.text
         form = {name: values[0] for name, values in parse_qs(urlsplit(auth_url()).query).items()}
