@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
+from jwt.algorithms import RSAAlgorithm
 
 from line_auth.testing import EmulatorError, LineEmulator, UnemulatedHostError
 from line_auth.testing.holds import ARRIVAL_TIMEOUT
@@ -31,7 +34,8 @@ DAY = 24 * 3600
 
 @pytest.fixture
 def emu():
-    emulator = LineEmulator()
+    started = time.time()  # the emulated clock stands still unless a test advances it
+    emulator = LineEmulator(clock=lambda: started)
     emulator.add_channel(CHANNEL_ID, SECRET, callback_urls=[CALLBACK])
     with emulator.intercept():
         yield emulator
@@ -400,6 +404,138 @@ def test_deauthorize_unlinks_once(emu):
     assert emu.authorize(auth_url(prompt="none"), user).params["error"] == "LOGIN_REQUIRED"
     bad = requests.post(f"{API}/user/v1/deauthorize", json=body, headers=bearer("nope"), timeout=5)
     assert bad.status_code == 401 and "message" in bad.json()
+
+
+# The stateless channel access token (/oauth2/v3/token) ----------------------------
+
+V3_TOKEN = "/oauth2/v3/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+BAD_CLIENT_CREDENTIALS = {
+    "error": "invalid_request",
+    "error_description": "Invalid 'client_credentials'.",
+}
+
+
+@pytest.fixture(scope="module")
+def assertion_key():
+    """An Assertion Signing Key pair as LINE's console asks for: RSA 2048, RS256, sig."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True) | {"alg": "RS256", "use": "sig"}
+    return private, public
+
+
+def assertion(emu: LineEmulator, key, kid: str, **claims) -> str:
+    now = int(emu.now())
+    payload = {"iss": CHANNEL_ID, "sub": CHANNEL_ID, "aud": "https://api.line.me/", "exp": now + 1800}
+    payload = {name: value for name, value in (payload | claims).items() if value is not None}
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
+
+
+def v3_token(**data: str) -> requests.Response:
+    return requests.post(f"{API}{V3_TOKEN}", data={"grant_type": "client_credentials", **data}, timeout=5)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"client_id": CHANNEL_ID, "client_secret": "f" * 32},
+        {"client_id": "9999999999", "client_secret": SECRET},
+        {"client_id": CHANNEL_ID},
+    ],
+)
+def test_channel_token_refuses_bad_channel_credentials_as_line_documents(emu, credentials):
+    response = v3_token(**credentials)
+    assert (response.status_code, response.json()) == (400, BAD_CLIENT_CREDENTIALS)
+    assert emu.issued_secrets() == {SECRET}  # no channel token was issued
+
+
+def test_channel_token_from_a_jwt_assertion_unlinks_a_user(emu, assertion_key):
+    private, public = assertion_key
+    kid = emu.add_assertion_key(CHANNEL_ID, public)
+    user = emu.add_user()
+    tokens = login(emu, user)
+    issued = v3_token(client_assertion_type=ASSERTION_TYPE, client_assertion=assertion(emu, private, kid))
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["token_type"] == "Bearer" and issued.json()["expires_in"] == 900
+    unlinked = requests.post(
+        f"{API}/user/v1/deauthorize",
+        json={"userAccessToken": tokens["access_token"]},
+        headers=bearer(issued.json()["access_token"]),
+        timeout=5,
+    )
+    assert unlinked.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"exp": -1}, 400),  # expired (seconds from now)
+        ({"exp": 1801}, 400),  # an assertion may live 30 minutes at most
+        ({"exp": None}, 400),
+        ({"aud": "https://api.line.me/oauth2/v3/token"}, 400),
+        ({"sub": "9999999999"}, 400),
+        ({"iss": "9999999999", "sub": "9999999999"}, 400),  # no such channel
+        ({"kid": "not-registered"}, 404),
+        ({"signed_by": "another key"}, 400),
+        ({"assertion_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, 400),
+    ],
+)
+def test_channel_token_refuses_a_bad_assertion(emu, assertion_key, change, status):
+    private, public = assertion_key
+    kid = change.pop("kid", None) or emu.add_assertion_key(CHANNEL_ID, public)
+    key = private
+    if change.pop("signed_by", None):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assertion_type = change.pop("assertion_type", ASSERTION_TYPE)
+    if isinstance(change.get("exp"), int):
+        change["exp"] += int(emu.now())
+    response = v3_token(
+        client_assertion_type=assertion_type, client_assertion=assertion(emu, key, kid, **change)
+    )
+    expected = (
+        BAD_CLIENT_CREDENTIALS
+        if status == 400
+        else {"message": "Cannot find channel key that satisfies the conditions"}
+    )
+    assert (response.status_code, response.json()) == (status, expected)
+    assert emu.issued_secrets() == {SECRET}
+
+
+def test_the_console_accepts_only_rs256_2048_bit_signing_keys(emu, assertion_key):
+    _, public = assertion_key
+    bare = {name: value for name, value in public.items() if name not in ("alg", "use", "key_ops")}
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    for refused in (
+        bare | {"alg": "RS512", "use": "sig"},
+        bare | {"alg": "RS256"},
+        bare | {"alg": "RS256", "use": "enc"},
+        bare | {"alg": "RS256", "key_ops": ["verify", "sign"]},
+        RSAAlgorithm.to_jwk(small, as_dict=True) | {"alg": "RS256", "use": "sig"},
+    ):
+        with pytest.raises(EmulatorError, match="Assertion Signing Key"):
+            emu.add_assertion_key(CHANNEL_ID, refused)
+    by_use = emu.add_assertion_key(CHANNEL_ID, bare | {"alg": "RS256", "use": "sig"})
+    by_key_ops = emu.add_assertion_key(CHANNEL_ID, bare | {"alg": "RS256", "key_ops": ["verify"]})
+    assert by_use != by_key_ops
+
+
+# LIFF --------------------------------------------------------------------------------
+
+
+def test_a_liff_access_token_lasts_twelve_hours(emu):
+    user = emu.add_user()
+    token = emu.liff_access_token(user, CHANNEL_ID)
+
+    def verify() -> requests.Response:
+        return requests.get(f"{API}/oauth2/v2.1/verify", params={"access_token": token}, timeout=5)
+
+    assert verify().json() == {"scope": "profile openid", "client_id": CHANNEL_ID, "expires_in": 43200}
+    assert requests.get(f"{API}/v2/profile", headers=bearer(token), timeout=5).status_code == 200
+    emu.advance(43199)
+    assert verify().json()["expires_in"] == 1
+    emu.advance(1)
+    assert error_of(verify()) == (400, "invalid_request", "The access token expired")
+    assert requests.get(f"{API}/v2/profile", headers=bearer(token), timeout=5).status_code == 401
 
 
 # Verify endpoints --------------------------------------------------------------

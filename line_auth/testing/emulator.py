@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,8 +25,10 @@ class LineEmulator(TokenMinting, ApiControls):
     Everything it needs comes through the constructor: the ``channels`` and ``users``
     it starts with, where the two LINE hosts are, ``error_case`` ("upper", as LINE
     documents, or "lower"), ``latency`` (seconds added to each API call, for
-    benchmarks) and ``passthrough`` (hosts that ``intercept()`` lets reach the
-    network; by default every host it does not emulate is refused).
+    benchmarks), ``passthrough`` (hosts that ``intercept()`` lets reach the network;
+    by default every host it does not emulate is refused) and ``clock`` (where "now"
+    comes from, ``time.time`` unless a test wants it to stand still; ``advance()``
+    moves it on).
 
     Use ``intercept()`` to answer ``requests`` calls in-process, or
     ``line_auth.testing.server.serve`` to expose it over HTTP.
@@ -41,8 +44,9 @@ class LineEmulator(TokenMinting, ApiControls):
         error_case: str = "upper",
         latency: float = 0.0,
         passthrough: Passthrough = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.platform = PlatformState(access_base_url, api_base_url, error_case)
+        self.platform = PlatformState(access_base_url, api_base_url, error_case, clock)
         for channel in channels:
             self.platform.add_channel(channel)
         for user in users:

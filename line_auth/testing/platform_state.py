@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .holds import Hold
@@ -45,6 +46,8 @@ class PlatformState:
     # LINE documents upper-case error codes on the callback; "lower" imitates what some
     # clients have observed, to test case-insensitive handling.
     error_case: str = "upper"
+    # Where "now" comes from; ``LineEmulator.advance`` adds ``clock_offset`` to it.
+    clock: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock)
     clock_offset: float = 0.0
     key_ring: KeyRing = field(default_factory=KeyRing)
@@ -66,7 +69,7 @@ class PlatformState:
         self.api_base_url = self.api_base_url.rstrip("/")
 
     def now(self) -> float:
-        return time.time() + self.clock_offset
+        return self.clock() + self.clock_offset
 
     def channel(self, channel_id: str | None) -> Channel | None:
         return self.channels.get(channel_id or "")
