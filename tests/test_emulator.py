@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
@@ -15,10 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 from jwt.algorithms import RSAAlgorithm
 
-from line_auth.testing import EmulatorError, LineEmulator, UnemulatedHostError
+from line_auth.testing import Channel, EmulatedUser, EmulatorError, LineEmulator, UnemulatedHostError
+from line_auth.testing import app as emulator_app
+from line_auth.testing.app import EmulatorApp
 from line_auth.testing.holds import ARRIVAL_TIMEOUT
+from line_auth.testing.platform_state import PlatformState
 from line_auth.testing.server import main as serve_main
 from line_auth.testing.server import serve
+from line_auth.testing.transport import intercept
 
 CHANNEL_ID = "1234567890"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -672,6 +678,74 @@ def test_passthrough_lets_only_the_hosts_asked_for_reach_the_network():
     with every.intercept():
         assert type(requests.Session().get_adapter("https://example.org/")).__name__ == "HTTPAdapter"
         assert type(requests.Session().get_adapter(f"{API}/v2/profile")).__name__ == "WsgiAdapter"
+
+
+# A piece other projects can use ------------------------------------------------------------
+
+
+def test_the_constructor_configures_everything(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(emulator_app.time, "sleep", slept.append)
+    hanako = EmulatedUser("U" + "1" * 32, "Hanako")
+    emulator = LineEmulator(
+        [Channel(CHANNEL_ID, SECRET, [CALLBACK], app_types=("mobile",), has_bot=False)],
+        [hanako],
+        access_base_url="http://login.test/",
+        api_base_url="http://api.test",
+        error_case="lower",
+        latency=0.25,
+        clock=lambda: 1_000_000.0,
+    )
+    with emulator.intercept():
+        denied = emulator.authorize(auth_url(base="http://login.test"), hanako, outcome="deny")
+        assert denied.params["error"] == "access_denied"
+        approved = emulator.authorize(auth_url(base="http://login.test", bot_prompt="normal"), hanako)
+        assert "friendship_status_changed" not in approved.params  # no bot linked
+        tokens = exchange(approved.code, api="http://api.test", client_secret=None).json()
+        assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["iat"] == 1_000_000
+    assert slept == [0.25]
+    with pytest.raises(EmulatorError, match="error_case"):
+        LineEmulator(error_case="title")
+    with pytest.raises(EmulatorError, match="app_types"):
+        LineEmulator([Channel(CHANNEL_ID, SECRET, app_types=("desktop",))])
+
+
+def test_request_handlers_serve_the_platform_state_alone():
+    platform = PlatformState(api_base_url=API)
+    platform.add_channel(Channel(CHANNEL_ID, SECRET))
+    with intercept(EmulatorApp(platform), [API]):
+        data = {"grant_type": "client_credentials", "client_id": CHANNEL_ID, "client_secret": SECRET}
+        response = requests.post(f"{API}/oauth2/v3/token", data=data, timeout=5)
+    assert response.status_code == 200
+    assert set(platform.channel_tokens) == {response.json()["access_token"]}
+
+
+def test_the_emulator_modules_import_one_way():
+    """A module's imports, TYPE_CHECKING ones included, never lead back to it."""
+    package = Path(emulator_app.__file__).parent
+    graph = {path.stem: _local_imports(path) for path in package.glob("*.py")}
+
+    def cycle_from(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        if module in path:
+            return (*path[path.index(module) :], module)
+        for imported in sorted(graph.get(module, ())):
+            found = cycle_from(imported, (*path, module))
+            if found:
+                return found
+        return None
+
+    cycles = {" -> ".join(found) for module in graph if (found := cycle_from(module, ()))}
+    assert not cycles
+
+
+def _local_imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names |= {node.module} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("line_auth.testing."):
+            names.add(node.module.rsplit(".", 1)[1])
+    return names
 
 
 # The pytest plugin and the live server -----------------------------------------------------
