@@ -757,6 +757,16 @@ def test_line_emulator_fixture_uses_settings_channel(line_emulator, settings):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "line_emulator_options", [{"passthrough": ["http://127.0.0.1:9"], "error_case": "lower"}]
+)
+def test_line_emulator_options_reach_the_constructor(line_emulator):
+    assert line_emulator.error_case == "lower"
+    assert type(requests.Session().get_adapter("http://127.0.0.1:9/x")).__name__ == "HTTPAdapter"
+    with pytest.raises(UnemulatedHostError):
+        requests.get("http://127.0.0.2:9/x", timeout=5)
+
+
 def test_live_server_round_trip():
     emulator = LineEmulator()
     emulator.add_channel(CHANNEL_ID, SECRET)
