@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 from jwt.algorithms import RSAAlgorithm
 
-from line_auth.testing import Channel, EmulatedUser, EmulatorError, LineEmulator, UnemulatedHostError
+from line_auth.testing import Channel, EmulatedUser, EmulatorError, LineEmulator, UnemulatedHostError, mask
 from line_auth.testing import app as emulator_app
 from line_auth.testing.app import EmulatorApp
 from line_auth.testing.holds import ARRIVAL_TIMEOUT
@@ -460,8 +460,10 @@ def test_channel_token_from_a_jwt_assertion_unlinks_a_user(emu, assertion_key):
     kid = emu.add_assertion_key(CHANNEL_ID, public)
     user = emu.add_user()
     tokens = login(emu, user)
-    issued = v3_token(client_assertion_type=ASSERTION_TYPE, client_assertion=assertion(emu, private, kid))
+    signed = assertion(emu, private, kid)
+    issued = v3_token(client_assertion_type=ASSERTION_TYPE, client_assertion=signed)
     assert issued.status_code == 200, issued.text
+    assert emu.calls[-1].sent("client_assertion") == mask(signed)  # a credential: never recorded
     assert issued.json()["token_type"] == "Bearer" and issued.json()["expires_in"] == 900
     unlinked = requests.post(
         f"{API}/user/v1/deauthorize",
