@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Literal
+from urllib.parse import quote, urlencode
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -79,6 +80,18 @@ class LineBackend(BaseOAuth2PKCE):
 
     def authorization_url(self) -> str:
         return f"{line_settings.access_base_url}{line_client.AUTHORIZE_PATH}"
+
+    def auth_url(self) -> str:
+        """The authorization URL with every value percent-encoded (``%20`` as in LINE's docs).
+
+        social-core unquotes the whole query when ``REDIRECT_STATE`` is off, so a callback
+        URL with its own query (``?site=jp&lang=ja``, ``?next=%2F``), which LINE allows,
+        would reach LINE cut or changed and the token request's ``redirect_uri`` would
+        not match it.
+        """
+        state = self.get_or_create_state()
+        params = {**self.auth_params(state), **self.get_scope_argument(), **self.auth_extra_arguments()}
+        return f"{self.authorization_url()}?{urlencode(params, quote_via=quote)}"
 
     def access_token_url(self) -> str:
         return line_client.get_client().api_url(line_client.TOKEN_PATH)

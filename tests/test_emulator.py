@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
+from jwt.algorithms import RSAAlgorithm
 
-from line_auth.testing import EmulatorError, LineEmulator
+from line_auth.testing import Channel, EmulatedUser, EmulatorError, LineEmulator, UnemulatedHostError, mask
+from line_auth.testing import app as emulator_app
+from line_auth.testing.app import EmulatorApp
 from line_auth.testing.holds import ARRIVAL_TIMEOUT
+from line_auth.testing.platform_state import PlatformState
 from line_auth.testing.server import main as serve_main
 from line_auth.testing.server import serve
+from line_auth.testing.transport import intercept
 
 CHANNEL_ID = "1234567890"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -31,7 +40,8 @@ DAY = 24 * 3600
 
 @pytest.fixture
 def emu():
-    emulator = LineEmulator()
+    started = time.time()  # the emulated clock stands still unless a test advances it
+    emulator = LineEmulator(clock=lambda: started)
     emulator.add_channel(CHANNEL_ID, SECRET, callback_urls=[CALLBACK])
     with emulator.intercept():
         yield emulator
@@ -402,6 +412,140 @@ def test_deauthorize_unlinks_once(emu):
     assert bad.status_code == 401 and "message" in bad.json()
 
 
+# The stateless channel access token (/oauth2/v3/token) ----------------------------
+
+V3_TOKEN = "/oauth2/v3/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+BAD_CLIENT_CREDENTIALS = {
+    "error": "invalid_request",
+    "error_description": "Invalid 'client_credentials'.",
+}
+
+
+@pytest.fixture(scope="module")
+def assertion_key():
+    """An Assertion Signing Key pair as LINE's console asks for: RSA 2048, RS256, sig."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True) | {"alg": "RS256", "use": "sig"}
+    return private, public
+
+
+def assertion(emu: LineEmulator, key, kid: str, **claims) -> str:
+    now = int(emu.now())
+    payload = {"iss": CHANNEL_ID, "sub": CHANNEL_ID, "aud": "https://api.line.me/", "exp": now + 1800}
+    payload = {name: value for name, value in (payload | claims).items() if value is not None}
+    return jwt.encode(payload, key, algorithm="RS256", headers={"kid": kid})
+
+
+def v3_token(**data: str) -> requests.Response:
+    return requests.post(f"{API}{V3_TOKEN}", data={"grant_type": "client_credentials", **data}, timeout=5)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"client_id": CHANNEL_ID, "client_secret": "f" * 32},
+        {"client_id": "9999999999", "client_secret": SECRET},
+        {"client_id": CHANNEL_ID},
+    ],
+)
+def test_channel_token_refuses_bad_channel_credentials_as_line_documents(emu, credentials):
+    response = v3_token(**credentials)
+    assert (response.status_code, response.json()) == (400, BAD_CLIENT_CREDENTIALS)
+    assert emu.issued_secrets() == {SECRET}  # no channel token was issued
+
+
+def test_channel_token_from_a_jwt_assertion_unlinks_a_user(emu, assertion_key):
+    private, public = assertion_key
+    kid = emu.add_assertion_key(CHANNEL_ID, public)
+    user = emu.add_user()
+    tokens = login(emu, user)
+    signed = assertion(emu, private, kid)
+    issued = v3_token(client_assertion_type=ASSERTION_TYPE, client_assertion=signed)
+    assert issued.status_code == 200, issued.text
+    assert emu.calls[-1].sent("client_assertion") == mask(signed)  # a credential: never recorded
+    assert issued.json()["token_type"] == "Bearer" and issued.json()["expires_in"] == 900
+    unlinked = requests.post(
+        f"{API}/user/v1/deauthorize",
+        json={"userAccessToken": tokens["access_token"]},
+        headers=bearer(issued.json()["access_token"]),
+        timeout=5,
+    )
+    assert unlinked.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"exp": -1}, 400),  # expired (seconds from now)
+        ({"exp": 1801}, 400),  # an assertion may live 30 minutes at most
+        ({"exp": None}, 400),
+        ({"aud": "https://api.line.me/oauth2/v3/token"}, 400),
+        ({"sub": "9999999999"}, 400),
+        ({"iss": "9999999999", "sub": "9999999999"}, 400),  # no such channel
+        ({"kid": "not-registered"}, 404),
+        ({"signed_by": "another key"}, 400),
+        ({"assertion_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}, 400),
+    ],
+)
+def test_channel_token_refuses_a_bad_assertion(emu, assertion_key, change, status):
+    private, public = assertion_key
+    kid = change.pop("kid", None) or emu.add_assertion_key(CHANNEL_ID, public)
+    key = private
+    if change.pop("signed_by", None):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assertion_type = change.pop("assertion_type", ASSERTION_TYPE)
+    if isinstance(change.get("exp"), int):
+        change["exp"] += int(emu.now())
+    response = v3_token(
+        client_assertion_type=assertion_type, client_assertion=assertion(emu, key, kid, **change)
+    )
+    expected = (
+        BAD_CLIENT_CREDENTIALS
+        if status == 400
+        else {"message": "Cannot find channel key that satisfies the conditions"}
+    )
+    assert (response.status_code, response.json()) == (status, expected)
+    assert emu.issued_secrets() == {SECRET}
+
+
+def test_the_console_accepts_only_rs256_2048_bit_signing_keys(emu, assertion_key):
+    _, public = assertion_key
+    bare = {name: value for name, value in public.items() if name not in ("alg", "use", "key_ops")}
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    for refused in (
+        bare | {"alg": "RS512", "use": "sig"},
+        bare | {"alg": "RS256"},
+        bare | {"alg": "RS256", "use": "enc"},
+        bare | {"alg": "RS256", "key_ops": ["verify", "sign"]},
+        RSAAlgorithm.to_jwk(small, as_dict=True) | {"alg": "RS256", "use": "sig"},
+    ):
+        with pytest.raises(EmulatorError, match="Assertion Signing Key"):
+            emu.add_assertion_key(CHANNEL_ID, refused)
+    by_use = emu.add_assertion_key(CHANNEL_ID, bare | {"alg": "RS256", "use": "sig"})
+    by_key_ops = emu.add_assertion_key(CHANNEL_ID, bare | {"alg": "RS256", "key_ops": ["verify"]})
+    assert by_use != by_key_ops
+
+
+# LIFF --------------------------------------------------------------------------------
+
+
+def test_a_liff_access_token_lasts_twelve_hours(emu):
+    user = emu.add_user()
+    token = emu.liff_access_token(user, CHANNEL_ID)
+
+    def verify() -> requests.Response:
+        return requests.get(f"{API}/oauth2/v2.1/verify", params={"access_token": token}, timeout=5)
+
+    assert verify().json() == {"scope": "profile openid", "client_id": CHANNEL_ID, "expires_in": 43200}
+    assert requests.get(f"{API}/v2/profile", headers=bearer(token), timeout=5).status_code == 200
+    emu.advance(43199)
+    assert verify().json()["expires_in"] == 1
+    emu.advance(1)
+    assert error_of(verify()) == (400, "invalid_request", "The access token expired")
+    assert requests.get(f"{API}/v2/profile", headers=bearer(token), timeout=5).status_code == 401
+
+
 # Verify endpoints --------------------------------------------------------------
 
 
@@ -514,13 +658,96 @@ def test_fail_next_network_kinds_and_method_filter(emu):
     assert [call.status for call in emu.calls] == [0, 400, 0]
 
 
-def test_intercept_leaves_other_hosts_alone():
+def test_intercept_refuses_hosts_it_does_not_emulate_and_names_them():
     emulator = LineEmulator()
     with emulator.intercept("http://line.test/api"):
-        adapter = requests.Session().get_adapter("https://api.line.me.example.org/v2/profile")
-        assert type(adapter).__name__ == "HTTPAdapter"
         assert requests.get("http://line.test/api/oauth2/v2.1/certs", timeout=5).json()["keys"]
+        with pytest.raises(UnemulatedHostError, match=r"'api\.line\.me\.example\.org'"):
+            requests.get("https://api.line.me.example.org/v2/profile", timeout=5)
+        with pytest.raises(UnemulatedHostError, match="'line.test'.*passthrough"):
+            requests.post("http://line.test/apix", timeout=5)  # not under the emulated prefix
+    assert emulator.calls and all(call.host == "line.test" for call in emulator.calls)
     assert type(requests.Session().get_adapter(f"{API}/v2/profile")).__name__ == "HTTPAdapter"
+
+
+def test_passthrough_lets_only_the_hosts_asked_for_reach_the_network():
+    some = LineEmulator(passthrough=["http://127.0.0.1:9"])
+    with some.intercept():
+        assert type(requests.Session().get_adapter("http://127.0.0.1:9/x")).__name__ == "HTTPAdapter"
+        with pytest.raises(UnemulatedHostError, match="'example.org'"):
+            requests.get("https://example.org/", timeout=5)
+    every = LineEmulator(passthrough=True)
+    with every.intercept():
+        assert type(requests.Session().get_adapter("https://example.org/")).__name__ == "HTTPAdapter"
+        assert type(requests.Session().get_adapter(f"{API}/v2/profile")).__name__ == "WsgiAdapter"
+
+
+# A piece other projects can use ------------------------------------------------------------
+
+
+def test_the_constructor_configures_everything(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(emulator_app.time, "sleep", slept.append)
+    hanako = EmulatedUser("U" + "1" * 32, "Hanako")
+    emulator = LineEmulator(
+        [Channel(CHANNEL_ID, SECRET, [CALLBACK], app_types=("mobile",), has_bot=False)],
+        [hanako],
+        access_base_url="http://login.test/",
+        api_base_url="http://api.test",
+        error_case="lower",
+        latency=0.25,
+        clock=lambda: 1_000_000.0,
+    )
+    with emulator.intercept():
+        denied = emulator.authorize(auth_url(base="http://login.test"), hanako, outcome="deny")
+        assert denied.params["error"] == "access_denied"
+        approved = emulator.authorize(auth_url(base="http://login.test", bot_prompt="normal"), hanako)
+        assert "friendship_status_changed" not in approved.params  # no bot linked
+        tokens = exchange(approved.code, api="http://api.test", client_secret=None).json()
+        assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["iat"] == 1_000_000
+    assert slept == [0.25]
+    with pytest.raises(EmulatorError, match="error_case"):
+        LineEmulator(error_case="title")
+    with pytest.raises(EmulatorError, match="app_types"):
+        LineEmulator([Channel(CHANNEL_ID, SECRET, app_types=("desktop",))])
+
+
+def test_request_handlers_serve_the_platform_state_alone():
+    platform = PlatformState(api_base_url=API)
+    platform.add_channel(Channel(CHANNEL_ID, SECRET))
+    with intercept(EmulatorApp(platform), [API]):
+        data = {"grant_type": "client_credentials", "client_id": CHANNEL_ID, "client_secret": SECRET}
+        response = requests.post(f"{API}/oauth2/v3/token", data=data, timeout=5)
+    assert response.status_code == 200
+    assert set(platform.channel_tokens) == {response.json()["access_token"]}
+
+
+def test_the_emulator_modules_import_one_way():
+    """A module's imports, TYPE_CHECKING ones included, never lead back to it."""
+    package = Path(emulator_app.__file__).parent
+    graph = {path.stem: _local_imports(path) for path in package.glob("*.py")}
+
+    def cycle_from(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        if module in path:
+            return (*path[path.index(module) :], module)
+        for imported in sorted(graph.get(module, ())):
+            found = cycle_from(imported, (*path, module))
+            if found:
+                return found
+        return None
+
+    cycles = {" -> ".join(found) for module in graph if (found := cycle_from(module, ()))}
+    assert not cycles
+
+
+def _local_imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names |= {node.module} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("line_auth.testing."):
+            names.add(node.module.rsplit(".", 1)[1])
+    return names
 
 
 # The pytest plugin and the live server -----------------------------------------------------
@@ -532,12 +759,22 @@ def test_line_emulator_fixture_uses_settings_channel(line_emulator, settings):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "line_emulator_options", [{"passthrough": ["http://127.0.0.1:9"], "error_case": "lower"}]
+)
+def test_line_emulator_options_reach_the_constructor(line_emulator):
+    assert line_emulator.error_case == "lower"
+    assert type(requests.Session().get_adapter("http://127.0.0.1:9/x")).__name__ == "HTTPAdapter"
+    with pytest.raises(UnemulatedHostError):
+        requests.get("http://127.0.0.2:9/x", timeout=5)
+
+
 def test_live_server_round_trip():
     emulator = LineEmulator()
     emulator.add_channel(CHANNEL_ID, SECRET)
     server = serve(emulator, force=True)
-    emulator.access_base_url = emulator.api_base_url = server.url
     try:
+        assert emulator.access_base_url == emulator.api_base_url == server.url
         page = requests.get(auth_url(base=server.url), timeout=5)
         assert page.status_code == 200 and "Emulator test controls" in page.text
         form = {name: values[0] for name, values in parse_qs(urlsplit(auth_url()).query).items()}

@@ -8,10 +8,12 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils.encoding import iri_to_uri
 from social_django.models import UserSocialAuth
+from social_django.utils import load_backend, load_strategy
 
 from line_auth.models import Friendship, FriendshipSource, LineAccount
 from tests.flow import BEGIN_URL, come_back, login, query, start
@@ -46,6 +48,35 @@ def test_authorization_request_carries_state_nonce_and_pkce(client, line_emulato
     assert params["client_id"] == "1234567890"
     assert params["redirect_uri"] == "http://testserver/accounts/line/complete/"
     assert query(start(client))["state"] != params["state"]
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "http://testserver/accounts/line/complete/?site=jp",
+        "http://testserver/accounts/line/complete/?site=jp&lang=ja",
+        "http://testserver/accounts/line/complete/?next=%2Fjp%2F",
+        "http://testserver/accounts/line/complete/?q=a+b%26c",
+    ],
+)
+def test_a_callback_url_with_its_own_query_string_logs_in(rf, line_emulator, callback):
+    """LINE accepts callback URLs with a query (spec §3.2): the authorization URL must carry
+    it encoded, so LINE sees, sends back and later compares exactly the same URL."""
+    taro = line_emulator.add_user()
+    begin = rf.post(BEGIN_URL)
+    begin.session = SessionStore()
+    url = load_backend(load_strategy(begin), "line", redirect_uri=callback).auth_url()
+    assert query(url)["redirect_uri"] == callback
+
+    result = line_emulator.authorize(url, taro)
+    assert result.url.startswith(callback + "&code=")
+    back = rf.get(result.url)
+    back.session = begin.session
+    user = load_backend(load_strategy(back), "line", redirect_uri=callback).complete()
+
+    assert LineAccount.objects.get(line_user_id=taro.user_id).user == user
+    exchange = line_emulator.calls[0]
+    assert exchange.path == TOKEN and exchange.sent("redirect_uri") == callback
 
 
 def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(client, line_emulator):

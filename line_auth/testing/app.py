@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from . import api
@@ -29,12 +29,10 @@ from .pages import (
     error_page,
     form_post_page,
 )
+from .platform_state import PlatformState
 from .recording import masked_body, masked_headers, masked_query
-from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall, Store
-from .webio import Request, Response
-
-if TYPE_CHECKING:
-    from .emulator import LineEmulator
+from .state import DEFAULT_PICTURE_URL, EmulatorError, Fault, RecordedCall
+from .webio import Request, Response, SimulatedDisconnect, SimulatedTimeout
 
 AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
 CONSENT_PATH = "/oauth2/v2.1/authorize/consent"
@@ -43,19 +41,16 @@ BROWSER_PATHS = frozenset({AUTHORIZE_PATH, CONSENT_PATH})
 SSO_COOKIE = "line_emulator_sso"
 
 
-class SimulatedTimeout(Exception):
-    """The request should look as if LINE never answered."""
-
-
-class SimulatedDisconnect(ConnectionAbortedError):
-    """The connection should drop without a response (wsgiref closes quietly on this type)."""
-
-
 class EmulatorApp:
-    """WSGI callable bound to one ``LineEmulator``."""
+    """WSGI callable serving one ``PlatformState``.
 
-    def __init__(self, emulator: LineEmulator) -> None:
-        self.emulator = emulator
+    ``latency`` (seconds) is added to every API call, for benchmarks; tests order
+    requests with ``hold_next`` instead.
+    """
+
+    def __init__(self, platform: PlatformState, latency: float = 0.0) -> None:
+        self.platform = platform
+        self.latency = latency
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -69,26 +64,26 @@ class EmulatorApp:
         return [response.body]
 
     def handle(self, req: Request) -> Response:
-        emu, store = self.emulator, self.emulator.store
+        platform = self.platform
         is_api = req.path not in BROWSER_PATHS
-        with store.lock:
-            fault = store.pop_fault(req.method, req.path)
-            hold = store.take_hold(req.method, req.path)
+        with platform.lock:
+            fault = platform.pop_fault(req.method, req.path)
+            hold = platform.take_hold(req.method, req.path)
             # A live client must really time out: it gets nothing until release_holds().
-            silence = _silence(store, req) if fault and fault.kind == "timeout" and req.live else None
+            silence = _silence(platform, req) if fault and fault.kind == "timeout" and req.live else None
         if hold is not None:
             hold.stop_here()
-        if is_api and emu.latency:
-            time.sleep(emu.latency)
+        if is_api and self.latency:
+            time.sleep(self.latency)
         if fault and fault.kind in ("timeout", "connection_refused"):
-            with store.lock:
-                store.calls.append(_recorded(req, 0))
+            with platform.lock:
+                platform.calls.append(_recorded(req, 0))
             if silence is not None:
                 silence.stop_here()
             elif fault.kind == "timeout":
                 raise SimulatedTimeout()
             raise SimulatedDisconnect()
-        with store.lock:
+        with platform.lock:
             if fault and fault.kind in ("status", "html"):
                 response = _fault_response(fault)
             else:
@@ -97,7 +92,7 @@ class EmulatorApp:
                     response.body = response.body[: len(response.body) // 2]
             if is_api:
                 response.headers.append(("x-line-request-id", secrets.token_hex(8)))
-                store.calls.append(_recorded(req, response.status))
+                platform.calls.append(_recorded(req, response.status))
         return response
 
     def _dispatch(self, req: Request) -> Response:
@@ -107,67 +102,65 @@ class EmulatorApp:
             return self._consent(req)
         handler = api.ROUTES.get((req.method, req.path))
         if handler is not None:
-            return handler(req, self.emulator)
+            return handler(req, self.platform)
         if req.path in BROWSER_PATHS or any(path == req.path for _, path in api.ROUTES):
             return api.message_error(405, "Method Not Allowed")
         return api.message_error(404, "Not Found")
 
     def _authorize(self, req: Request) -> Response:
-        emu, store = self.emulator, self.emulator.store
+        platform = self.platform
         try:
-            request = parse_request(req.query_string, store)
+            request = parse_request(req.query_string, platform)
         except EmulatorError as exc:
             return Response.html(400, error_page(str(exc)))
-        sso_user = store.users.get(req.cookie(SSO_COOKIE) or "")
+        sso_user = platform.users.get(req.cookie(SSO_COOKIE) or "")
         if request.error or "none" in request.prompt:
             result = decide(
                 request,
-                store,
+                platform,
                 sso_user,
                 outcome="approve",
                 add_friend=False,
                 grant_email=True,
                 amr=None,
-                error_case=emu.error_case,
             )
             return _to_response(result)
         page = consent_page(
             request,
             action_url=req.script_name + CONSENT_PATH,
-            users=list(store.users.values()),
+            users=list(platform.users.values()),
             selected_user_id=sso_user.user_id if sso_user else None,
-            friend_option=shows_friend_option(request, store, sso_user),
+            friend_option=shows_friend_option(request, platform, sso_user),
         )
         return Response.html(200, page)
 
     def _consent(self, req: Request) -> Response:
-        emu, store = self.emulator, self.emulator.store
+        platform = self.platform
         pairs = req.form_pairs
         form = dict(pairs)
         try:
             request = parse_request(
-                urlencode([(k, v) for k, v in pairs if k not in CONTROL_FIELDS]), store
+                urlencode([(k, v) for k, v in pairs if k not in CONTROL_FIELDS]), platform
             )
         except EmulatorError as exc:
             return Response.html(400, error_page(str(exc)))
         action = form.get(ACTION, "approve")
         if action not in OUTCOMES:
             return Response.html(400, error_page(f"Unknown action {action!r}."))
-        user = store.users.get(form.get(USER_FIELD, ""))
+        user = platform.users.get(form.get(USER_FIELD, ""))
         if user is None:
             name = form.get(NEW_NAME_FIELD, "").strip() or "Taro Line"
-            user = store.create_user(
+            user = platform.create_user(
                 name, DEFAULT_PICTURE_URL, form.get(NEW_EMAIL_FIELD) or None, None
             )
         result = decide(
             request,
-            store,
+            platform,
             user,
             outcome=action,
             add_friend=FRIEND_FIELD in form,
             grant_email=EMAIL_FIELD in form,
             amr=None,
-            error_case=emu.error_case,
         )
         response = _to_response(result)
         response.headers.append(
@@ -176,12 +169,12 @@ class EmulatorApp:
         return response
 
 
-def _silence(store: Store, req: Request) -> Hold:
+def _silence(platform: PlatformState, req: Request) -> Hold:
     """A hold this request has already claimed, released like the others (the server's
-    ``stop()`` included); made under the store lock, so no release can slip in between."""
+    ``stop()`` included); made under the platform lock, so no release can slip in between."""
     silence = Hold(req.path, req.method)
     silence.taken = True
-    store.holds.append(silence)
+    platform.holds.append(silence)
     return silence
 
 

@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 
-from .state import CODE_TTL, ISSUER, AuthCode, Channel, EmulatedUser, EmulatorError, Store, new_code
+from .platform_state import PlatformState
+from .state import CODE_TTL, ISSUER, AuthCode, Channel, EmulatedUser, EmulatorError, new_code
 
 OUTCOMES = ("approve", "deny", "server_error", "auto_login_failure")
 RESPONSE_MODES = ("query", "form_post", "query.jwt", "form_post.jwt", "jwt")
@@ -68,12 +69,12 @@ class AuthRequest:
     query: dict[str, str] = field(default_factory=dict)
 
 
-def parse_request(query: str, store: Store) -> AuthRequest:
+def parse_request(query: str, platform: PlatformState) -> AuthRequest:
     """Validate like LINE: bad client_id/redirect_uri raise; the rest becomes a redirect error."""
     pairs = parse_qsl(query, keep_blank_values=True)
     params = dict(pairs)
     repeated = {key for key, count in Counter(key for key, _ in pairs).items() if count > 1}
-    channel = store.channel(params.get("client_id"))
+    channel = platform.channel(params.get("client_id"))
     if channel is None or "client_id" in repeated:
         raise EmulatorError(f"Unknown client_id {params.get('client_id')!r}.")
     redirect_uri = params.get("redirect_uri", "")
@@ -154,49 +155,48 @@ def redirect_uri_allowed(channel: Channel, redirect_uri: str) -> bool:
     return False
 
 
-def shows_friend_option(request: AuthRequest, store: Store, user: EmulatedUser | None) -> bool:
+def shows_friend_option(request: AuthRequest, platform: PlatformState, user: EmulatedUser | None) -> bool:
     """The add-friend option shows only with bot_prompt, a linked bot and no existing friendship."""
     if request.bot_prompt is None or not request.channel.has_bot:
         return False
-    return user is None or (user.user_id, request.channel.channel_id) not in store.friends
+    return user is None or (user.user_id, request.channel.channel_id) not in platform.friends
 
 
 def decide(
     request: AuthRequest,
-    store: Store,
+    platform: PlatformState,
     user: EmulatedUser | None,
     *,
     outcome: str,
     add_friend: bool,
     grant_email: bool,
     amr: list[str] | None,
-    error_case: str,
 ) -> AuthorizationResult:
     """Act as the user on the consent page and build the callback LINE would send."""
     if outcome not in OUTCOMES:
         raise EmulatorError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
-    now = store.now()
+    now = platform.now()
     if request.error:
-        return _error(request, request.error, error_case, now)
+        return _error(request, request.error, platform.error_case, now)
     if outcome == "deny":
-        return _error(request, ACCESS_DENIED, error_case, now)
+        return _error(request, ACCESS_DENIED, platform.error_case, now)
     if outcome == "server_error":
-        return _error(request, SERVER_ERROR, error_case, now)
+        return _error(request, SERVER_ERROR, platform.error_case, now)
     if outcome == "auto_login_failure" and not request.disable_auto_login:
         # Spec §3.7: LINE still redirects with a code and a state, but neither is usable.
         return _deliver(request, {"code": new_code(), "state": secrets.token_hex(16)}, None, now)
     channel_id = request.channel.channel_id
     if "none" in request.prompt and (
-        user is None or (user.user_id, channel_id) not in store.consents
+        user is None or (user.user_id, channel_id) not in platform.consents
     ):
-        return _error(request, LOGIN_REQUIRED, error_case, now)
+        return _error(request, LOGIN_REQUIRED, platform.error_case, now)
     if user is None:
         raise EmulatorError("approving a login needs a user")
 
     params: dict[str, str] = {}
-    if "none" not in request.prompt and shows_friend_option(request, store, user):
+    if "none" not in request.prompt and shows_friend_option(request, platform, user):
         if add_friend:
-            store.friends.add((user.user_id, channel_id))
+            platform.friends.add((user.user_id, channel_id))
         params["friendship_status_changed"] = "true" if add_friend else "false"
     code = AuthCode(
         code=new_code(),
@@ -211,8 +211,8 @@ def decide(
         email_granted=grant_email and "email" in request.scopes and bool(user.email),
         expires_at=now + CODE_TTL,
     )
-    store.codes[code.code] = code
-    store.consents.add((user.user_id, channel_id))
+    platform.codes[code.code] = code
+    platform.consents.add((user.user_id, channel_id))
     params = {"code": code.code, "state": request.state or "", **params}
     return _deliver(request, params, code.code, now)
 

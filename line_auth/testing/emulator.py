@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from .app import AUTHORIZE_PATH, EmulatorApp
 from .authorize import AuthorizationResult, decide, parse_request
-from .holds import Hold
-from .keys import KeyRing, id_token_claims
-from .oauth import token_response
-from .state import (
-    DEFAULT_PICTURE_URL,
-    Channel,
-    EmulatedUser,
-    EmulatorError,
-    Fault,
-    RecordedCall,
-    Store,
-)
-from .transport import intercept
-
-FAULT_KINDS = ("status", "html", "truncated", "timeout", "connection_refused")
+from .channel_tokens import new_key_id, public_assertion_key
+from .controls import ApiControls
+from .keys import KeyRing
+from .minting import TokenMinting
+from .platform_state import PlatformState, check_error_case
+from .state import DEFAULT_PICTURE_URL, Channel, EmulatedUser, EmulatorError
+from .transport import Passthrough, intercept
 
 
-class LineEmulator:
+class LineEmulator(TokenMinting, ApiControls):
     """An in-memory LINE Login platform: channels, users, the browser flow and the APIs.
+
+    Everything it needs comes through the constructor: the ``channels`` and ``users``
+    it starts with, where the two LINE hosts are, ``error_case`` ("upper", as LINE
+    documents, or "lower"), ``latency`` (seconds added to each API call, for
+    benchmarks), ``passthrough`` (hosts that ``intercept()`` lets reach the network;
+    by default every host it does not emulate is refused) and ``clock`` (where "now"
+    comes from, ``time.time`` unless a test wants it to stand still; ``advance()``
+    moves it on).
 
     Use ``intercept()`` to answer ``requests`` calls in-process, or
     ``line_auth.testing.server.serve`` to expose it over HTTP.
@@ -35,18 +36,61 @@ class LineEmulator:
 
     def __init__(
         self,
+        channels: Iterable[Channel] = (),
+        users: Iterable[EmulatedUser] = (),
+        *,
         access_base_url: str = "https://access.line.me",
         api_base_url: str = "https://api.line.me",
+        error_case: str = "upper",
+        latency: float = 0.0,
+        passthrough: Passthrough = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.access_base_url = access_base_url.rstrip("/")
-        self.api_base_url = api_base_url.rstrip("/")
-        self.error_case = "upper"
-        # Seconds added to every API call, for benchmarks; tests order requests with hold_next.
-        self.latency = 0.0
-        self.store = Store()
-        self.key_ring = KeyRing()
-        self.app = EmulatorApp(self)
+        self.platform = PlatformState(access_base_url, api_base_url, error_case, clock)
+        for channel in channels:
+            self.platform.add_channel(channel)
+        for user in users:
+            self.platform.add_user(user)
+        self.app = EmulatorApp(self.platform, latency)
+        self.passthrough = passthrough
         self._extra_base_urls: list[str] = []
+
+    # Configuration --------------------------------------------------------
+
+    @property
+    def access_base_url(self) -> str:
+        return self.platform.access_base_url
+
+    @property
+    def api_base_url(self) -> str:
+        return self.platform.api_base_url
+
+    def point_at(self, url: str) -> None:
+        """Serve both LINE hosts from ``url`` (a live server's root), in the links it gives."""
+        with self.platform.lock:
+            self.platform.access_base_url = self.platform.api_base_url = url.rstrip("/")
+
+    @property
+    def error_case(self) -> str:
+        return self.platform.error_case
+
+    @error_case.setter
+    def error_case(self, value: str) -> None:
+        check_error_case(value)
+        with self.platform.lock:
+            self.platform.error_case = value
+
+    @property
+    def latency(self) -> float:
+        return self.app.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.app.latency = seconds
+
+    @property
+    def key_ring(self) -> KeyRing:
+        return self.platform.key_ring
 
     # Channels and users -------------------------------------------------
 
@@ -59,18 +103,27 @@ class LineEmulator:
         has_bot: bool = True,
     ) -> None:
         """Register a LINE Login channel; ``callback_urls=None`` accepts any http(s) callback."""
-        if not set(app_types) <= {"web", "mobile"} or not app_types:
-            raise EmulatorError(
-                f"app_types must be drawn from ('web', 'mobile'), got {app_types!r}"
-            )
-        with self.store.lock:
-            self.store.channels[channel_id] = Channel(
-                channel_id,
-                secret,
-                list(callback_urls) if callback_urls is not None else None,
-                tuple(app_types),
-                has_bot,
-            )
+        channel = Channel(
+            channel_id,
+            secret,
+            list(callback_urls) if callback_urls is not None else None,
+            tuple(app_types),
+            has_bot,
+        )
+        with self.platform.lock:
+            self.platform.add_channel(channel)
+
+    def add_assertion_key(self, channel_id: str, public_jwk: dict[str, Any]) -> str:
+        """Register an Assertion Signing Key's public half, as the Developers Console does;
+        returns the ``kid`` a JWT assertion for ``/oauth2/v3/token`` must carry.
+
+        ``public_jwk`` is a 2048-bit RSA JWK with ``"alg": "RS256"`` and ``"use": "sig"``.
+        """
+        key = public_assertion_key(public_jwk)
+        kid = new_key_id()
+        with self.platform.lock:
+            self.platform.require_channel(channel_id).assertion_keys[kid] = key
+        return kid
 
     def add_user(
         self,
@@ -79,20 +132,20 @@ class LineEmulator:
         email: str | None = None,
         user_id: str | None = None,
     ) -> EmulatedUser:
-        with self.store.lock:
-            return self.store.create_user(name, picture_url, email, user_id)
+        with self.platform.lock:
+            return self.platform.create_user(name, picture_url, email, user_id)
 
     def set_friend(self, user_id: str, channel_id: str, is_friend: bool) -> None:
         """Set whether the user has added (and not blocked) the channel's linked bot."""
-        with self.store.lock:
+        with self.platform.lock:
             if is_friend:
-                self.store.friends.add((user_id, channel_id))
+                self.platform.friends.add((user_id, channel_id))
             else:
-                self.store.friends.discard((user_id, channel_id))
+                self.platform.friends.discard((user_id, channel_id))
 
     def is_friend(self, user_id: str, channel_id: str) -> bool:
-        with self.store.lock:
-            return (user_id, channel_id) in self.store.friends
+        with self.platform.lock:
+            return (user_id, channel_id) in self.platform.friends
 
     # Browser flow -------------------------------------------------------
 
@@ -117,201 +170,45 @@ class LineEmulator:
             for base in bases
         ):
             raise EmulatorError(f"{url!r} is not this emulator's authorization endpoint")
-        with self.store.lock:
-            request = parse_request(parts.query, self.store)
+        with self.platform.lock:
+            request = parse_request(parts.query, self.platform)
             if user is None:
-                user = self.store.create_user("Taro Line", DEFAULT_PICTURE_URL, None, None)
-            elif user.user_id not in self.store.users:
+                user = self.platform.create_user("Taro Line", DEFAULT_PICTURE_URL, None, None)
+            elif user.user_id not in self.platform.users:
                 raise EmulatorError(f"unknown user {user.user_id}")
             return decide(
                 request,
-                self.store,
+                self.platform,
                 user,
                 outcome=outcome,
                 add_friend=add_friend,
                 grant_email=grant_email,
                 amr=amr,
-                error_case=self.error_case,
             )
-
-    # Tokens outside the browser flow ------------------------------------
-
-    def issue_tokens(
-        self,
-        user: EmulatedUser,
-        channel_id: str,
-        scope: str = "profile openid",
-        nonce: str | None = None,
-        id_token_alg: str = "ES256",  # noqa: S107 - an algorithm name
-    ) -> dict[str, Any]:
-        """Tokens as the native SDK or LIFF would hold them, to test server-side login with them."""
-        scopes = tuple(scope.split())
-        with self.store.lock:
-            self._channel(channel_id)
-            access = self.store.issue_grant(channel_id, user.user_id, scopes)
-            return token_response(
-                self,
-                access,
-                user,
-                nonce=nonce,
-                email_granted="email" in scopes,
-                amr=["pwd"],
-                auth_time=None,
-                alg=id_token_alg,
-            )
-
-    def issued_secrets(self) -> set[str]:
-        """Every credential this emulator handed out (codes, tokens, ID tokens), so a
-        test suite can assert that none of them ever reached a log line or a page."""
-        with self.store.lock:
-            return {
-                *self.store.codes,
-                *self.store.access_tokens,
-                *self.store.grants,
-                *self.store.channel_tokens,
-                *self.key_ring.signed,
-                *(channel.secret for channel in self.store.channels.values()),
-            }
-
-    def make_id_token(
-        self,
-        user: EmulatedUser,
-        channel_id: str,
-        *,
-        nonce: str | None = None,
-        alg: str = "HS256",
-        scope: str = "profile openid",
-        email: str | None = None,
-        amr: list[str] | None = None,
-        auth_time: int | None = None,
-        **claim_overrides: Any,
-    ) -> str:
-        """A signed ID token; ``claim_overrides`` replace claims, and ``None`` removes one.
-
-        ``email`` defaults to the user's address when ``scope`` includes email;
-        ``amr`` defaults to ``["pwd"]``.
-        """
-        scopes = tuple(scope.split())
-        if email is None and "email" in scopes:
-            email = user.email
-        with self.store.lock:
-            channel = self._channel(channel_id)
-            claims = id_token_claims(
-                user,
-                channel_id,
-                now=self.store.now(),
-                scopes=scopes,
-                nonce=nonce,
-                email=email,
-                amr=["pwd"] if amr is None else amr,
-                auth_time=auth_time,
-            )
-            for name, value in claim_overrides.items():
-                if value is None:
-                    claims.pop(name, None)
-                else:
-                    claims[name] = value
-            return self.key_ring.sign(claims, alg, channel.secret)
-
-    @property
-    def jwks(self) -> dict[str, Any]:
-        return self.key_ring.jwks()
-
-    @property
-    def es256_kid(self) -> str:
-        return self.key_ring.kid
-
-    def rotate_es256_key(self) -> str:
-        """Replace the ES256 key; tokens signed with the old one no longer verify anywhere."""
-        with self.store.lock:
-            return self.key_ring.rotate()
 
     # Clock --------------------------------------------------------------
 
     def now(self) -> float:
-        with self.store.lock:
-            return self.store.now()
+        with self.platform.lock:
+            return self.platform.now()
 
     def advance(self, seconds: float) -> None:
         """Move the emulated clock forward, to expire codes and tokens without waiting."""
-        with self.store.lock:
-            self.store.clock_offset += seconds
-
-    # Observing and breaking the API -------------------------------------
-
-    @property
-    def calls(self) -> list[RecordedCall]:
-        with self.store.lock:
-            return list(self.store.calls)
-
-    def reset_calls(self) -> None:
-        with self.store.lock:
-            self.store.calls.clear()
-
-    def count_calls(self, path: str | None = None) -> int:
-        with self.store.lock:
-            return sum(1 for call in self.store.calls if path is None or call.path == path)
-
-    def fail_next(
-        self,
-        path: str,
-        *,
-        status: int | None = None,
-        body: str | bytes | None = None,
-        content_type: str = "application/json",
-        kind: str = "status",
-        times: int = 1,
-        method: str | None = None,
-    ) -> None:
-        """Make the next ``times`` requests to ``path`` fail in the way ``kind`` names.
-
-        ``status`` defaults to 500, except 200 for ``truncated`` (a cut-off success body).
-        """
-        if kind not in FAULT_KINDS:
-            raise EmulatorError(f"kind must be one of {FAULT_KINDS}, got {kind!r}")
-        if status is None:
-            status = 200 if kind == "truncated" else 500
-        data = body.encode() if isinstance(body, str) else body
-        fault = Fault(
-            path, kind, status, data, content_type, method.upper() if method else None, times
-        )
-        with self.store.lock:
-            self.store.faults.append(fault)
-
-    def hold_next(self, path: str, *, method: str | None = None) -> Hold:
-        """Stop the next request to ``path`` before LINE answers it, until ``release()``.
-
-        This puts two requests in one critical section without timing them: hold the
-        first at LINE, run the second to its end, then release the first.
-        """
-        hold = Hold(path, method.upper() if method else None)
-        with self.store.lock:
-            self.store.holds.append(hold)
-        return hold
-
-    def release_holds(self) -> None:
-        """Let every held request go on and forget holds no request reached."""
-        with self.store.lock:
-            holds, self.store.holds = self.store.holds, []
-        for hold in holds:
-            hold.release()
+        with self.platform.lock:
+            self.platform.clock_offset += seconds
 
     # Transport ----------------------------------------------------------
 
     @contextmanager
     def intercept(self, *extra_base_urls: str) -> Iterator[LineEmulator]:
-        """Answer ``requests`` calls to the base URLs (and ``extra_base_urls``) in-process."""
+        """Answer ``requests`` calls to the base URLs (and ``extra_base_urls``) in-process;
+        refuse calls to any other host unless ``passthrough`` lets them through."""
         extras = [url.rstrip("/") for url in extra_base_urls if url]
         self._extra_base_urls.extend(extras)
+        emulated = [self.access_base_url, self.api_base_url, *extras]
         try:
-            with intercept(self.app, [self.access_base_url, self.api_base_url, *extras]):
+            with intercept(self.app, emulated, self.passthrough):
                 yield self
         finally:
             for url in extras:
                 self._extra_base_urls.remove(url)
-
-    def _channel(self, channel_id: str) -> Channel:
-        channel = self.store.channel(channel_id)
-        if channel is None:
-            raise EmulatorError(f"unknown channel {channel_id}")
-        return channel

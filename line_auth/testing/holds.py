@@ -27,7 +27,7 @@ class Hold:
     def __init__(self, path: str, method: str | None = None) -> None:
         self.path = path
         self.method = method
-        self.taken = False  # a request has been picked to stop here; guarded by Store.lock
+        self.taken = False  # a request has been picked to stop here; guarded by PlatformState.lock
         self._arrived = threading.Event()
         self._released = threading.Event()
 

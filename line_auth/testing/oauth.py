@@ -1,8 +1,8 @@
-"""The OAuth endpoints of api.line.me (spec §4–§6): token, verify, revoke, channel token.
+"""The OAuth endpoints of api.line.me (spec §4–§6): token, verify, revoke.
 
 They answer errors as ``{"error", "error_description"}``. Strings quoted in the spec are
 verbatim; where LINE's text is unknown (spec §15) only the status and error code matter.
-Handlers run with ``Store.lock`` held.
+Handlers run with ``PlatformState.lock`` held.
 """
 
 from __future__ import annotations
@@ -10,24 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 
 from .keys import id_token_claims
-from .state import (
-    ACCESS_TOKEN_TTL,
-    CHANNEL_TOKEN_TTL,
-    ISSUER,
-    AccessToken,
-    Channel,
-    EmulatedUser,
-    new_access_token,
-)
+from .platform_state import PlatformState
+from .state import ACCESS_TOKEN_TTL, ISSUER, AccessToken, Channel, EmulatedUser
 from .webio import Request, Response
-
-if TYPE_CHECKING:
-    from .emulator import LineEmulator
 
 
 def oauth_error(error: str, description: str) -> Response:
@@ -35,7 +25,7 @@ def oauth_error(error: str, description: str) -> Response:
 
 
 def token_response(
-    emu: LineEmulator,
+    platform: PlatformState,
     access: AccessToken,
     user: EmulatedUser,
     *,
@@ -55,18 +45,18 @@ def token_response(
         "token_type": "Bearer",
     }
     if "openid" in grant.scopes:
-        channel = emu.store.channels[grant.channel_id]
+        channel = platform.channels[grant.channel_id]
         claims = id_token_claims(
             user,
             channel.channel_id,
-            now=emu.store.now(),
+            now=platform.now(),
             scopes=grant.scopes,
             nonce=nonce,
             email=user.email if email_granted else None,
             amr=amr,
             auth_time=auth_time,
         )
-        body["id_token"] = emu.key_ring.sign(claims, alg, channel.secret)
+        body["id_token"] = platform.key_ring.sign(claims, alg, channel.secret)
     return body
 
 
@@ -87,13 +77,13 @@ def _secret_error(channel: Channel, secret: str | None, *, optional: bool) -> Re
     return None
 
 
-def _client_channel(emu: LineEmulator, form: dict[str, str]) -> Channel | Response:
+def _client_channel(platform: PlatformState, form: dict[str, str]) -> Channel | Response:
     """The channel named by client_id, or the error to answer.
 
     Channels with a mobile app type ignore client_secret on refresh and revoke (spec §4.3);
     web-only channels must send the right one.
     """
-    channel = emu.store.channel(form["client_id"])
+    channel = platform.channel(form["client_id"])
     if channel is None:
         return oauth_error(*UNKNOWN_CLIENT)
     secret = form.get("client_secret")
@@ -102,23 +92,23 @@ def _client_channel(emu: LineEmulator, form: dict[str, str]) -> Channel | Respon
     return channel
 
 
-def token(req: Request, emu: LineEmulator) -> Response:
+def token(req: Request, platform: PlatformState) -> Response:
     grant_type = req.form.get("grant_type")
     if grant_type == "authorization_code":
-        return _exchange_code(req, emu)
+        return _exchange_code(req, platform)
     if grant_type == "refresh_token":
-        return _refresh(req, emu)
+        return _refresh(req, platform)
     if not grant_type:
         return oauth_error("invalid_request", "grant_type is required")
     return oauth_error("unsupported_grant_type", f"unsupported grant_type {grant_type}")
 
 
-def _exchange_code(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
+def _exchange_code(req: Request, platform: PlatformState) -> Response:
+    form = req.form
     missing = [name for name in ("code", "redirect_uri", "client_id") if not form.get(name)]
     if missing:
         return oauth_error("invalid_request", f"{', '.join(missing)} required")
-    channel = store.channel(form["client_id"])
+    channel = platform.channel(form["client_id"])
     if channel is None:
         return oauth_error(*UNKNOWN_CLIENT)
     verifier = form.get("code_verifier")
@@ -126,10 +116,10 @@ def _exchange_code(req: Request, emu: LineEmulator) -> Response:
     optional = not channel.secret_required and verifier is not None
     if error := _secret_error(channel, form.get("client_secret"), optional=optional):
         return error
-    code = store.codes.get(form["code"])
+    code = platform.codes.get(form["code"])
     if code is None or code.channel_id != channel.channel_id:
         return oauth_error("invalid_grant", "invalid authorization code")
-    if code.used or code.expires_at <= store.now():
+    if code.used or code.expires_at <= platform.now():
         code.used = True
         return oauth_error("invalid_grant", "authorization code has expired or was already used")
     code.used = True
@@ -140,11 +130,11 @@ def _exchange_code(req: Request, emu: LineEmulator) -> Response:
             return oauth_error("invalid_grant", "invalid code_verifier")
     elif verifier is not None:
         return oauth_error("invalid_grant", "code_verifier sent but no code_challenge was used")
-    user = store.users[code.user_id]
-    access = store.issue_grant(channel.channel_id, user.user_id, code.scopes)
+    user = platform.users[code.user_id]
+    access = platform.issue_grant(channel.channel_id, user.user_id, code.scopes)
     alg = "ES256" if form.get("id_token_key_type") == "JWK" else "HS256"
     body = token_response(
-        emu,
+        platform,
         access,
         user,
         nonce=code.nonce,
@@ -161,22 +151,22 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _refresh(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
+def _refresh(req: Request, platform: PlatformState) -> Response:
+    form = req.form
     if not form.get("refresh_token") or not form.get("client_id"):
         return oauth_error("invalid_request", "refresh_token and client_id required")
-    channel = _client_channel(emu, form)
+    channel = _client_channel(platform, form)
     if isinstance(channel, Response):
         return channel
-    grant = store.grants.get(form["refresh_token"])
+    grant = platform.grants.get(form["refresh_token"])
     if (
         grant is None
         or grant.revoked
         or grant.channel_id != channel.channel_id
-        or grant.refresh_expires_at <= store.now()
+        or grant.refresh_expires_at <= platform.now()
     ):
         return oauth_error("invalid_grant", "invalid refresh token")
-    access = store.issue_access_token(grant)
+    access = platform.issue_access_token(grant)
     # Same refresh token back, deadline unchanged (spec §4.2).
     return Response.json(
         200,
@@ -190,14 +180,13 @@ def _refresh(req: Request, emu: LineEmulator) -> Response:
     )
 
 
-def verify_access_token(req: Request, emu: LineEmulator) -> Response:
-    store = emu.store
-    access = store.access_tokens.get(req.query.get("access_token", ""))
+def verify_access_token(req: Request, platform: PlatformState) -> Response:
+    access = platform.access_tokens.get(req.query.get("access_token", ""))
     if access is None:
         return oauth_error("invalid_request", "The access token not JWS")
     if access.is_revoked():
         return oauth_error("invalid_request", "The access token revoked")
-    remaining = int(access.expires_at - store.now())
+    remaining = int(access.expires_at - platform.now())
     if remaining <= 0:
         return oauth_error("invalid_request", "The access token expired")
     grant = access.grant
@@ -211,17 +200,17 @@ def verify_access_token(req: Request, emu: LineEmulator) -> Response:
     )
 
 
-def verify_id_token(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
+def verify_id_token(req: Request, platform: PlatformState) -> Response:
+    form = req.form
     raw, client_id = form.get("id_token"), form.get("client_id")
     if not raw or not client_id:
         return oauth_error("invalid_request", "id_token and client_id required")
-    claims = _decode_id_token(raw, client_id, emu)
+    claims = _decode_id_token(raw, client_id, platform)
     if claims is None:
         return oauth_error("invalid_request", "Invalid IdToken.")
     if claims.get("iss") != ISSUER:
         return oauth_error("invalid_request", "Invalid IdToken Issuer.")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] <= store.now():
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= platform.now():
         return oauth_error("invalid_request", "IdToken expired.")
     if claims.get("aud") != client_id:
         return oauth_error("invalid_request", "Invalid IdToken Audience.")
@@ -232,7 +221,7 @@ def verify_id_token(req: Request, emu: LineEmulator) -> Response:
     return Response.json(200, claims)
 
 
-def _decode_id_token(raw: str, client_id: str, emu: LineEmulator) -> dict[str, Any] | None:
+def _decode_id_token(raw: str, client_id: str, platform: PlatformState) -> dict[str, Any] | None:
     """Check only the signature; the claim checks follow, on the emulated clock.
 
     HS256 keys: the asking channel's secret, then that of the channel the token names,
@@ -246,12 +235,12 @@ def _decode_id_token(raw: str, client_id: str, emu: LineEmulator) -> dict[str, A
     keys: list[Any] = []
     if header.get("alg") == "HS256":
         channels = [
-            emu.store.channel(client_id),
-            emu.store.channel(aud if isinstance(aud, str) else None),
+            platform.channel(client_id),
+            platform.channel(aud if isinstance(aud, str) else None),
         ]
         keys = [channel.secret for channel in channels if channel]
-    elif header.get("alg") == "ES256" and header.get("kid") == emu.key_ring.kid:
-        keys = [emu.key_ring.public_key]
+    elif header.get("alg") == "ES256" and header.get("kid") == platform.key_ring.kid:
+        keys = [platform.key_ring.public_key]
     options = {
         "verify_exp": False,
         "verify_iat": False,
@@ -267,33 +256,16 @@ def _decode_id_token(raw: str, client_id: str, emu: LineEmulator) -> dict[str, A
     return None
 
 
-def revoke(req: Request, emu: LineEmulator) -> Response:
-    store, form = emu.store, req.form
+def revoke(req: Request, platform: PlatformState) -> Response:
+    form = req.form
     if not form.get("client_id") or not (form.get("access_token") or form.get("refresh_token")):
         return oauth_error("invalid_request", "client_id and access_token required")
-    channel = _client_channel(emu, form)
+    channel = _client_channel(platform, form)
     if isinstance(channel, Response):
         return channel
-    access = store.access_tokens.get(form.get("access_token", ""))
+    access = platform.access_tokens.get(form.get("access_token", ""))
     # Revoking ends the whole login, refresh token included (refresh_token= is the SDK variant).
-    grant = access.grant if access else store.grants.get(form.get("refresh_token", ""))
+    grant = access.grant if access else platform.grants.get(form.get("refresh_token", ""))
     if grant is not None and grant.channel_id == channel.channel_id:
         grant.revoked = True
     return Response(200)
-
-
-def channel_token(req: Request, emu: LineEmulator) -> Response:
-    """Stateless channel access token, the credential /user/v1/deauthorize needs (spec §6.3)."""
-    store, form = emu.store, req.form
-    if form.get("grant_type") != "client_credentials":
-        return oauth_error("unsupported_grant_type", "grant_type must be client_credentials")
-    channel = store.channel(form.get("client_id"))
-    if channel is None:
-        return oauth_error(*UNKNOWN_CLIENT)
-    if error := _secret_error(channel, form.get("client_secret"), optional=False):
-        return error
-    token = new_access_token()
-    store.channel_tokens[token] = (channel.channel_id, store.now() + CHANNEL_TOKEN_TTL)
-    return Response.json(
-        200, {"token_type": "Bearer", "access_token": token, "expires_in": CHANNEL_TOKEN_TTL}
-    )

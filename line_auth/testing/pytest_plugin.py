@@ -1,8 +1,11 @@
 """pytest fixtures for projects using ``line_auth``.
 
-Enable with ``pytest_plugins = ["line_auth.testing.pytest_plugin"]``. Channel credentials
-come from the Django settings social-core already uses, so the app under test and the
-emulator agree without extra configuration.
+Enable with ``pytest_plugins = ["line_auth.testing.pytest_plugin"]``. The channel comes
+from the Django settings social-core already uses, so the app under test and the
+emulator agree without extra configuration; this plugin reads them and hands them to
+``LineEmulator``'s constructor, which reads no settings itself. Override the
+``line_emulator_options`` fixture to pass other constructor arguments (``passthrough``,
+``error_case``, ``latency``...).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from line_auth.internal import jwks
 
 from .emulator import LineEmulator
 from .server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET, RunningServer, serve
+from .state import Channel
 
 
 def _setting(name: str) -> Any:
@@ -29,33 +33,35 @@ def _setting(name: str) -> Any:
     return getattr(settings, name, None)
 
 
-def _emulator() -> LineEmulator:
+def _emulator(options: dict[str, Any]) -> LineEmulator:
     jwks.forget()  # each emulator signs with new keys: forget the ones a previous one published
-    emulator = LineEmulator()
-    emulator.add_channel(
+    channel = Channel(
         _setting("SOCIAL_AUTH_LINE_KEY") or DEFAULT_CHANNEL_ID,
         _setting("SOCIAL_AUTH_LINE_SECRET") or DEFAULT_CHANNEL_SECRET,
-        callback_urls=None,
-        has_bot=True,
     )
-    return emulator
+    return LineEmulator([channel], **options)
 
 
 @pytest.fixture
-def line_emulator() -> Iterator[LineEmulator]:
-    """A LineEmulator answering ``requests`` calls to LINE and to LINE base URLs from settings."""
-    emulator = _emulator()
+def line_emulator_options() -> dict[str, Any]:
+    """Extra ``LineEmulator`` constructor arguments; override it in a ``conftest.py``."""
+    return {}
+
+
+@pytest.fixture
+def line_emulator(line_emulator_options: dict[str, Any]) -> Iterator[LineEmulator]:
+    """A LineEmulator answering ``requests`` calls to LINE and to LINE base URLs from settings;
+    calls to any other host are refused unless ``passthrough`` lets them through."""
+    emulator = _emulator(line_emulator_options)
     extra = [_setting("LINE_AUTH_ACCESS_BASE_URL"), _setting("LINE_AUTH_API_BASE_URL")]
     with emulator.intercept(*[url for url in extra if url]):
         yield emulator
 
 
 @pytest.fixture
-def line_emulator_server() -> Iterator[RunningServer]:
+def line_emulator_server(line_emulator_options: dict[str, Any]) -> Iterator[RunningServer]:
     """The same emulator served on a free loopback port; both base URLs are ``server.url``."""
-    emulator = _emulator()
-    server = serve(emulator, force=True)
-    emulator.access_base_url = emulator.api_base_url = server.url
+    server = serve(_emulator(line_emulator_options), force=True)
     try:
         yield server
     finally:

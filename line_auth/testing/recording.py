@@ -19,6 +19,7 @@ from .webio import Request
 SECRET_FIELDS = frozenset(
     {
         "client_secret",
+        "client_assertion",
         "code",
         "code_verifier",
         "access_token",

@@ -20,7 +20,7 @@ from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .emulator import LineEmulator
-from .state import EmulatorError
+from .state import Channel, EmulatedUser, EmulatorError, new_user_id
 from .webio import LIVE_KEY
 
 DEFAULT_CHANNEL_ID = "1234567890"
@@ -63,7 +63,11 @@ class RunningServer:
 def serve(
     emulator: LineEmulator, host: str = "127.0.0.1", port: int = 0, *, force: bool = False
 ) -> RunningServer:
-    """Start serving in a daemon thread; ``port=0`` picks a free port."""
+    """Start serving in a daemon thread; ``port=0`` picks a free port.
+
+    The emulator is pointed at the server (``LineEmulator.point_at``), so the links it
+    hands out (discovery, the authorization endpoint) lead back to it.
+    """
     if not force and _django_debug_off():
         raise EmulatorError(
             "Refusing to serve the LINE emulator: Django settings have DEBUG = False. "
@@ -80,7 +84,9 @@ def serve(
     )
     thread = threading.Thread(target=server.serve_forever, name="line-emulator", daemon=True)
     thread.start()
-    return RunningServer(emulator, server, thread)
+    running = RunningServer(emulator, server, thread)
+    emulator.point_at(running.url)
+    return running
 
 
 def _django_debug_off() -> bool:
@@ -136,14 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    emulator = LineEmulator()
-    emulator.add_channel(args.channel_id, args.channel_secret, callback_urls=args.callback_url)
-    users = [emulator.add_user(name) for name in args.user]
+    users = [EmulatedUser(new_user_id(), name) for name in args.user]
+    channel = Channel(args.channel_id, args.channel_secret, args.callback_url)
+    emulator = LineEmulator([channel], users)
     try:
         running = serve(emulator, port=args.port, force=args.force)
     except EmulatorError as exc:
         parser.exit(2, f"{exc}\n")
-    emulator.access_base_url = emulator.api_base_url = running.url
     print(f"LINE emulator on {running.url}; your Django site's development settings are:")
     print(site_settings(args.channel_id, args.channel_secret, running.url), end="")
     for user in users:

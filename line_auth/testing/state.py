@@ -1,8 +1,7 @@
-"""In-memory records of the emulated LINE Platform: channels, users, codes and tokens.
+"""The records the emulated LINE Platform keeps: channels, users, codes and tokens.
 
-Everything here is plain data plus a lock; the HTTP handlers and the public
-``LineEmulator`` methods take ``Store.lock`` before touching it, so a live
-server thread and the test thread can share one store safely.
+Plain data and LINE's constants only; ``platform_state.PlatformState`` holds them
+together under one lock.
 """
 
 from __future__ import annotations
@@ -11,13 +10,8 @@ import base64
 import re
 import secrets
 import string
-import threading
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .holds import Hold
+from typing import Any
 
 # Lifetimes from spec §6.4.
 CODE_TTL = 10 * 60
@@ -25,6 +19,8 @@ ACCESS_TOKEN_TTL = 30 * 24 * 3600
 REFRESH_TOKEN_TTL = 90 * 24 * 3600
 ID_TOKEN_TTL = 3600
 CHANNEL_TOKEN_TTL = 15 * 60
+# liff.getAccessToken()'s token lives 12 hours, not a web login's 30 days (spec §6.4).
+LIFF_ACCESS_TOKEN_TTL = 12 * 3600
 
 ISSUER = "https://access.line.me"
 DEFAULT_PICTURE_URL = "https://profile.line-scdn.net/0hEmulatedLineUserPicture"
@@ -51,13 +47,18 @@ class EmulatedUser:
 
 @dataclass
 class Channel:
-    """A LINE Login channel as configured in the LINE Developers Console."""
+    """A LINE Login channel as configured in the LINE Developers Console.
+
+    ``callback_urls=None`` accepts any http(s) callback; ``assertion_keys`` maps the kid
+    LINE gave each registered Assertion Signing Key to its public key.
+    """
 
     channel_id: str
     secret: str
-    callback_urls: list[str] | None
-    app_types: tuple[str, ...]
-    has_bot: bool
+    callback_urls: list[str] | None = None
+    app_types: tuple[str, ...] = ("web",)
+    has_bot: bool = True
+    assertion_keys: dict[str, Any] = field(default_factory=dict)
 
     @property
     def secret_required(self) -> bool:
@@ -142,76 +143,8 @@ class Fault:
     times: int
 
 
-@dataclass
-class Store:
-    """All mutable emulator state, guarded by ``lock``."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    clock_offset: float = 0.0
-    channels: dict[str, Channel] = field(default_factory=dict)
-    users: dict[str, EmulatedUser] = field(default_factory=dict)
-    friends: set[tuple[str, str]] = field(default_factory=set)
-    consents: set[tuple[str, str]] = field(default_factory=set)
-    codes: dict[str, AuthCode] = field(default_factory=dict)
-    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
-    grants: dict[str, Grant] = field(default_factory=dict)
-    channel_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
-    calls: list[RecordedCall] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    holds: list[Hold] = field(default_factory=list)
-
-    def now(self) -> float:
-        return time.time() + self.clock_offset
-
-    def channel(self, channel_id: str | None) -> Channel | None:
-        return self.channels.get(channel_id or "")
-
-    def create_user(
-        self, name: str, picture_url: str | None, email: str | None, user_id: str | None
-    ) -> EmulatedUser:
-        user_id = user_id or "U" + secrets.token_hex(16)
-        if not USER_ID_RE.fullmatch(user_id):
-            raise EmulatorError(f"LINE user IDs are 'U' + 32 lowercase hex digits, got {user_id!r}")
-        if user_id in self.users:
-            raise EmulatorError(f"user {user_id} already exists")
-        user = self.users[user_id] = EmulatedUser(user_id, name, picture_url, email)
-        return user
-
-    def issue_grant(self, channel_id: str, user_id: str, scopes: tuple[str, ...]) -> AccessToken:
-        """Start a new login session: a fresh refresh token and its first access token."""
-        now = self.now()
-        grant = Grant(channel_id, user_id, scopes, new_refresh_token(), now + REFRESH_TOKEN_TTL)
-        self.grants[grant.refresh_token] = grant
-        self.consents.add((user_id, channel_id))
-        return self.issue_access_token(grant)
-
-    def issue_access_token(self, grant: Grant) -> AccessToken:
-        token = AccessToken(new_access_token(), grant, self.now() + ACCESS_TOKEN_TTL)
-        self.access_tokens[token.token] = token
-        return token
-
-    def deauthorize(self, user_id: str, channel_id: str) -> None:
-        """Unlink the app for the user: every token dies and consent is forgotten (spec §6.3)."""
-        for grant in self.grants.values():
-            if grant.user_id == user_id and grant.channel_id == channel_id:
-                grant.revoked = True
-        self.consents.discard((user_id, channel_id))
-
-    def pop_fault(self, method: str, path: str) -> Fault | None:
-        for fault in self.faults:
-            if fault.path == path and fault.method in (None, method):
-                fault.times -= 1
-                if fault.times <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
-    def take_hold(self, method: str, path: str) -> Hold | None:
-        for hold in self.holds:
-            if hold.applies_to(method, path):
-                hold.taken = True
-                return hold
-        return None
+def new_user_id() -> str:
+    return "U" + secrets.token_hex(16)
 
 
 def new_access_token() -> str:

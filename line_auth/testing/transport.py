@@ -2,6 +2,8 @@
 
 Patching ``Session.get_adapter`` (rather than mounting adapters on one session) also
 catches ``requests.get``/``requests.post``, which build a throwaway Session per call.
+Any other host is refused, as ``responses`` does, so a test never reaches the real
+network by accident; ``passthrough`` names what may.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import http.client
 import io
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -22,9 +24,17 @@ from requests.utils import get_encoding_from_headers
 from urllib3 import HTTPHeaderDict
 from urllib3.response import HTTPResponse
 
-from .app import SimulatedDisconnect, SimulatedTimeout
+from .state import EmulatorError
+from .webio import SimulatedDisconnect, SimulatedTimeout
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# True lets every host through; a collection of URL prefixes (as in ``responses``'
+# passthru) lets the URLs starting with one of them through.
+Passthrough = bool | Collection[str]
+
+
+class UnemulatedHostError(EmulatorError):
+    """A request, while the emulator intercepts, to a host it neither emulates nor passes."""
 
 
 class WsgiAdapter(BaseAdapter):
@@ -161,6 +171,34 @@ class _Original:
         return True
 
 
+class RefusingAdapter(BaseAdapter):
+    """Answers nothing: says which host was asked and how to let it through."""
+
+    def __init__(self, emulated: Iterable[str]) -> None:
+        super().__init__()
+        self.emulated = ", ".join(emulated)
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        url = urlsplit(request.url or "")
+        raise UnemulatedHostError(
+            f"The LINE emulator refused a request to {url.hostname or url.netloc!r} "
+            f"({request.method} {url.scheme}://{url.netloc}{url.path}): it emulates only "
+            f"{self.emulated}. Pass passthrough=[...] (URL prefixes) or passthrough=True "
+            "to LineEmulator to let other hosts through."
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def _matches(url: str, prefix: str) -> bool:
     if not url.lower().startswith(prefix.lower()):
         return False
@@ -169,19 +207,32 @@ def _matches(url: str, prefix: str) -> bool:
 
 
 @contextmanager
-def intercept(app: WsgiApp, prefixes: Iterable[str]) -> Iterator[None]:
-    """While active, ``app`` answers requests to any of ``prefixes``; others pass through."""
-    routes = [(prefix.rstrip("/"), WsgiAdapter(app, prefix)) for prefix in dict.fromkeys(prefixes)]
+def intercept(
+    app: WsgiApp, prefixes: Iterable[str], passthrough: Passthrough = False
+) -> Iterator[None]:
+    """While active, ``app`` answers requests to any of ``prefixes``; others are refused
+    unless ``passthrough`` lets them go to the network."""
+    emulated = [prefix.rstrip("/") for prefix in dict.fromkeys(prefixes)]
+    routes = [(prefix, WsgiAdapter(app, prefix)) for prefix in emulated]
+    refusing = RefusingAdapter(emulated)
     original = requests.Session.get_adapter
 
     def get_adapter(self: requests.Session, url: str) -> BaseAdapter:
         for prefix, adapter in routes:
             if _matches(url, prefix):
                 return adapter
-        return original(self, url)
+        if _passes(url, passthrough):
+            return original(self, url)
+        return refusing
 
     requests.Session.get_adapter = get_adapter  # type: ignore[method-assign]
     try:
         yield
     finally:
         requests.Session.get_adapter = original  # type: ignore[method-assign]
+
+
+def _passes(url: str, passthrough: Passthrough) -> bool:
+    if isinstance(passthrough, bool):
+        return passthrough
+    return any(url.lower().startswith(prefix.lower()) for prefix in passthrough)

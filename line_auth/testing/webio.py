@@ -12,6 +12,14 @@ from urllib.parse import parse_qsl
 LIVE_KEY = "line_emulator.live"
 
 
+class SimulatedTimeout(Exception):
+    """The request should look as if LINE never answered."""
+
+
+class SimulatedDisconnect(ConnectionAbortedError):
+    """The connection should drop without a response (wsgiref closes quietly on this type)."""
+
+
 @dataclass
 class Request:
     method: str
