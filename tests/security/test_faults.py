@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from line_auth.models import LineAccount
 from tests.flow import come_back, login, start
-from tests.test_native_login import post
+from tests.flows.test_native_login import post
 
 pytestmark = pytest.mark.django_db
 FAULTS = [

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from line_auth.internal import jwks
-from tests.test_native_login import CERTS, CHANNEL, NONCE_URL, assert_refused, new_nonce, post, sdk_login
+from tests.flows.test_native_login import CERTS, CHANNEL, NONCE_URL, assert_refused, new_nonce, post, sdk_login
 
 pytestmark = pytest.mark.django_db
 FLOOD = 1_000

@@ -234,7 +234,7 @@ def webhook_rows() -> tuple[int, int, int]:
 @given(raw=BODIES, tamper=st.booleans())
 def test_any_webhook_body_never_fails_and_a_refusal_changes_nothing(settings, raw, tamper):
     """Signed bodies too: the signature proves who sent a body, not that it is well formed."""
-    from tests.test_webhook import SECRET, signature
+    from tests.flows.test_webhook import SECRET, signature
 
     settings.LINE_AUTH_WEBHOOK_SECRET = SECRET
     sent_signature = signature(raw, SECRET)

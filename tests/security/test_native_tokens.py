@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 
-from tests.test_native_login import CHANNEL, assert_refused, b64, new_nonce, post
+from tests.flows.test_native_login import CHANNEL, assert_refused, b64, new_nonce, post
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from line_auth.exceptions import RateLimited
 from line_auth.internal import ratelimit
 from line_auth.models import LineAccount
 from tests.flow import BEGIN_URL, come_back, login, start
-from tests.test_native_login import CHANNEL, NONCE_URL, new_nonce, post
+from tests.flows.test_native_login import CHANNEL, NONCE_URL, new_nonce, post
 
 pytestmark = pytest.mark.django_db
 

@@ -83,7 +83,7 @@ def test_every_documented_task_is_registered_by_autodiscovery():
         "from tests.celery_app import app; app.loader.import_default_modules();"
         "print(json.dumps(sorted(name for name in app.tasks if name.startswith('line_auth.'))))"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)}
     result = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, env=environment,

@@ -18,7 +18,7 @@ from tests.flow import login
 
 CHANGELIST = "/admin/line_auth/lineaccount/"
 REVOKE = "/oauth2/v2.1/revoke"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Sets the project up with INSTALLED_APPS in the order given, then prints how many
 # LINE account inlines the user admin has and whether its own class was kept.
