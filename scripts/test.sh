@@ -20,7 +20,7 @@ echo "== tests on SQLite"
 for user_model in email_only no_username extra_field; do
   echo "== user model $user_model (SQLite)"
   LINE_AUTH_TEST_USER_MODEL=$user_model .venv/bin/python -m pytest -m "not browser" \
-    tests/test_user_models.py tests/test_migrations.py
+    tests/flows/test_user_models.py tests/unit/test_migrations.py
 done
 
 if .venv/bin/python - <<'PY' 2>/dev/null

@@ -1,18 +1,32 @@
-"""Shared fixtures: the LINE emulator (shipped in line_auth.testing) and factories."""
+"""Shared fixtures: the LINE emulator (shipped in line_auth.testing), factories, and the
+helpers the test modules share (a web or native login, linked accounts, a parallelism probe).
+
+Helpers are fixtures, never imports: no test module imports another (see
+tests/unit/test_suite_layout.py). The stateless ones are session-scoped, so hypothesis
+tests may use them too."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.urls import reverse
+from django.utils import timezone
 
 from line_auth.internal import jwks
+from line_auth.testing.state import ACCESS_TOKEN_TTL
 
 pytest_plugins = ["line_auth.testing.pytest_plugin"]
 TRANSPORT_LOGGERS = ("urllib3.", "django.server")
@@ -127,3 +141,180 @@ def line_account_factory(user_factory: Callable[..., Any]) -> Callable[..., Any]
         return LineAccount.objects.create(**fields)
 
     return make
+
+
+# -- a web login through the Django test client and the in-process emulator --
+
+
+@pytest.fixture(scope="session")
+def query() -> Callable[[str], dict[str, str]]:
+    """A URL's query parameters, first value of each."""
+
+    def parse(url: str) -> dict[str, str]:
+        return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+    return parse
+
+
+@pytest.fixture(scope="session")
+def start() -> Callable[..., str]:
+    """POST the LINE button; return the authorization URL LINE would receive."""
+
+    def press(client: Any, **begin: Any) -> str:
+        response = client.post(reverse("line_auth:login"), begin)
+        assert response.status_code == 302, response.content
+        return response["Location"]
+
+    return press
+
+
+@pytest.fixture(scope="session")
+def come_back() -> Callable[[Any, Any], Any]:
+    """Deliver LINE's redirect (query) or auto-submitted form (form_post) to the site."""
+
+    def deliver(client: Any, result: Any) -> Any:
+        if result.method == "POST":
+            return client.post(urlsplit(result.url).path, result.form)
+        return client.get(result.url)
+
+    return deliver
+
+
+@pytest.fixture(scope="session")
+def login(start: Callable[..., str], come_back: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """A whole web login; returns the site's response to the callback."""
+
+    def log_in(client: Any, emulator: Any, user: Any = None, begin: dict | None = None, **consent: Any) -> Any:
+        url = start(client, **(begin or {}))
+        return come_back(client, emulator.authorize(url, user, **consent))
+
+    return log_in
+
+
+# -- a native (SDK / LIFF) login --
+
+
+@pytest.fixture(scope="session")
+def new_nonce() -> Callable[[Any], str]:
+    """A nonce from the site's nonce endpoint, as an app asks for one."""
+
+    def ask(client: Any) -> str:
+        return client.post(reverse("line_auth:native_nonce")).json()["nonce"]
+
+    return ask
+
+
+@pytest.fixture(scope="session")
+def native_post() -> Callable[..., Any]:
+    """POST a body (JSON-encoded unless already text) to the native login endpoint."""
+
+    def send(client: Any, body: Any, content_type: str = "application/json") -> Any:
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        return client.post(reverse("line_auth:native_login"), data, content_type=content_type)
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def sdk_login(new_nonce: Callable[[Any], str], native_post: Callable[..., Any]) -> Callable[..., Any]:
+    """What the app does: get a nonce, log in with the LINE SDK (ES256), send the ID token."""
+
+    def log_in(client: Any, emulator: Any, user: Any = None, **claims: Any) -> Any:
+        user = user or emulator.add_user()
+        nonce = new_nonce(client)
+        token = emulator.make_id_token(user, settings.SOCIAL_AUTH_LINE_KEY, nonce=nonce, alg="ES256", **claims)
+        return native_post(client, {"id_token": token, "nonce": nonce})
+
+    return log_in
+
+
+@pytest.fixture(scope="session")
+def assert_refused() -> Callable[..., None]:
+    """The JSON error, and nothing written: as many accounts and users as before."""
+    from line_auth.models import LineAccount
+
+    def check(response: Any, status: int, code: str, accounts: int = 0) -> None:
+        assert response.status_code == status, response.content
+        assert response.json()["error"] == code
+        assert response.json()["error_description"]
+        assert LineAccount.objects.count() == accounts and get_user_model().objects.count() == accounts
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def b64() -> Callable[[bytes], str]:
+    """Unpadded base64url, as JWT segments are encoded."""
+
+    def encode(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    return encode
+
+
+# -- accounts holding tokens the emulator really issued --
+
+
+@pytest.fixture(scope="session")
+def access_token_lifetime() -> timedelta:
+    """What LINE (the emulator) gives a new access token; a refresh at moment t stores t + this."""
+    return timedelta(seconds=ACCESS_TOKEN_TTL)
+
+
+@pytest.fixture(scope="session")
+def linked_account() -> Callable[..., Any]:
+    """A LineAccount holding live emulator tokens; ``expires_in`` is what the site believes."""
+    from line_auth.models import REFRESH_TOKEN_LIFETIME
+
+    def make(emulator: Any, make_account: Any, *, expires_in: timedelta = timedelta(days=30), **fields: Any) -> Any:
+        user = emulator.add_user()
+        issued = emulator.issue_tokens(user, settings.SOCIAL_AUTH_LINE_KEY, scope="profile")
+        now = timezone.now()
+        fields.setdefault("access_token", issued["access_token"])
+        fields.setdefault("refresh_token", issued["refresh_token"])
+        fields.setdefault("access_token_expires_at", now + expires_in)
+        fields.setdefault("refresh_token_expires_at", now + REFRESH_TOKEN_LIFETIME)
+        return make_account(line_user_id=user.user_id, scopes="profile", **fields)
+
+    return make
+
+
+# -- proving that calls run in parallel without timing them --
+
+# Only a safety net: a barrier that is never reached fails the test instead of hanging it.
+BARRIER_TIMEOUT = 30
+
+
+class ParallelProbe:
+    """Wraps ``function``; records the peak number of calls in flight at once.
+
+    The first ``together`` calls block until all of them have started, so a caller
+    that runs fewer than ``together`` calls at a time makes them fail
+    (``BrokenBarrierError``) rather than pass slowly.
+    """
+
+    def __init__(self, function: Callable[..., Any], together: int) -> None:
+        self.function = function
+        self.together = threading.Barrier(together, timeout=BARRIER_TIMEOUT)
+        self.lock = threading.Lock()
+        self.started = self.active = self.peak = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.started += 1
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            meets = self.started <= self.together.parties
+        try:
+            if meets:
+                self.together.wait()
+            return self.function(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+@pytest.fixture(scope="session")
+def parallel_probe() -> type[ParallelProbe]:
+    """``parallel_probe(function, together)``: see ParallelProbe."""
+    return ParallelProbe

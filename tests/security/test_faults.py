@@ -7,8 +7,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from line_auth.models import LineAccount
-from tests.flow import come_back, login, start
-from tests.test_native_login import post
 
 pytestmark = pytest.mark.django_db
 FAULTS = [
@@ -35,7 +33,7 @@ def nothing_created() -> bool:
     '{"access_token":"","token_type":"Bearer"}',
     "[]",
 ], ids=["no-access-token", "empty-access-token", "json-list"])
-def test_a_token_response_missing_its_access_token_fails_cleanly(client, line_emulator, body):
+def test_a_token_response_missing_its_access_token_fails_cleanly(come_back, login, start, client, line_emulator, body):
     url = start(client)
     line_emulator.fail_next("/oauth2/v2.1/token", status=200, body=body)
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
@@ -44,7 +42,7 @@ def test_a_token_response_missing_its_access_token_fails_cleanly(client, line_em
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_profile_api_faults_without_openid(client, line_emulator, fault):
+def test_profile_api_faults_without_openid(come_back, login, start, client, line_emulator, fault):
     url = start(client, scope="profile")
     line_emulator.fail_next("/v2/profile", times=attempts(fault), **fault)
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
@@ -53,10 +51,10 @@ def test_profile_api_faults_without_openid(client, line_emulator, fault):
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_native_access_token_login_when_line_fails(client, line_emulator, fault):
+def test_native_access_token_login_when_line_fails(native_post, client, line_emulator, fault):
     tokens = line_emulator.issue_tokens(line_emulator.add_user(), "1234567890", scope="profile openid")
     line_emulator.fail_next("/oauth2/v2.1/verify", method="GET", times=attempts(fault), **fault)
-    response = post(client, {"access_token": tokens["access_token"]})
+    response = native_post(client, {"access_token": tokens["access_token"]})
     assert response.status_code in (401, 503)
     assert "error" in response.json() and nothing_created()
-    assert post(client, {"access_token": tokens["access_token"]}).status_code == 200
+    assert native_post(client, {"access_token": tokens["access_token"]}).status_code == 200

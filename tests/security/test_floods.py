@@ -13,11 +13,15 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
 from line_auth.internal import jwks
-from tests.test_native_login import CERTS, CHANNEL, NONCE_URL, assert_refused, new_nonce, post, sdk_login
+
+CERTS = "/oauth2/v2.1/certs"
+CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
+NONCE_URL = "/accounts/line/native/nonce/"
 
 pytestmark = pytest.mark.django_db
 FLOOD = 1_000
@@ -31,19 +35,22 @@ def flood_nonce_endpoint() -> None:
         assert flooder.post(NONCE_URL, REMOTE_ADDR=address).status_code == 200
 
 
-def test_a_nonce_flood_leaves_a_nonce_already_issued_usable(client, line_emulator):
+def test_a_nonce_flood_leaves_a_nonce_already_issued_usable(
+    assert_refused, native_post, new_nonce, client, line_emulator
+):
     taro = line_emulator.add_user()
     handed_to_the_app = new_nonce(client)
 
     flood_nonce_endpoint()
 
     token = line_emulator.make_id_token(taro, CHANNEL, nonce=handed_to_the_app, alg="ES256")
-    response = post(client, {"id_token": token, "nonce": handed_to_the_app})
+    response = native_post(client, {"id_token": token, "nonce": handed_to_the_app})
     assert response.status_code == 200, response.content
-    assert_refused(post(Client(), {"id_token": token, "nonce": handed_to_the_app}), 401, "invalid_nonce", accounts=1)
+    replayed = native_post(Client(), {"id_token": token, "nonce": handed_to_the_app})
+    assert_refused(replayed, 401, "invalid_nonce", accounts=1)
 
 
-def test_a_flood_that_evicts_lines_keys_from_the_cache_costs_no_fetch(client, line_emulator):
+def test_a_flood_that_evicts_lines_keys_from_the_cache_costs_no_fetch(sdk_login, client, line_emulator):
     assert sdk_login(client, line_emulator).status_code == 200
     assert line_emulator.count_calls(CERTS) == 1
 
@@ -55,7 +62,9 @@ def test_a_flood_that_evicts_lines_keys_from_the_cache_costs_no_fetch(client, li
     assert line_emulator.count_calls(CERTS) == 1
 
 
-def test_the_refetch_throttle_survives_losing_its_cache_entry(client, line_emulator):
+def test_the_refetch_throttle_survives_losing_its_cache_entry(
+    assert_refused, native_post, new_nonce, sdk_login, client, line_emulator
+):
     assert sdk_login(client, line_emulator).status_code == 200
     line_emulator.rotate_es256_key()
     assert sdk_login(Client(), line_emulator).status_code == 200  # one early fetch for the new kid
@@ -71,11 +80,11 @@ def test_the_refetch_throttle_survives_losing_its_cache_entry(client, line_emula
         claims = {"iss": "https://access.line.me", "sub": "U" + "b" * 32, "aud": CHANNEL,
                   "iat": now, "exp": now + 600, "nonce": nonce}
         token = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": f"random-{index}"})
-        assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2)
+        assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2)
     assert line_emulator.count_calls(CERTS) == 2
 
 
-def test_the_shared_copy_wins_over_this_process_memory(client, line_emulator):
+def test_the_shared_copy_wins_over_this_process_memory(sdk_login, client, line_emulator):
     """Another process refreshed the keys after a rotation: this one uses its copy, no fetch."""
     assert sdk_login(client, line_emulator).status_code == 200
     line_emulator.rotate_es256_key()

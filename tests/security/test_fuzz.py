@@ -29,7 +29,7 @@ from social_django.models import UserSocialAuth
 
 from line_auth.models import FriendshipChange, LineAccount, PendingFriendship, WebhookEvent
 from line_auth.views.failures import FAILURES
-from tests.flow import query
+from line_auth.views.webhook import signature
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ CALLBACK = "/accounts/line/complete/"
 ACCOUNT = "/accounts/line/account/"
 DISCONNECT = "/accounts/line/disconnect/"
 WEBHOOK = "/accounts/line/webhook/"
+WEBHOOK_SECRET = "fuzz-webhook-secret"
 FORM = "application/x-www-form-urlencoded"
 
 # CI replays a fixed set of examples (a red CI must be reproducible); local runs explore.
@@ -104,7 +105,7 @@ OPTION_NAMES = ("scope", "prompt", "max_age", "ui_locales", "bot_prompt", "switc
 @FUZZ
 @given(pairs=pairs_of(*CALLBACK_NAMES), next_values=st.lists(RAW_VALUES, max_size=2),
        method=st.sampled_from(["GET", "POST"]), real_state=st.booleans())
-def test_any_callback_is_refused_with_the_error_page(line_emulator, pairs, next_values, method, real_state):
+def test_any_callback_is_refused_with_the_error_page(query, line_emulator, pairs, next_values, method, real_state):
     """The callback (GET for query, POST for form_post) after a real login start, whose
     hostile ``next`` the error page's retry form shows. With the real state last (the
     value that counts), the hostile code and error reach the exchange with LINE."""
@@ -130,7 +131,7 @@ START_PAIRS = st.lists(st.one_of(ACCEPTED_OPTIONS, st.tuples(st.sampled_from(OPT
 
 @FUZZ
 @given(pairs=START_PAIRS)
-def test_any_login_start_either_goes_to_line_or_is_a_clear_400(line_emulator, pairs):
+def test_any_login_start_either_goes_to_line_or_is_a_clear_400(query, line_emulator, pairs):
     sessions = Session.objects.count()  # the database is not rolled back between examples
     response = post(fresh_client(), BEGIN, pairs)
     assert response.status_code in (302, 400)
@@ -234,10 +235,8 @@ def webhook_rows() -> tuple[int, int, int]:
 @given(raw=BODIES, tamper=st.booleans())
 def test_any_webhook_body_never_fails_and_a_refusal_changes_nothing(settings, raw, tamper):
     """Signed bodies too: the signature proves who sent a body, not that it is well formed."""
-    from tests.test_webhook import SECRET, signature
-
-    settings.LINE_AUTH_WEBHOOK_SECRET = SECRET
-    sent_signature = signature(raw, SECRET)
+    settings.LINE_AUTH_WEBHOOK_SECRET = WEBHOOK_SECRET
+    sent_signature = signature(raw, WEBHOOK_SECRET)
     if tamper:
         raw = raw + b" "
     before = webhook_rows()

@@ -19,8 +19,6 @@ from social_core.pipeline import user as user_steps
 from social_django.models import UserSocialAuth
 
 from line_auth.models import LineAccount
-from tests.concurrency import ParallelProbe
-from tests.flow import come_back, start
 
 pytestmark = [
     pytest.mark.postgres,
@@ -42,7 +40,7 @@ def closing_connection(call):
     return run
 
 
-def test_the_same_callback_twice_at_once_logs_in_once(client, line_emulator):
+def test_the_same_callback_twice_at_once_logs_in_once(come_back, start, client, line_emulator):
     """The second delivery arrives while the first is exchanging the code at LINE, so both
     find the login's state in the session they share: only one may use it."""
     result = line_emulator.authorize(start(client), line_emulator.add_user())
@@ -65,10 +63,12 @@ def test_the_same_callback_twice_at_once_logs_in_once(client, line_emulator):
     assert LineAccount.objects.count() == 1 and get_user_model().objects.count() == 1
 
 
-def test_first_login_of_one_line_user_from_two_tabs_makes_one_account(line_emulator, monkeypatch):
+def test_first_login_of_one_line_user_from_two_tabs_makes_one_account(
+    come_back, parallel_probe, start, line_emulator, monkeypatch
+):
     """Both tabs have looked the LINE user up and found no one before either creates a user;
     the tab that loses the race must end up in the winner's account."""
-    monkeypatch.setattr(user_steps, "create_user", ParallelProbe(user_steps.create_user, together=2))
+    monkeypatch.setattr(user_steps, "create_user", parallel_probe(user_steps.create_user, together=2))
     taro = line_emulator.add_user()
     tabs = [Client(), Client()]
     results = [line_emulator.authorize(start(tab), taro) for tab in tabs]

@@ -17,8 +17,10 @@ from social_django.models import Nonce
 from line_auth.exceptions import RateLimited
 from line_auth.internal import ratelimit
 from line_auth.models import LineAccount
-from tests.flow import BEGIN_URL, come_back, login, start
-from tests.test_native_login import CHANNEL, NONCE_URL, new_nonce, post
+
+BEGIN_URL = "/accounts/line/login/"
+CHANNEL = django_settings.SOCIAL_AUTH_LINE_KEY
+NONCE_URL = "/accounts/line/native/nonce/"
 
 pytestmark = pytest.mark.django_db
 
@@ -60,15 +62,17 @@ def test_nonce_requests_over_the_limit_get_a_json_429(settings):
     assert_rate_limited_json(client.post(NONCE_URL))
 
 
-def test_native_logins_over_the_limit_get_a_json_429_and_write_nothing(settings, client, line_emulator):
+def test_native_logins_over_the_limit_get_a_json_429_and_write_nothing(
+    native_post, new_nonce, settings, client, line_emulator
+):
     settings.LINE_AUTH_RATE_LIMITS = {"native_login": {"per_address": 2}}
     for _ in range(2):
-        assert post(client, {"access_token": "not-a-token"}).status_code == 401
+        assert native_post(client, {"access_token": "not-a-token"}).status_code == 401
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
 
-    assert_rate_limited_json(post(client, {"id_token": token, "nonce": nonce}))
+    assert_rate_limited_json(native_post(client, {"id_token": token, "nonce": nonce}))
     assert rows() == (0, 0, 0, 0)
 
 
@@ -155,19 +159,19 @@ def session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.cookies[django_settings.SESSION_COOKIE_NAME].value)
 
 
-def test_an_anonymous_login_start_leaves_a_session_that_expires_with_its_state(client, line_emulator):
+def test_an_anonymous_login_start_leaves_a_session_that_expires_with_its_state(start, client, line_emulator):
     start(client)
     expires_in = session_row(client).expire_date - timezone.now()
     assert timedelta(minutes=25) < expires_in <= timedelta(minutes=30)  # social-core's state lifetime
 
 
-def test_logging_in_restores_the_sites_session_expiry(client, line_emulator):
+def test_logging_in_restores_the_sites_session_expiry(login, client, line_emulator):
     response = login(client, line_emulator)
     assert response.status_code == 302 and "_auth_user_id" in client.session
     assert session_row(client).expire_date - timezone.now() > timedelta(days=13)  # SESSION_COOKIE_AGE
 
 
-def test_a_visitors_existing_session_keeps_its_expiry(client, line_emulator):
+def test_a_visitors_existing_session_keeps_its_expiry(start, client, line_emulator):
     session = client.session
     session["basket"] = ["tea"]
     session.save()
@@ -176,7 +180,7 @@ def test_a_visitors_existing_session_keeps_its_expiry(client, line_emulator):
     assert client.session["basket"] == ["tea"]
 
 
-def test_a_second_login_start_in_the_same_session_keeps_it_short_lived(client, line_emulator):
+def test_a_second_login_start_in_the_same_session_keeps_it_short_lived(come_back, start, client, line_emulator):
     come_back(client, line_emulator.authorize(start(client), line_emulator.add_user(), outcome="deny"))
     start(client)
     assert session_row(client).expire_date - timezone.now() <= timedelta(minutes=30)

@@ -1,7 +1,7 @@
 """Attacks on the web login's redirect flow, each test named after what it stops.
 
 Catalogue references (../shared/research/security.md): ST-01..ST-08, CB-01..CB-05,
-BR-01..BR-06. More flow cases live in tests/test_login_flow.py.
+BR-01..BR-06. More flow cases live in tests/flows/test_login_flow.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from social_core.backends import oauth as social_oauth
 
 from line_auth.models import LineAccount
 from line_auth.testing import mask
-from tests.flow import come_back, query, start
 
 pytestmark = pytest.mark.django_db
 CALLBACK = "/accounts/line/complete/"
@@ -25,7 +24,7 @@ def nothing_created() -> bool:
     return LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
-def test_wrong_state_is_refused_before_any_token_request(client, line_emulator):
+def test_wrong_state_is_refused_before_any_token_request(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get(CALLBACK, {"code": result.params["code"], "state": "X" * 32})
     assert response.status_code == 400
@@ -38,7 +37,7 @@ def test_no_session_and_no_state_never_matches(line_emulator):
     assert line_emulator.count_calls(TOKEN) == 0
 
 
-def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(client, line_emulator):
+def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(come_back, start, client, line_emulator):
     attacker = Client()
     attack = line_emulator.authorize(start(attacker), line_emulator.add_user(name="Attacker"))
     victim_response = come_back(client, attack)
@@ -46,7 +45,7 @@ def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(cl
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
-def test_state_expires(client, line_emulator, monkeypatch):
+def test_state_expires(come_back, start, client, line_emulator, monkeypatch):
     url = start(client)
     result = line_emulator.authorize(url, line_emulator.add_user())
     real_time = social_oauth._time
@@ -56,7 +55,7 @@ def test_state_expires(client, line_emulator, monkeypatch):
 
 
 @pytest.mark.parametrize("with_state", [True, False])
-def test_an_error_callback_creates_nothing_with_or_without_state(client, line_emulator, with_state):
+def test_an_error_callback_creates_nothing_with_or_without_state(query, start, client, line_emulator, with_state):
     state = query(start(client))["state"]
     params = {"error": "ACCESS_DENIED", "error_description": "<script>alert(1)</script>"}
     if with_state:
@@ -67,13 +66,13 @@ def test_an_error_callback_creates_nothing_with_or_without_state(client, line_em
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
-def test_an_error_with_a_forged_state_does_not_consume_the_real_one(client, line_emulator):
+def test_an_error_with_a_forged_state_does_not_consume_the_real_one(come_back, start, client, line_emulator):
     url = start(client)
     client.get(CALLBACK, {"error": "ACCESS_DENIED", "state": "forged"})
     assert come_back(client, line_emulator.authorize(url, line_emulator.add_user())).status_code == 302
 
 
-def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(client, line_emulator):
+def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(come_back, query, start, client, line_emulator):
     url = start(client)
     state = query(url)["state"]
     session = client.session
@@ -85,7 +84,7 @@ def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(client, line_emulator)
     assert line_emulator.count_calls(TOKEN) == 1 and nothing_created()
 
 
-def test_a_missing_pkce_verifier_is_refused_before_calling_line(client, line_emulator):
+def test_a_missing_pkce_verifier_is_refused_before_calling_line(come_back, query, start, client, line_emulator):
     url = start(client)
     state = query(url)["state"]
     session = client.session
@@ -97,7 +96,7 @@ def test_a_missing_pkce_verifier_is_refused_before_calling_line(client, line_emu
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
-def test_client_secret_and_verifier_go_in_the_token_request_body(client, line_emulator):
+def test_client_secret_and_verifier_go_in_the_token_request_body(come_back, query, start, client, line_emulator):
     url = start(client)
     state = query(url)["state"]
     verifier = next(value["code_verifier"] for name, value in client.session.items() if name.endswith(state))
@@ -121,14 +120,14 @@ def test_client_secret_and_verifier_go_in_the_token_request_body(client, line_em
      "javascript:alert(1)", "data:text/html,hi", "\x08//evil.example", "/\r\nLocation: https://evil.example",
      "http:999999999", "https://evil.example%2F@testserver/"],
 )
-def test_open_redirect_through_next_is_refused(client, line_emulator, target):
+def test_open_redirect_through_next_is_refused(come_back, start, client, line_emulator, target):
     url = start(client, next=target)
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
     assert response.status_code == 302
     assert response["Location"] == "/done/"
 
 
-def test_next_given_at_the_callback_instead_of_the_start_is_validated_too(client, line_emulator):
+def test_next_given_at_the_callback_instead_of_the_start_is_validated_too(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get(result.url + "&next=https://evil.example/")
     assert response["Location"] == "/done/"
@@ -141,13 +140,13 @@ def test_login_pages_cannot_be_framed_or_cached(client, line_emulator, path):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
-def test_the_callback_url_is_never_sent_as_a_referrer_to_other_sites(client, line_emulator):
+def test_the_callback_url_is_never_sent_as_a_referrer_to_other_sites(come_back, start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     assert come_back(client, result)["Referrer-Policy"] == "same-origin"
     assert client.get(CALLBACK)["Referrer-Policy"] == "same-origin"
 
 
-def test_the_retry_after_a_failure_keeps_where_the_visitor_was_going(client, line_emulator):
+def test_the_retry_after_a_failure_keeps_where_the_visitor_was_going(come_back, start, client, line_emulator):
     url = start(client, next="/accounts/line/account/")
     page = come_back(client, line_emulator.authorize(url, line_emulator.add_user(), outcome="auto_login_failure"))
     assert b'name="next" value="/accounts/line/account/"' in page.content

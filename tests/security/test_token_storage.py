@@ -9,7 +9,6 @@ from django.db import connection
 from django.test import override_settings
 
 from line_auth.models import LineAccount
-from tests.flow import login
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def database_dump() -> str:
     return "\n".join(values)
 
 
-def test_no_token_is_stored_in_plain_text_anywhere(client, line_emulator):
+def test_no_token_is_stored_in_plain_text_anywhere(login, client, line_emulator):
     login(client, line_emulator, line_emulator.add_user(), begin={"scope": "profile openid email"})
     dump = database_dump()
     secrets = line_emulator.issued_secrets() - {None}

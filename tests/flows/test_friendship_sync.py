@@ -17,7 +17,6 @@ from line_auth.friendship.status import store_status
 from line_auth.friendship.sync import sync_friendships
 from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
-from tests.concurrency import ParallelProbe
 
 pytestmark = pytest.mark.django_db
 FRIENDSHIP = "/friendship/v1/status"
@@ -135,9 +134,9 @@ def test_failures_are_counted_and_make_the_command_fail(linked, line_emulator, s
     assert LineAccount.objects.filter(friendship=Friendship.FRIEND).count() == 2
 
 
-def test_calls_to_line_run_in_parallel_up_to_the_worker_limit(linked, monkeypatch):
+def test_calls_to_line_run_in_parallel_up_to_the_worker_limit(parallel_probe, linked, monkeypatch):
     accounts = [linked(friend=True) for _ in range(12)]
-    probe = ParallelProbe(LineClient.get_friendship, together=3)
+    probe = parallel_probe(LineClient.get_friendship, together=3)
     monkeypatch.setattr(LineClient, "get_friendship", lambda client, token: probe(client, token))
     report = sync_friendships(LineAccount.objects.all(), source=FriendshipSource.SYNC, workers=3)
     assert report.checked == len(accounts) and report.failed == 0  # three calls met at once

@@ -9,7 +9,6 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from line_auth.models import LineAccount
-from tests.linked import linked_account
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
@@ -23,7 +22,7 @@ def act(client, action, accounts):
     return [(message.level_tag, message.message) for message in get_messages(response.wsgi_request)]
 
 
-def test_refresh_reports_each_row_by_outcome(admin_client, line_emulator, line_account_factory):
+def test_refresh_reports_each_row_by_outcome(linked_account, admin_client, line_emulator, line_account_factory):
     good = linked_account(line_emulator, line_account_factory, display_name="Good")
     dead = linked_account(
         line_emulator,
@@ -39,7 +38,7 @@ def test_refresh_reports_each_row_by_outcome(admin_client, line_emulator, line_a
     assert LineAccount.objects.get(pk=good.pk).access_token != good.access_token
 
 
-def test_refresh_failure_is_an_error_message(admin_client, line_emulator, line_account_factory):
+def test_refresh_failure_is_an_error_message(linked_account, admin_client, line_emulator, line_account_factory):
     accounts = [linked_account(line_emulator, line_account_factory) for _ in range(2)]
     line_emulator.fail_next("/oauth2/v2.1/token", status=500, times=6)
     [(level, text)] = act(admin_client, "refresh_tokens", accounts)
@@ -49,7 +48,7 @@ def test_refresh_failure_is_an_error_message(admin_client, line_emulator, line_a
 
 
 def test_verify_names_valid_and_invalid_tokens_with_the_reason(
-    admin_client, line_emulator, line_account_factory
+    linked_account, admin_client, line_emulator, line_account_factory
 ):
     valid = linked_account(line_emulator, line_account_factory, display_name="Valid")
     empty = line_account_factory(display_name="Empty")
@@ -64,7 +63,7 @@ def test_verify_names_valid_and_invalid_tokens_with_the_reason(
     ) in messages
 
 
-def test_disconnect_revokes_and_unlinks(admin_client, line_emulator, line_account_factory):
+def test_disconnect_revokes_and_unlinks(linked_account, admin_client, line_emulator, line_account_factory):
     accounts = [linked_account(line_emulator, line_account_factory) for _ in range(3)]
     [(level, text)] = act(admin_client, "disconnect_accounts", accounts)
     assert level == "success" and text.startswith(

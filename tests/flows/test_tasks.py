@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from line_auth import tasks
 from line_auth.models import Friendship, LineAccount, PendingFriendship, WebhookEvent
-from tests.linked import linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -45,7 +44,7 @@ def test_the_documented_task_names_are_the_modules(without_celery):
 
 
 def test_without_celery_every_task_is_a_plain_function_that_works(
-    without_celery, line_emulator, line_account_factory
+    linked_account, without_celery, line_emulator, line_account_factory
 ):
     due = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     linked_account(line_emulator, line_account_factory)  # not due
@@ -59,7 +58,7 @@ def test_without_celery_every_task_is_a_plain_function_that_works(
     assert without_celery.prune_webhook_records() == {"webhook_events": 0, "pending_friendships": 0}
 
 
-def test_a_refresh_line_cannot_answer_raises_so_celery_retries(line_emulator, line_account_factory):
+def test_a_refresh_line_cannot_answer_raises_so_celery_retries(linked_account, line_emulator, line_account_factory):
     account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     line_emulator.fail_next(TOKEN, status=503, times=3)
     with pytest.raises(tasks.RefreshPostponed):
@@ -83,7 +82,7 @@ def test_every_documented_task_is_registered_by_autodiscovery():
         "from tests.celery_app import app; app.loader.import_default_modules();"
         "print(json.dumps(sorted(name for name in app.tasks if name.startswith('line_auth.'))))"
     )
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(root)}
     result = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=root, env=environment,

@@ -22,7 +22,6 @@ from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
 from line_auth.checks import Codes, check_configuration
 from line_auth.models import LineAccount
-from tests.flow import login
 
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
 OWN_STEP = "myproject.pipeline.add_line_email"
@@ -92,7 +91,7 @@ def superuser(django_user_model):
 
 @pytest.mark.django_db
 def test_a_new_line_account_showing_the_admins_email_does_not_become_the_admin(
-    client, line_emulator, trusted_association, superuser, caplog
+    login, client, line_emulator, trusted_association, superuser, caplog
 ):
     stranger = line_emulator.add_user(name="Not Admin", email="admin@example.com")
     response = login(client, line_emulator, stranger, begin={"scope": "profile openid email"})

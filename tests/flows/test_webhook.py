@@ -25,7 +25,6 @@ from line_auth.models import (
     WebhookEvent,
 )
 from line_auth.views.webhook import signature
-from tests.flow import login
 
 pytestmark = pytest.mark.django_db
 
@@ -359,7 +358,7 @@ def test_the_prune_command_prunes_without_a_delivery(settings):
 
 
 def test_a_follow_before_the_first_login_is_applied_at_login_without_asking_line(
-    client, line_emulator
+    login, client, line_emulator
 ):
     hanako = line_emulator.add_user(name="Hanako")
     send(client, event("follow", hanako.user_id, T0))
@@ -382,7 +381,7 @@ def test_a_follow_before_the_first_login_is_applied_at_login_without_asking_line
     )
 
 
-def test_line_saying_it_changed_at_login_still_asks_line(client, line_emulator):
+def test_line_saying_it_changed_at_login_still_asks_line(login, client, line_emulator):
     hanako = line_emulator.add_user()
     send(client, event("unfollow", hanako.user_id, T0))
     login(client, line_emulator, hanako, begin={"bot_prompt": "aggressive"}, add_friend=True)
@@ -397,7 +396,7 @@ def test_line_saying_it_changed_at_login_still_asks_line(client, line_emulator):
     ]
 
 
-def test_a_login_records_the_status_it_learned(client, line_emulator):
+def test_a_login_records_the_status_it_learned(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro, begin={"bot_prompt": "aggressive"}, add_friend=True)
     change = FriendshipChange.objects.get()

@@ -16,13 +16,14 @@ from social_django.models import UserSocialAuth
 from social_django.utils import load_backend, load_strategy
 
 from line_auth.models import Friendship, FriendshipSource, LineAccount
-from tests.flow import BEGIN_URL, come_back, login, query, start
+
+BEGIN_URL = "/accounts/line/login/"
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
 
 
-def test_first_login_creates_a_logged_in_user_with_a_linked_line_account(client, line_emulator):
+def test_first_login_creates_a_logged_in_user_with_a_linked_line_account(login, client, line_emulator):
     taro = line_emulator.add_user(name="Taro Line", email="taro@example.com")
     response = login(client, line_emulator, taro)
 
@@ -38,7 +39,7 @@ def test_first_login_creates_a_logged_in_user_with_a_linked_line_account(client,
     assert UserSocialAuth.objects.get().uid == taro.user_id
 
 
-def test_authorization_request_carries_state_nonce_and_pkce(client, line_emulator):
+def test_authorization_request_carries_state_nonce_and_pkce(query, start, client, line_emulator):
     params = query(start(client))
     assert re.fullmatch(r"[A-Za-z0-9]{20,}", params["state"])
     assert len(params["nonce"]) >= 32
@@ -59,7 +60,7 @@ def test_authorization_request_carries_state_nonce_and_pkce(client, line_emulato
         "http://testserver/accounts/line/complete/?q=a+b%26c",
     ],
 )
-def test_a_callback_url_with_its_own_query_string_logs_in(rf, line_emulator, callback):
+def test_a_callback_url_with_its_own_query_string_logs_in(query, rf, line_emulator, callback):
     """LINE accepts callback URLs with a query (spec §3.2): the authorization URL must carry
     it encoded, so LINE sees, sends back and later compares exactly the same URL."""
     taro = line_emulator.add_user()
@@ -79,7 +80,7 @@ def test_a_callback_url_with_its_own_query_string_logs_in(rf, line_emulator, cal
     assert exchange.path == TOKEN and exchange.sent("redirect_uri") == callback
 
 
-def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(client, line_emulator):
+def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
     assert [call.path for call in line_emulator.calls] == [TOKEN, "/friendship/v1/status"]
@@ -91,7 +92,7 @@ def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(cli
     assert LineAccount.objects.count() == 1 and get_user_model().objects.count() == 1
 
 
-def test_without_openid_the_profile_api_identifies_the_user(client, line_emulator):
+def test_without_openid_the_profile_api_identifies_the_user(login, client, line_emulator):
     taro = line_emulator.add_user(name="Profile Only")
     response = login(client, line_emulator, taro, begin={"scope": "profile"})
     assert response.status_code == 302
@@ -99,7 +100,7 @@ def test_without_openid_the_profile_api_identifies_the_user(client, line_emulato
     assert line_emulator.count_calls("/v2/profile") == 1
 
 
-def test_email_is_kept_on_the_line_account_as_unverified(client, line_emulator):
+def test_email_is_kept_on_the_line_account_as_unverified(login, client, line_emulator):
     taro = line_emulator.add_user(email="taro@example.com")
     login(client, line_emulator, taro, begin={"scope": "profile openid email"})
     account = LineAccount.objects.get()
@@ -107,7 +108,7 @@ def test_email_is_kept_on_the_line_account_as_unverified(client, line_emulator):
     assert account.user.email == ""  # LINE_AUTH_TRUST_EMAIL is off by default
 
 
-def test_every_option_from_the_begin_url_reaches_line(client, line_emulator):
+def test_every_option_from_the_begin_url_reaches_line(query, start, client, line_emulator):
     options = {"prompt": "consent", "max_age": "600", "ui_locales": "ja th", "bot_prompt": "aggressive",
                "initial_amr_display": "lineqr", "switch_amr": "false", "disable_auto_login": "true",
                "disable_ios_auto_login": "true"}
@@ -115,7 +116,7 @@ def test_every_option_from_the_begin_url_reaches_line(client, line_emulator):
     assert {name: params[name] for name in options} == options
 
 
-def test_options_from_settings_reach_line(client, line_emulator, settings):
+def test_options_from_settings_reach_line(query, start, client, line_emulator, settings):
     settings.LINE_AUTH_AUTHORIZATION_OPTIONS = {"bot_prompt": "normal", "ui_locales": "zh-TW"}
     params = query(start(client))
     assert params["bot_prompt"] == "normal" and params["ui_locales"] == "zh-TW"
@@ -142,7 +143,7 @@ def test_login_cannot_be_started_by_a_cross_site_post(line_emulator):
 
 
 @pytest.mark.parametrize("case", ["upper", "lower"])
-def test_cancel_on_the_consent_page_is_a_friendly_cancel(client, line_emulator, case):
+def test_cancel_on_the_consent_page_is_a_friendly_cancel(login, client, line_emulator, case):
     line_emulator.error_case = case
     response = login(client, line_emulator, outcome="deny")
     assert response.status_code == 403
@@ -151,7 +152,7 @@ def test_cancel_on_the_consent_page_is_a_friendly_cancel(client, line_emulator, 
     assert line_emulator.count_calls(TOKEN) == 0
 
 
-def test_auto_login_failure_offers_a_retry_without_auto_login(client, line_emulator):
+def test_auto_login_failure_offers_a_retry_without_auto_login(come_back, login, query, start, client, line_emulator):
     taro = line_emulator.add_user()
     response = login(client, line_emulator, taro, outcome="auto_login_failure")
     assert response.status_code == 400
@@ -165,7 +166,7 @@ def test_auto_login_failure_offers_a_retry_without_auto_login(client, line_emula
     assert LineAccount.objects.get().line_user_id == taro.user_id
 
 
-def test_a_replayed_callback_is_refused_without_a_second_token_call(client, line_emulator):
+def test_a_replayed_callback_is_refused_without_a_second_token_call(come_back, start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     assert come_back(client, result).status_code == 302
     replay = come_back(client, result)
@@ -173,14 +174,14 @@ def test_a_replayed_callback_is_refused_without_a_second_token_call(client, line
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_a_callback_without_state_is_refused(client, line_emulator):
+def test_a_callback_without_state_is_refused(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get("/accounts/line/complete/", {"code": result.params["code"]})
     assert response.status_code == 400
     assert line_emulator.count_calls(TOKEN) == 0
 
 
-def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(client, line_emulator):
+def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(query, start, client, line_emulator):
     victim_flow = line_emulator.authorize(start(Client()), line_emulator.add_user())
     own_state = query(start(client))["state"]
     response = client.get("/accounts/line/complete/", {"code": victim_flow.params["code"], "state": own_state})
@@ -199,7 +200,9 @@ def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(client, line
         ({"status": 429, "body": '{"message":"rate limit"}'}, b"not responding"),
     ],
 )
-def test_line_faults_at_token_exchange_end_on_a_friendly_page(client, line_emulator, fault, message):
+def test_line_faults_at_token_exchange_end_on_a_friendly_page(
+    come_back, login, start, client, line_emulator, fault, message
+):
     url = start(client)
     line_emulator.fail_next(TOKEN, **fault)
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
@@ -209,7 +212,7 @@ def test_line_faults_at_token_exchange_end_on_a_friendly_page(client, line_emula
     assert login(client, line_emulator, line_emulator.add_user()).status_code == 302
 
 
-def test_a_token_response_without_id_token_fails_closed(client, line_emulator):
+def test_a_token_response_without_id_token_fails_closed(come_back, start, client, line_emulator):
     url = start(client)
     line_emulator.fail_next(TOKEN, status=200, body='{"access_token":"a.b.c","token_type":"Bearer",'
                                                     '"expires_in":2592000,"scope":"profile openid"}')
@@ -218,7 +221,9 @@ def test_a_token_response_without_id_token_fails_closed(client, line_emulator):
     assert LineAccount.objects.count() == 0
 
 
-def test_an_id_token_signed_with_another_secret_is_refused(client, line_emulator, id_token_factory):
+def test_an_id_token_signed_with_another_secret_is_refused(
+    come_back, query, start, client, line_emulator, id_token_factory
+):
     url = start(client)
     forged = id_token_factory(key="f" * 32, nonce=query(url)["nonce"])
     line_emulator.fail_next(TOKEN, status=200, body='{"access_token":"a.b.c","token_type":"Bearer",'
@@ -229,7 +234,9 @@ def test_an_id_token_signed_with_another_secret_is_refused(client, line_emulator
     assert LineAccount.objects.count() == 0
 
 
-def test_form_post_response_mode_logs_in_when_the_session_cookie_crosses_sites(client, line_emulator, settings):
+def test_form_post_response_mode_logs_in_when_the_session_cookie_crosses_sites(
+    come_back, start, client, line_emulator, settings
+):
     settings.SESSION_COOKIE_SAMESITE, settings.SESSION_COOKIE_SECURE = "None", True
     url = start(client, response_mode="form_post")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
@@ -244,7 +251,7 @@ def test_form_post_response_mode_logs_in_when_the_session_cookie_crosses_sites(c
                                     {"SESSION_COOKIE_SAMESITE": None, "SESSION_COOKIE_SECURE": True},
                                     {"SESSION_COOKIE_SAMESITE": "Strict", "SESSION_COOKIE_SECURE": True}])
 def test_a_per_login_form_post_the_session_cookie_cannot_follow_is_refused_before_line(
-        client, line_emulator, settings, cookie):
+        query, start, client, line_emulator, settings, cookie):
     for name, value in cookie.items():
         setattr(settings, name, value)
     response = client.post(BEGIN_URL, {"response_mode": "form_post"})
@@ -255,7 +262,7 @@ def test_a_per_login_form_post_the_session_cookie_cannot_follow_is_refused_befor
     assert query(start(client, response_mode="query"))["response_mode"] == "query"
 
 
-def test_max_age_logs_in_a_user_who_just_authenticated(client, line_emulator):
+def test_max_age_logs_in_a_user_who_just_authenticated(login, client, line_emulator):
     response = login(client, line_emulator, line_emulator.add_user(), begin={"max_age": "600"})
     assert response.status_code == 302 and response["Location"] == "/done/"
     assert int(client.session["_auth_user_id"]) == LineAccount.objects.get().user_id
@@ -263,7 +270,7 @@ def test_max_age_logs_in_a_user_who_just_authenticated(client, line_emulator):
 
 @pytest.mark.parametrize(("authenticated_ago", "logged_in"), [(30, True), (3600, False)])
 def test_max_age_is_enforced_through_auth_time(
-    client, line_emulator, id_token_factory, authenticated_ago, logged_in
+    come_back, query, start, client, line_emulator, id_token_factory, authenticated_ago, logged_in
 ):
     """LINE answers with an ID token whose auth_time is fresh or older than max_age (600 s)."""
     user = line_emulator.add_user()
@@ -286,7 +293,7 @@ def test_max_age_is_enforced_through_auth_time(
         assert b"could not verify the login" in response.content
 
 
-def test_adding_the_friend_on_the_consent_page_is_recorded(client, line_emulator):
+def test_adding_the_friend_on_the_consent_page_is_recorded(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro, begin={"bot_prompt": "aggressive"}, add_friend=True)
     account = LineAccount.objects.get()
@@ -295,7 +302,7 @@ def test_adding_the_friend_on_the_consent_page_is_recorded(client, line_emulator
     assert account.friendship_checked_at is not None
 
 
-def test_friendship_is_refetched_only_when_line_says_it_changed(client, line_emulator):
+def test_friendship_is_refetched_only_when_line_says_it_changed(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro, begin={"bot_prompt": "normal"})
     assert LineAccount.objects.get().friendship == Friendship.NOT_FRIEND
@@ -306,7 +313,7 @@ def test_friendship_is_refetched_only_when_line_says_it_changed(client, line_emu
     assert LineAccount.objects.get().friendship == Friendship.FRIEND
 
 
-def test_a_friendship_api_failure_does_not_fail_the_login(client, line_emulator):
+def test_a_friendship_api_failure_does_not_fail_the_login(come_back, start, client, line_emulator):
     url = start(client)
     line_emulator.fail_next("/friendship/v1/status", status=500, body='{"message":"oops"}', times=3)
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
@@ -314,7 +321,7 @@ def test_a_friendship_api_failure_does_not_fail_the_login(client, line_emulator)
     assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
 
 
-def test_no_token_is_stored_in_social_auth_extra_data(client, line_emulator):
+def test_no_token_is_stored_in_social_auth_extra_data(login, client, line_emulator):
     login(client, line_emulator, line_emulator.add_user())
     extra = UserSocialAuth.objects.get().extra_data
     account = LineAccount.objects.get()
@@ -322,7 +329,7 @@ def test_no_token_is_stored_in_social_auth_extra_data(client, line_emulator):
     assert account.access_token not in str(extra) and account.refresh_token not in str(extra)
 
 
-def test_session_key_changes_at_login(client, line_emulator):
+def test_session_key_changes_at_login(come_back, start, client, line_emulator):
     url = start(client)
     before = client.session.session_key
     come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
@@ -334,18 +341,18 @@ def test_session_key_changes_at_login(client, line_emulator):
     ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
      "http://testserver@evil.example/", "javascript:alert(1)", "https:evil.example"],
 )
-def test_next_cannot_redirect_off_site(client, line_emulator, target):
+def test_next_cannot_redirect_off_site(login, client, line_emulator, target):
     response = login(client, line_emulator, line_emulator.add_user(), begin={"next": target})
     assert response.status_code == 302
     assert response["Location"] == "/done/"
 
 
-def test_a_safe_next_is_honoured(client, line_emulator):
+def test_a_safe_next_is_honoured(login, client, line_emulator):
     response = login(client, line_emulator, line_emulator.add_user(), begin={"next": "/accounts/line/account/"})
     assert response["Location"] == "/accounts/line/account/"
 
 
-def test_the_login_redirect_may_be_a_url_name_as_django_allows(client, line_emulator, settings):
+def test_the_login_redirect_may_be_a_url_name_as_django_allows(login, client, line_emulator, settings):
     settings.SOCIAL_AUTH_LOGIN_REDIRECT_URL = "line_auth:account"
     page = client.get("/accounts/line/login/").content.decode()
     assert 'name="next" value="/accounts/line/account/"' in page
@@ -353,7 +360,9 @@ def test_the_login_redirect_may_be_a_url_name_as_django_allows(client, line_emul
     assert response["Location"] == "/accounts/line/account/"
 
 
-def test_signals_announce_link_and_login_without_tokens(client, line_emulator, django_capture_on_commit_callbacks):
+def test_signals_announce_link_and_login_without_tokens(
+    login, client, line_emulator, django_capture_on_commit_callbacks
+):
     from line_auth import signals
 
     received = []
@@ -381,7 +390,7 @@ def test_signals_announce_link_and_login_without_tokens(client, line_emulator, d
         assert "token" not in " ".join(kwargs)
 
 
-def test_disconnect_revokes_the_token_and_removes_the_link(client, line_emulator, django_user_model):
+def test_disconnect_revokes_the_token_and_removes_the_link(login, client, line_emulator, django_user_model):
     login(client, line_emulator, line_emulator.add_user())
     user = django_user_model.objects.get()
     user.set_password("a-password")
@@ -397,7 +406,7 @@ def test_disconnect_revokes_the_token_and_removes_the_link(client, line_emulator
 @pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", " ", "\x00", "1\x00", "-1", "٣",
                                    str(2**63), "9" * 5000, ["1", "abc"], None])
 def test_disconnect_with_a_malformed_account_is_a_400_page_and_changes_nothing(
-        client, line_emulator, django_user_model, value):
+        login, client, line_emulator, django_user_model, value):
     login(client, line_emulator, line_emulator.add_user())
     user = django_user_model.objects.get()
     user.set_password("a-password")  # so only the malformed value can stop the unlink
@@ -412,7 +421,7 @@ def test_disconnect_with_a_malformed_account_is_a_400_page_and_changes_nothing(
     assert line_emulator.calls == []
 
 
-def test_disconnect_with_a_lone_surrogate_or_invalid_utf8_is_a_400_page(client, line_emulator):
+def test_disconnect_with_a_lone_surrogate_or_invalid_utf8_is_a_400_page(login, client, line_emulator):
     """Django's client will not encode a lone surrogate, so the body is written by hand."""
     login(client, line_emulator, line_emulator.add_user())
     for body in ("account=%ED%A0%80", "account=%FF%FE", "account=1%00&account=%ED%BF%BF"):
@@ -422,7 +431,7 @@ def test_disconnect_with_a_lone_surrogate_or_invalid_utf8_is_a_400_page(client, 
     assert LineAccount.objects.count() == 1
 
 
-def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, line_account_factory):
+def test_disconnect_of_someone_elses_account_is_refused(login, client, line_emulator, line_account_factory):
     login(client, line_emulator, line_emulator.add_user())
     other = line_account_factory()
     response = client.post("/accounts/line/disconnect/", {"account": other.pk})
@@ -431,7 +440,7 @@ def test_disconnect_of_someone_elses_account_is_refused(client, line_emulator, l
 
 
 @pytest.mark.parametrize("next_url", ["abc", "\ufffd", "line_auth:account"])
-def test_disconnect_treats_next_as_a_url_never_as_a_view_name(client, line_emulator, next_url):
+def test_disconnect_treats_next_as_a_url_never_as_a_view_name(login, client, line_emulator, next_url):
     login(client, line_emulator, line_emulator.add_user())
     account = LineAccount.objects.get()
     response = client.post("/accounts/line/disconnect/", {"account": account.pk, "next": next_url})
@@ -439,7 +448,7 @@ def test_disconnect_treats_next_as_a_url_never_as_a_view_name(client, line_emula
     assert LineAccount.objects.count() == 1  # no password: refused, whatever the next
 
 
-def test_disconnect_is_refused_when_it_would_lock_the_user_out(client, line_emulator):
+def test_disconnect_is_refused_when_it_would_lock_the_user_out(login, client, line_emulator):
     login(client, line_emulator, line_emulator.add_user())
     account = LineAccount.objects.get()
     response = client.post("/accounts/line/disconnect/", {"account": account.pk}, follow=True)

@@ -7,7 +7,6 @@ an empty token; a command and a database check count such accounts.
 
 from __future__ import annotations
 
-import json
 from io import StringIO
 
 import pytest
@@ -21,13 +20,10 @@ from django.db import connection
 
 from line_auth import signals, tokens
 from line_auth.models import LineAccount
-from tests.flow import login
-from tests.linked import linked_account
 
 pytestmark = pytest.mark.django_db
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 CHANGELIST = "/admin/line_auth/lineaccount/"
-NATIVE_LOGIN = "/accounts/line/native/login/"
 
 
 @pytest.fixture(autouse=True)
@@ -57,33 +53,30 @@ def stored_ciphertexts(account_id):
         return cursor.fetchone()
 
 
-def web_linked(client, emulator):
+@pytest.fixture
+def web_linked(login):
     """A returning user: logged in once on the web, so LINE's tokens are stored."""
-    user = emulator.add_user()
-    assert login(client, emulator, user).status_code == 302
-    client.logout()
-    return user, LineAccount.objects.get(line_user_id=user.user_id)
 
+    def link(client, emulator):
+        user = emulator.add_user()
+        assert login(client, emulator, user).status_code == 302
+        client.logout()
+        return user, LineAccount.objects.get(line_user_id=user.user_id)
 
-def native_post(client, body):
-    return client.post(NATIVE_LOGIN, json.dumps(body), content_type="application/json")
-
-
-def native_id_token_login(client, emulator, user):
-    nonce = client.post("/accounts/line/native/nonce/").json()["nonce"]
-    token = emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
-    return native_post(client, {"id_token": token, "nonce": nonce})
+    return link
 
 
 # -- every login path works for a returning user whose tokens no key opens --
 
 
-def test_a_native_id_token_login_succeeds_and_flags_the_account(client, line_emulator, lose_the_key):
+def test_a_native_id_token_login_succeeds_and_flags_the_account(
+    sdk_login, web_linked, client, line_emulator, lose_the_key
+):
     user, account = web_linked(client, line_emulator)
     before = stored_ciphertexts(account.pk)
     lose_the_key()
 
-    response = native_id_token_login(client, line_emulator, user)
+    response = sdk_login(client, line_emulator, user)
 
     assert response.status_code == 200, response.content
     account = LineAccount.objects.get(pk=account.pk)
@@ -94,7 +87,7 @@ def test_a_native_id_token_login_succeeds_and_flags_the_account(client, line_emu
 
 
 def test_a_native_access_token_login_stores_the_fresh_access_token(
-    client, line_emulator, lose_the_key
+    native_post, web_linked, client, line_emulator, lose_the_key
 ):
     user, account = web_linked(client, line_emulator)
     lose_the_key()
@@ -108,10 +101,12 @@ def test_a_native_access_token_login_stores_the_fresh_access_token(
     assert account.needs_relogin  # the refresh token is still unreadable
 
 
-def test_a_web_login_stores_fresh_tokens_and_clears_the_flag(client, line_emulator, lose_the_key):
+def test_a_web_login_stores_fresh_tokens_and_clears_the_flag(
+    login, sdk_login, web_linked, client, line_emulator, lose_the_key
+):
     user, account = web_linked(client, line_emulator)
     lose_the_key()
-    assert native_id_token_login(client, line_emulator, user).status_code == 200
+    assert sdk_login(client, line_emulator, user).status_code == 200
     client.logout()
 
     assert login(client, line_emulator, user).status_code == 302
@@ -134,7 +129,7 @@ def act(client, action, accounts):
 
 
 @pytest.fixture
-def unreadable(line_emulator, line_account_factory, lose_the_key):
+def unreadable(linked_account, line_emulator, line_account_factory, lose_the_key):
     """A linked account with live tokens at LINE that no configured key opens any more."""
     account = linked_account(line_emulator, line_account_factory, display_name="Lost")
     lose_the_key()

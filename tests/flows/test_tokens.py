@@ -12,7 +12,6 @@ from django.utils import timezone
 from line_auth import signals, tokens
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
-from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -20,7 +19,7 @@ VERIFY = "/oauth2/v2.1/verify"
 
 
 @pytest.fixture
-def account(line_emulator, line_account_factory):
+def account(linked_account, line_emulator, line_account_factory):
     return linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
 
 
@@ -37,7 +36,7 @@ def relogins():
 
 
 def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_deadline(
-    account, line_emulator
+    access_token_lifetime, account, line_emulator
 ):
     old_access, refresh_token = account.access_token, account.refresh_token
     deadline = account.refresh_token_expires_at
@@ -50,13 +49,13 @@ def test_refresh_gets_a_new_access_token_and_keeps_the_refresh_token_and_its_dea
     assert stored.access_token != old_access
     assert stored.refresh_token == refresh_token
     assert stored.refresh_token_expires_at == deadline
-    assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
+    assert before + access_token_lifetime <= stored.access_token_expires_at <= after + access_token_lifetime
     assert tokens.verify(stored).valid
     assert account.access_token == stored.access_token  # the caller's instance is updated too
 
 
 def test_due_for_refresh_takes_only_tokens_inside_the_window(
-    line_emulator, line_account_factory, settings
+    linked_account, line_emulator, line_account_factory, settings
 ):
     soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=2))
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
@@ -119,13 +118,13 @@ def test_a_result_for_an_account_changed_meanwhile_is_not_written(account, line_
     assert tokens.record(account, result) is Outcome.SKIPPED
 
 
-def test_get_access_token_uses_a_fresh_token_without_calls(line_emulator, line_account_factory):
+def test_get_access_token_uses_a_fresh_token_without_calls(linked_account, line_emulator, line_account_factory):
     fresh = linked_account(line_emulator, line_account_factory)
     assert tokens.get_access_token(fresh) == fresh.access_token
     assert line_emulator.calls == []
 
 
-def test_get_access_token_refreshes_a_token_about_to_expire(line_emulator, line_account_factory):
+def test_get_access_token_refreshes_a_token_about_to_expire(linked_account, line_emulator, line_account_factory):
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
     old = expiring.access_token
     token = tokens.get_access_token(expiring)
@@ -134,7 +133,7 @@ def test_get_access_token_refreshes_a_token_about_to_expire(line_emulator, line_
 
 
 def test_get_access_token_keeps_a_still_valid_token_while_line_is_down(
-    line_emulator, line_account_factory
+    linked_account, line_emulator, line_account_factory
 ):
     expiring = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
     line_emulator.fail_next(TOKEN, kind="timeout", times=3)
@@ -142,7 +141,7 @@ def test_get_access_token_keeps_a_still_valid_token_while_line_is_down(
 
 
 def test_get_access_token_is_none_when_expired_and_line_is_down(
-    line_emulator, line_account_factory
+    linked_account, line_emulator, line_account_factory
 ):
     expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
     line_emulator.fail_next(TOKEN, kind="timeout", times=3)
@@ -217,7 +216,7 @@ def test_deleting_a_user_deauthorizes_the_app_at_line(account, line_emulator):
     assert not tokens.verify(account).valid
 
 
-def test_deauthorize_refreshes_an_expired_access_token_first(line_emulator, line_account_factory):
+def test_deauthorize_refreshes_an_expired_access_token_first(linked_account, line_emulator, line_account_factory):
     expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
     assert tokens.deauthorize(expired) is True
     assert [call.path for call in line_emulator.calls] == [
@@ -242,7 +241,7 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_refreshing_one_account_make_one_call(line_emulator, line_account_factory):
+def test_two_workers_refreshing_one_account_make_one_call(linked_account, line_emulator, line_account_factory):
     """The second worker reads the account while the first is asking LINE for new tokens.
 
     The first is held at LINE, holding the row lock, and let go as the second reads the

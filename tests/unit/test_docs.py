@@ -22,7 +22,7 @@ from line_auth.internal.steps import LINE_AUTH_PIPELINE
 from line_auth.models import LineAccount
 from line_auth.testing.server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]

@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
 from line_auth.models import LineAccount
-from tests.flow import come_back, login, query, start
 
 pytestmark = pytest.mark.django_db
 EMAIL_SCOPE = {"scope": "profile openid email"}
@@ -39,7 +38,7 @@ def native_login(client, emulator, user, **claims):
                        content_type="application/json")
 
 
-def test_a_display_name_longer_than_the_columns_is_cut_to_each(client, line_emulator):
+def test_a_display_name_longer_than_the_columns_is_cut_to_each(login, client, line_emulator):
     response = login(client, line_emulator, line_emulator.add_user(name=LONG_NAME))
 
     assert response.status_code == 302
@@ -48,7 +47,7 @@ def test_a_display_name_longer_than_the_columns_is_cut_to_each(client, line_emul
     assert account.user.first_name == "竜" * 150
 
 
-def test_a_returning_user_whose_name_grew_is_updated_within_the_column(client, line_emulator):
+def test_a_returning_user_whose_name_grew_is_updated_within_the_column(login, client, line_emulator):
     taro = line_emulator.add_user(name="Taro")
     login(client, line_emulator, taro)
     client.logout()
@@ -58,7 +57,7 @@ def test_a_returning_user_whose_name_grew_is_updated_within_the_column(client, l
     assert account.display_name == "竜" * 255 and account.user.first_name == "竜" * 150
 
 
-def test_nul_characters_are_removed_from_text_and_drop_identifiers(client, line_emulator, trusted):
+def test_nul_characters_are_removed_from_text_and_drop_identifiers(login, client, line_emulator, trusted):
     user = line_emulator.add_user(
         name="Ta\x00ro", picture_url="https://profile.line-scdn.net/a\x00b", email="taro\x00@example.com"
     )
@@ -74,7 +73,7 @@ def test_nul_characters_are_removed_from_text_and_drop_identifiers(client, line_
     "address",
     [LONG_EMAIL, "taro@example.com\r\nBcc: all@example.com", "taro@example.com\n", "not an address"],
 )
-def test_a_trusted_email_that_is_not_one_valid_address_is_dropped(client, line_emulator, trusted, address):
+def test_a_trusted_email_that_is_not_one_valid_address_is_dropped(login, client, line_emulator, trusted, address):
     response = login(client, line_emulator, line_emulator.add_user(email=address), begin=EMAIL_SCOPE)
 
     assert response.status_code == 302
@@ -82,13 +81,13 @@ def test_a_trusted_email_that_is_not_one_valid_address_is_dropped(client, line_e
     assert account.email == "" and account.user.email == ""
 
 
-def test_a_trusted_valid_email_reaches_the_user(client, line_emulator, trusted):
+def test_a_trusted_valid_email_reaches_the_user(login, client, line_emulator, trusted):
     login(client, line_emulator, line_emulator.add_user(email="taro@example.com"), begin=EMAIL_SCOPE)
     account = LineAccount.objects.select_related("user").get()
     assert account.email == "taro@example.com" and account.user.email == "taro@example.com"
 
 
-def test_a_picture_url_longer_than_its_column_is_dropped_not_cut(client, line_emulator):
+def test_a_picture_url_longer_than_its_column_is_dropped_not_cut(login, client, line_emulator):
     url = "https://profile.line-scdn.net/" + "p" * 1000
     assert login(client, line_emulator, line_emulator.add_user(picture_url=url)).status_code == 302
     assert LineAccount.objects.get().picture_url == ""
@@ -118,7 +117,9 @@ def test_native_access_token_login_fits_the_profile(client, line_emulator):
 
 
 @pytest.mark.parametrize("user_id", ["U" + "a" * 100, "U\x00" + "a" * 31])
-def test_a_user_id_that_cannot_be_stored_whole_refuses_the_login(client, line_emulator, id_token_factory, user_id):
+def test_a_user_id_that_cannot_be_stored_whole_refuses_the_login(
+    come_back, query, start, client, line_emulator, id_token_factory, user_id
+):
     url = start(client)
     token = id_token_factory(sub=user_id, nonce=query(url)["nonce"])
     line_emulator.fail_next("/oauth2/v2.1/token", status=200, body=json.dumps(

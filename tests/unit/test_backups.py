@@ -12,7 +12,6 @@ from django.core.management import call_command
 from line_auth import tokens
 from line_auth.fields import SERIALIZED_PREFIX
 from line_auth.models import LineAccount
-from tests.linked import linked_account
 
 
 def dump(*labels: str) -> str:
@@ -30,7 +29,7 @@ def restore(tmp_path, fixture: str) -> None:
 
 
 @pytest.mark.django_db
-def test_dumpdata_writes_ciphertext_never_a_token(line_emulator, line_account_factory):
+def test_dumpdata_writes_ciphertext_never_a_token(linked_account, line_emulator, line_account_factory):
     account = linked_account(line_emulator, line_account_factory)
     output = dump("line_auth.lineaccount")
     assert account.access_token not in output and account.refresh_token not in output
@@ -40,7 +39,9 @@ def test_dumpdata_writes_ciphertext_never_a_token(line_emulator, line_account_fa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_restore_with_the_same_keys_gives_usable_tokens(line_emulator, line_account_factory, tmp_path):
+def test_a_restore_with_the_same_keys_gives_usable_tokens(
+    linked_account, line_emulator, line_account_factory, tmp_path
+):
     account = linked_account(line_emulator, line_account_factory)
     empty = line_account_factory()  # no tokens: stays without tokens
     backup = dump("auth.user", "line_auth")
@@ -56,7 +57,7 @@ def test_a_restore_with_the_same_keys_gives_usable_tokens(line_emulator, line_ac
 
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_without_the_key_keeps_the_ciphertext_until_the_key_returns(
-    line_emulator, line_account_factory, tmp_path, settings
+    linked_account, line_emulator, line_account_factory, tmp_path, settings
 ):
     account = linked_account(line_emulator, line_account_factory)
     backup = dump("auth.user", "line_auth")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -25,35 +24,6 @@ CERTS = "/oauth2/v2.1/certs"
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 
 
-def new_nonce(client) -> str:
-    return client.post(NONCE_URL).json()["nonce"]
-
-
-def post(client, body, content_type="application/json"):
-    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.post(LOGIN_URL, data, content_type=content_type)
-
-
-def sdk_login(client, emulator, user=None, **claims):
-    """What the app does: get a nonce, log in with the LINE SDK (ES256), send the ID token."""
-    user = user or emulator.add_user()
-    nonce = new_nonce(client)
-    token = emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256", **claims)
-    return post(client, {"id_token": token, "nonce": nonce})
-
-
-def assert_refused(response, status, code, accounts=0):
-    """The JSON error, and nothing written: as many accounts and users as before."""
-    assert response.status_code == status, response.content
-    assert response.json()["error"] == code
-    assert response.json()["error_description"]
-    assert LineAccount.objects.count() == accounts and get_user_model().objects.count() == accounts
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 # -- successes --
 
 
@@ -64,7 +34,7 @@ def test_the_nonce_endpoint_issues_fresh_nonces(client):
     assert client.get(NONCE_URL).status_code == 405
 
 
-def test_an_sdk_id_token_logs_the_user_in_and_links_the_account(client, line_emulator):
+def test_an_sdk_id_token_logs_the_user_in_and_links_the_account(sdk_login, client, line_emulator):
     taro = line_emulator.add_user(name="Taro App")
     response = sdk_login(client, line_emulator, taro)
 
@@ -87,20 +57,20 @@ def test_an_sdk_id_token_logs_the_user_in_and_links_the_account(client, line_emu
     assert LineAccount.objects.count() == 1 and get_user_model().objects.count() == 1
 
 
-def test_an_hs256_id_token_is_verified_with_the_channel_secret(client, line_emulator):
+def test_an_hs256_id_token_is_verified_with_the_channel_secret(native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="HS256")
-    assert post(client, {"id_token": token, "nonce": nonce}).status_code == 200
+    assert native_post(client, {"id_token": token, "nonce": nonce}).status_code == 200
     assert line_emulator.calls == []
 
 
 def test_an_access_token_is_verified_with_line_and_the_profile_read_from_line(
-    client, line_emulator
+    native_post, client, line_emulator
 ):
     hanako = line_emulator.add_user(name="Hanako")
     issued = line_emulator.issue_tokens(hanako, CHANNEL, scope="profile openid")
-    response = post(client, {"access_token": issued["access_token"], "name": "Forged Name"})
+    response = native_post(client, {"access_token": issued["access_token"], "name": "Forged Name"})
 
     assert response.status_code == 200, response.content
     account = LineAccount.objects.get()
@@ -110,7 +80,7 @@ def test_an_access_token_is_verified_with_line_and_the_profile_read_from_line(
 
 
 def test_an_id_token_login_keeps_the_tokens_of_an_earlier_login(
-    client, line_emulator, line_account_factory
+    native_post, new_nonce, client, line_emulator, line_account_factory
 ):
     user = line_emulator.add_user()
     existing = line_account_factory(
@@ -118,30 +88,30 @@ def test_an_id_token_login_keeps_the_tokens_of_an_earlier_login(
     )
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
-    assert post(client, {"id_token": token, "nonce": nonce}).status_code == 200
+    assert native_post(client, {"id_token": token, "nonce": nonce}).status_code == 200
     account = LineAccount.objects.get(pk=existing.pk)
     assert account.access_token == "stored-access" and account.refresh_token == "stored-refresh"
 
 
-def test_without_a_session_only_the_identity_is_answered(client, line_emulator, settings):
+def test_without_a_session_only_the_identity_is_answered(sdk_login, client, line_emulator, settings):
     settings.LINE_AUTH_NATIVE_LOGIN_SESSION = False
     response = sdk_login(client, line_emulator)
     assert response.status_code == 200 and response.json()["is_new"] is True
     assert "_auth_user_id" not in client.session and "sessionid" not in response.cookies
 
 
-def test_a_liff_token_for_an_allowed_linked_channel_is_accepted(client, line_emulator, settings):
+def test_a_liff_token_for_an_allowed_linked_channel_is_accepted(sdk_login, client, line_emulator, settings):
     settings.LINE_AUTH_ALLOWED_AUDIENCES = ["2000000000"]
     assert sdk_login(client, line_emulator, aud="2000000000").status_code == 200
 
 
-def test_remote_verification_asks_line(client, line_emulator, settings):
+def test_remote_verification_asks_line(sdk_login, client, line_emulator, settings):
     settings.LINE_AUTH_NATIVE_VERIFY = "remote"
     assert sdk_login(client, line_emulator).status_code == 200
     assert [call.path for call in line_emulator.calls] == ["/oauth2/v2.1/verify"]
 
 
-def test_remote_verification_refuses_what_line_refuses(client, line_emulator, settings):
+def test_remote_verification_refuses_what_line_refuses(assert_refused, sdk_login, client, line_emulator, settings):
     settings.LINE_AUTH_NATIVE_VERIFY = "remote"
     response = sdk_login(client, line_emulator, aud="999")
     assert_refused(response, 401, "invalid_id_token")
@@ -151,14 +121,14 @@ def test_remote_verification_refuses_what_line_refuses(client, line_emulator, se
 # -- JWKS --
 
 
-def test_jwks_is_fetched_once_for_many_logins(client, line_emulator):
+def test_jwks_is_fetched_once_for_many_logins(sdk_login, client, line_emulator):
     for _ in range(25):
         assert sdk_login(client, line_emulator).status_code == 200
     assert line_emulator.count_calls(CERTS) == 1
 
 
 def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
-    client, line_emulator
+    assert_refused, native_post, new_nonce, sdk_login, client, line_emulator
 ):
     assert sdk_login(client, line_emulator).status_code == 200
     line_emulator.rotate_es256_key()
@@ -178,12 +148,12 @@ def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
         }
         token = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": f"random-{index}"})
         assert_refused(
-            post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2
+            native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token", accounts=2
         )
     assert line_emulator.count_calls(CERTS) == 2  # the refetch window was already spent
 
 
-def test_line_unavailable_for_the_jwks_is_a_503_not_a_500(client, line_emulator):
+def test_line_unavailable_for_the_jwks_is_a_503_not_a_500(assert_refused, sdk_login, client, line_emulator):
     line_emulator.fail_next(CERTS, status=500, times=3)
     assert_refused(sdk_login(client, line_emulator), 503, "line_unavailable")
 
@@ -191,7 +161,7 @@ def test_line_unavailable_for_the_jwks_is_a_503_not_a_500(client, line_emulator)
 # -- refusals --
 
 
-def test_a_bad_signature_is_refused(client, line_emulator):
+def test_a_bad_signature_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
@@ -201,40 +171,40 @@ def test_a_bad_signature_is_refused(client, line_emulator):
             {**jwt.decode(token, options={"verify_signature": False}), "sub": "U" + "f" * 32}
         ).encode()
     )
-    response = post(client, {"id_token": f"{header}.{forged_payload}.{signature}", "nonce": nonce})
+    response = native_post(client, {"id_token": f"{header}.{forged_payload}.{signature}", "nonce": nonce})
     assert_refused(response, 401, "invalid_id_token")
     assert response.json()["error_description"] == "bad signature"
 
 
-def test_a_token_for_another_channel_is_refused(client, line_emulator):
+def test_a_token_for_another_channel_is_refused(assert_refused, sdk_login, client, line_emulator):
     assert_refused(sdk_login(client, line_emulator, aud="999"), 401, "invalid_id_token")
 
 
-def test_an_expired_id_token_is_refused(client, line_emulator):
+def test_an_expired_id_token_is_refused(assert_refused, sdk_login, client, line_emulator):
     now = int(time.time())
     response = sdk_login(client, line_emulator, iat=now - 7200, exp=now - 3600)
     assert_refused(response, 401, "invalid_id_token")
     assert response.json()["error_description"] == "expired"
 
 
-def test_a_wrong_issuer_is_refused(client, line_emulator):
+def test_a_wrong_issuer_is_refused(assert_refused, sdk_login, client, line_emulator):
     assert_refused(
         sdk_login(client, line_emulator, iss="https://evil.example"), 401, "invalid_id_token"
     )
 
 
-def test_an_unknown_kid_is_refused(client, line_emulator):
+def test_an_unknown_kid_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
     header, payload, signature = token.split(".")
     other_header = b64(json.dumps({"alg": "ES256", "typ": "JWT", "kid": "f" * 64}).encode())
-    response = post(client, {"id_token": f"{other_header}.{payload}.{signature}", "nonce": nonce})
+    response = native_post(client, {"id_token": f"{other_header}.{payload}.{signature}", "nonce": nonce})
     assert_refused(response, 401, "invalid_id_token")
     assert response.json()["error_description"] == "unknown key"
 
 
-def test_hs256_signed_with_lines_public_key_is_refused(client, line_emulator):
+def test_hs256_signed_with_lines_public_key_is_refused(b64, native_post, new_nonce, sdk_login, client, line_emulator):
     """Algorithm confusion: an HS256 token whose HMAC key is LINE's published ES256 key."""
     assert sdk_login(client, line_emulator).status_code == 200  # the JWKS is now cached
     client.logout()
@@ -256,12 +226,12 @@ def test_hs256_signed_with_lines_public_key_is_refused(client, line_emulator):
         + b64(json.dumps(claims).encode())
     )
     signature = b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
-    response = post(client, {"id_token": f"{signing_input}.{signature}", "nonce": nonce})
+    response = native_post(client, {"id_token": f"{signing_input}.{signature}", "nonce": nonce})
     assert response.status_code == 401 and response.json()["error"] == "invalid_id_token"
     assert not LineAccount.objects.filter(line_user_id="U" + "c" * 32).exists()
 
 
-def test_alg_none_is_refused(client, line_emulator):
+def test_alg_none_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     nonce = new_nonce(client)
     claims = {
         "iss": "https://access.line.me",
@@ -272,62 +242,62 @@ def test_alg_none_is_refused(client, line_emulator):
         "nonce": nonce,
     }
     token = b64(b'{"alg":"none"}') + "." + b64(json.dumps(claims).encode()) + "."
-    assert_refused(post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
+    assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
-def test_a_replayed_nonce_is_refused(client, line_emulator):
+def test_a_replayed_nonce_is_refused(assert_refused, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
     body = {
         "id_token": line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256"),
         "nonce": nonce,
     }
-    assert post(client, body).status_code == 200
+    assert native_post(client, body).status_code == 200
     LineAccount.objects.all().delete()
     get_user_model().objects.all().delete()
-    assert_refused(post(client, body), 401, "invalid_nonce")
+    assert_refused(native_post(client, body), 401, "invalid_nonce")
 
 
-def test_a_nonce_the_server_never_issued_is_refused(client, line_emulator):
+def test_a_nonce_the_server_never_issued_is_refused(assert_refused, native_post, client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce="chosen-by-the-app", alg="ES256")
     assert_refused(
-        post(client, {"id_token": token, "nonce": "chosen-by-the-app"}), 401, "invalid_nonce"
+        native_post(client, {"id_token": token, "nonce": "chosen-by-the-app"}), 401, "invalid_nonce"
     )
 
 
 @pytest.mark.parametrize(("age", "status"), [(599, 200), (601, 401)])
-def test_a_nonce_is_accepted_until_it_expires(client, line_emulator, age, status):
+def test_a_nonce_is_accepted_until_it_expires(assert_refused, native_post, client, line_emulator, age, status):
     nonce = nonces.issue(now=time.time() - age)  # LINE_AUTH_NONCE_TTL is 600 seconds
     token = line_emulator.make_id_token(line_emulator.add_user(), CHANNEL, nonce=nonce, alg="ES256")
-    response = post(client, {"id_token": token, "nonce": nonce})
+    response = native_post(client, {"id_token": token, "nonce": nonce})
     if status == 200:
         assert response.status_code == 200, response.content
     else:
         assert_refused(response, 401, "invalid_nonce")
 
 
-def test_a_nonce_that_is_not_the_tokens_is_refused(client, line_emulator):
+def test_a_nonce_that_is_not_the_tokens_is_refused(assert_refused, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce=new_nonce(client), alg="ES256")
     assert_refused(
-        post(client, {"id_token": token, "nonce": new_nonce(client)}), 401, "invalid_id_token"
+        native_post(client, {"id_token": token, "nonce": new_nonce(client)}), 401, "invalid_id_token"
     )
 
 
-def test_an_access_token_of_another_channel_is_refused(client, line_emulator):
+def test_an_access_token_of_another_channel_is_refused(assert_refused, native_post, client, line_emulator):
     line_emulator.add_channel("2222222222", "f" * 32)
     issued = line_emulator.issue_tokens(line_emulator.add_user(), "2222222222", scope="profile")
-    response = post(client, {"access_token": issued["access_token"]})
+    response = native_post(client, {"access_token": issued["access_token"]})
     assert_refused(response, 401, "invalid_access_token")
     assert response.json()["error_description"] == "issued to another channel"
     assert line_emulator.count_calls("/v2/profile") == 0
 
 
-def test_an_expired_access_token_is_refused(client, line_emulator):
+def test_an_expired_access_token_is_refused(assert_refused, native_post, client, line_emulator):
     issued = line_emulator.issue_tokens(line_emulator.add_user(), CHANNEL, scope="profile")
     line_emulator.advance(31 * 24 * 3600)
-    response = post(client, {"access_token": issued["access_token"]})
+    response = native_post(client, {"access_token": issued["access_token"]})
     assert_refused(response, 401, "invalid_access_token")
     assert response.json()["error_description"] == "The access token expired"
 
@@ -343,8 +313,10 @@ def test_an_expired_access_token_is_refused(client, line_emulator):
         ("access_token=x", "application/x-www-form-urlencoded"),
     ],
 )
-def test_a_body_that_is_not_a_json_object_is_refused(client, line_emulator, body, content_type):
-    assert_refused(post(client, body, content_type), 400, "invalid_request")
+def test_a_body_that_is_not_a_json_object_is_refused(
+    assert_refused, native_post, client, line_emulator, body, content_type
+):
+    assert_refused(native_post(client, body, content_type), 400, "invalid_request")
 
 
 @pytest.mark.parametrize(
@@ -360,8 +332,8 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, line_emulator, body
         {"name": "Taro", "userId": "U" + "a" * 32},
     ],
 )
-def test_missing_or_malformed_fields_are_refused(client, line_emulator, body):
-    assert_refused(post(client, body), 400, "invalid_request")
+def test_missing_or_malformed_fields_are_refused(assert_refused, native_post, client, line_emulator, body):
+    assert_refused(native_post(client, body), 400, "invalid_request")
     assert line_emulator.calls == []
 
 
@@ -374,8 +346,8 @@ def test_missing_or_malformed_fields_are_refused(client, line_emulator, body):
         pytest.param('{"access_token": "' + "a" * 3_000_000 + '"}', id="body-past-the-upload-limit"),
     ],
 )
-def test_a_hostile_body_is_a_400_not_a_500(client, line_emulator, raw):
-    assert_refused(post(client, raw), 400, "invalid_request")
+def test_a_hostile_body_is_a_400_not_a_500(assert_refused, native_post, client, line_emulator, raw):
+    assert_refused(native_post(client, raw), 400, "invalid_request")
     assert line_emulator.calls == []
 
 
@@ -394,24 +366,24 @@ def test_a_hostile_body_is_a_400_not_a_500(client, line_emulator, raw):
         pytest.param({"id_token": {"a": 1}, "nonce": "n"}, id="object-id-token"),
     ],
 )
-def test_a_field_that_is_not_token_text_is_refused_before_use(client, line_emulator, body):
+def test_a_field_that_is_not_token_text_is_refused_before_use(assert_refused, native_post, client, line_emulator, body):
     """Lone surrogates made PyJWT and requests raise UnicodeEncodeError (a 500)."""
-    assert_refused(post(client, body), 400, "invalid_request")
+    assert_refused(native_post(client, body), 400, "invalid_request")
     assert line_emulator.calls == []
 
 
 @pytest.mark.parametrize("alg", ["ES256", "HS256"])
 @pytest.mark.parametrize("sent", ["ノンス", "\ud800", "n\x00"])
-def test_a_valid_id_token_with_a_non_ascii_nonce_is_refused(client, line_emulator, alg, sent):
+def test_a_valid_id_token_with_a_non_ascii_nonce_is_refused(native_post, client, line_emulator, alg, sent):
     """LINE echoes whatever nonce the app passed; comparing it must not raise TypeError."""
     token = line_emulator.make_id_token(line_emulator.add_user(), CHANNEL, nonce=sent, alg=alg)
-    response = post(client, {"id_token": token, "nonce": sent})
+    response = native_post(client, {"id_token": token, "nonce": sent})
     assert response.status_code in (400, 401), response.content
     assert response.json()["error"] in ("invalid_request", "invalid_nonce")
     assert LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
-def test_an_inactive_user_is_not_logged_in(client, line_emulator):
+def test_an_inactive_user_is_not_logged_in(sdk_login, client, line_emulator):
     user = line_emulator.add_user()
     assert sdk_login(client, line_emulator, user).status_code == 200
     get_user_model().objects.update(is_active=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "line_auth"
+PACKAGE = Path(__file__).resolve().parents[2] / "line_auth"
 # The emulator ships separately in spirit and is exempt for now; migrations are generated.
 EXEMPT = ("testing", "migrations")
 MAX_LINES = 300

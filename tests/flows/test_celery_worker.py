@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from line_auth import tasks
 from line_auth.models import Friendship, FriendshipSource, LineAccount, PendingFriendship, WebhookEvent
-from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN = "/oauth2/v2.1/token"
@@ -94,7 +93,7 @@ def finished(celery_app):
 
 
 def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
-    finished, line_emulator, line_account_factory
+    access_token_lifetime, linked_account, finished, line_emulator, line_account_factory
 ):
     due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(2)]
     later = linked_account(line_emulator, line_account_factory)
@@ -108,13 +107,13 @@ def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
     for account in due:
         stored = LineAccount.objects.get(pk=account.pk)
         assert stored.access_token != account.access_token
-        assert before + ACCESS_TOKEN_LIFETIME <= stored.access_token_expires_at <= after + ACCESS_TOKEN_LIFETIME
+        assert before + access_token_lifetime <= stored.access_token_expires_at <= after + access_token_lifetime
     assert LineAccount.objects.get(pk=later.pk).access_token == later.access_token
     assert line_emulator.count_calls(TOKEN) == 2
 
 
 def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
-    finished, line_emulator, line_account_factory
+    linked_account, finished, line_emulator, line_account_factory
 ):
     from celery.signals import before_task_publish
 
@@ -142,7 +141,7 @@ def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
     assert stored.refresh_token == account.refresh_token and not stored.needs_relogin
 
 
-def test_sync_friendships_records_what_line_says(finished, line_emulator, line_account_factory):
+def test_sync_friendships_records_what_line_says(linked_account, finished, line_emulator, line_account_factory):
     stale = linked_account(line_emulator, line_account_factory, friendship=Friendship.NOT_FRIEND,
                            friendship_checked_at=timezone.now() - timedelta(days=30))
     line_emulator.set_friend(stale.line_user_id, CHANNEL, True)

@@ -24,7 +24,6 @@ from social_django.models import UserSocialAuth
 
 from line_auth.checks import Codes, check_configuration
 from line_auth.models import LineAccount
-from tests.flow import login
 
 pytestmark = pytest.mark.django_db
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
@@ -175,7 +174,7 @@ def test_the_email_check_knows_when_line_supplies_the_address(settings, override
 # -- where LINE supplies what the model needs, logins work --
 
 
-def test_a_web_login_works_and_returns(client, line_emulator, line_supplies_everything):
+def test_a_web_login_works_and_returns(login, client, line_emulator, line_supplies_everything):
     taro = line_emulator.add_user(name="Taro Line", email="taro@example.com")
     assert login(client, line_emulator, taro, begin=EMAIL_SCOPE).status_code == 302
     account = logged_in_account(client, taro)
@@ -196,7 +195,7 @@ def test_a_native_login_works(client, line_emulator, line_supplies_everything):
     assert str(answered["id"]) == str(account.user.pk) and answered["username"] == account.user.get_username()
 
 
-def test_logins_without_an_email_work_where_the_model_does_not_need_one(client, line_emulator, caplog):
+def test_logins_without_an_email_work_where_the_model_does_not_need_one(login, client, line_emulator, caplog):
     taro = line_emulator.add_user()
     web = login(client, line_emulator, taro)
     native = native_login(client, line_emulator, line_emulator.add_user())
@@ -215,7 +214,7 @@ def test_logins_without_an_email_work_where_the_model_does_not_need_one(client, 
         assert LineAccount.objects.count() == 2
 
 
-def test_a_visitor_who_declines_to_share_the_email_is_told_why(client, line_emulator, caplog,
+def test_a_visitor_who_declines_to_share_the_email_is_told_why(login, client, line_emulator, caplog,
                                                               line_supplies_everything):
     taro = line_emulator.add_user(email="taro@example.com")
     response = login(client, line_emulator, taro, begin=EMAIL_SCOPE, grant_email=False)
@@ -229,7 +228,7 @@ def test_a_visitor_who_declines_to_share_the_email_is_told_why(client, line_emul
 
 
 @pytest.mark.skipif(not MODEL.unique_email, reason="only a unique email can be in use")
-def test_an_email_already_in_use_ends_on_the_friendly_page(client, line_emulator, caplog,
+def test_an_email_already_in_use_ends_on_the_friendly_page(login, client, line_emulator, caplog,
                                                           line_supplies_everything):
     existing = get_user_model()._default_manager.create_user(password="pw", **MODEL.admin)
     taro = line_emulator.add_user(email=existing.email)
@@ -242,7 +241,7 @@ def test_an_email_already_in_use_ends_on_the_friendly_page(client, line_emulator
     assert "_auth_user_id" not in client.session
 
 
-def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(client, line_emulator, caplog, monkeypatch,
+def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(login, client, line_emulator, caplog, monkeypatch,
                                                                    line_supplies_everything):
     def broken(*args, **kwargs):
         raise RuntimeError("the user manager failed")
@@ -263,7 +262,7 @@ def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(client, line_
 # -- the admin pages --
 
 
-def test_admin_pages_show_the_linked_account(client, line_emulator, line_supplies_everything):
+def test_admin_pages_show_the_linked_account(login, client, line_emulator, line_supplies_everything):
     taro = line_emulator.add_user(name="Taro Admin", email="taro@example.com")
     login(client, line_emulator, taro, begin=EMAIL_SCOPE)
     account = LineAccount.objects.select_related("user").get()

@@ -13,8 +13,6 @@ from django.utils import timezone
 
 from line_auth import tokens
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
-from tests.concurrency import ParallelProbe
-from tests.linked import ACCESS_TOKEN_LIFETIME, linked_account
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -50,7 +48,7 @@ def many_accounts(emulator, count, expires_in=timedelta(hours=1)):
     LineAccount.objects.bulk_create(accounts, batch_size=500)
 
 
-def test_refreshes_what_expires_soon_and_reports_each_outcome(line_emulator, line_account_factory):
+def test_refreshes_what_expires_soon_and_reports_each_outcome(linked_account, line_emulator, line_account_factory):
     soon = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
     dead = linked_account(
@@ -66,14 +64,14 @@ def test_refreshes_what_expires_soon_and_reports_each_outcome(line_emulator, lin
     assert line_emulator.count_calls(TOKEN) == 1
 
 
-def test_invalid_grant_counts_as_relogin(line_emulator, line_account_factory):
+def test_invalid_grant_counts_as_relogin(linked_account, line_emulator, line_account_factory):
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     line_emulator.advance(91 * 24 * 3600)
     out, _ = run()
     assert "re-login needed 1" in out and LineAccount.objects.get().needs_relogin
 
 
-def test_rerunning_is_safe(line_emulator, line_account_factory):
+def test_rerunning_is_safe(linked_account, line_emulator, line_account_factory):
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     run()
     out, _ = run()
@@ -82,7 +80,7 @@ def test_rerunning_is_safe(line_emulator, line_account_factory):
 
 
 def test_failures_exit_non_zero_and_leave_the_account_for_the_next_run(
-    line_emulator, line_account_factory
+    linked_account, line_emulator, line_account_factory
 ):
     account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     line_emulator.fail_next(TOKEN, status=500, times=3)
@@ -93,7 +91,7 @@ def test_failures_exit_non_zero_and_leave_the_account_for_the_next_run(
     assert "Refreshed 1" in out
 
 
-def test_window_option_overrides_the_setting(line_emulator, line_account_factory):
+def test_window_option_overrides_the_setting(linked_account, line_emulator, line_account_factory):
     linked_account(line_emulator, line_account_factory, expires_in=timedelta(days=20))
     assert "of 0 due" in run()[0]
     assert "Refreshed 1" in run("--window", str(21 * 24 * 3600))[0]
@@ -104,11 +102,13 @@ def test_invalid_options_are_refused():
         run("--concurrency", "0")
 
 
-def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(line_emulator, monkeypatch):
+def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(
+    access_token_lifetime, parallel_probe, line_emulator, monkeypatch
+):
     from line_auth.management.commands import refresh_line_tokens
 
     monkeypatch.setattr(refresh_line_tokens, "PROGRESS_EVERY", 0)  # a progress line per answer
-    probe = ParallelProbe(tokens.exchange, together=32)
+    probe = parallel_probe(tokens.exchange, together=32)
     monkeypatch.setattr(tokens, "exchange", probe)
     many_accounts(line_emulator, 2000)
     line_emulator.reset_calls()
@@ -122,7 +122,7 @@ def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(line_emu
     assert "/2000 refreshed=" in err
     assert (
         LineAccount.objects.filter(
-            access_token_expires_at__lt=started + ACCESS_TOKEN_LIFETIME
+            access_token_expires_at__lt=started + access_token_lifetime
         ).count()
         == 0
     )

@@ -14,11 +14,10 @@ from social_django.models import UserSocialAuth
 from line_auth import client as line_client
 from line_auth.exceptions import LineAPIError
 from line_auth.models import LineAccount
-from tests.flow import login
 
 CHANGELIST = "/admin/line_auth/lineaccount/"
 REVOKE = "/oauth2/v2.1/revoke"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # Sets the project up with INSTALLED_APPS in the order given, then prints how many
 # LINE account inlines the user admin has and whether its own class was kept.
@@ -57,13 +56,18 @@ def test_the_user_page_shows_line_accounts_whatever_the_app_order(installed_apps
     assert probe.stdout.split() == ["1", "True"]
 
 
-def web_linked(emulator):
+@pytest.fixture
+def web_linked(login):
     """An account linked by a real LINE login, with its social-auth row and live tokens."""
-    user = emulator.add_user()
-    assert login(Client(), emulator, user).status_code == 302
-    account = LineAccount.objects.get(line_user_id=user.user_id)
-    assert UserSocialAuth.objects.filter(provider="line", uid=user.user_id).exists()
-    return account
+
+    def link(emulator):
+        user = emulator.add_user()
+        assert login(Client(), emulator, user).status_code == 302
+        account = LineAccount.objects.get(line_user_id=user.user_id)
+        assert UserSocialAuth.objects.filter(provider="line", uid=user.user_id).exists()
+        return account
+
+    return link
 
 
 def revoked_at_line(access_token: str) -> bool:
@@ -82,7 +86,7 @@ def assert_unlinked(account):
 
 
 @pytest.mark.django_db
-def test_delete_selected_unlinks_each_account_at_line(admin_client, line_emulator):
+def test_delete_selected_unlinks_each_account_at_line(web_linked, admin_client, line_emulator):
     accounts = [web_linked(line_emulator) for _ in range(2)]
     line_emulator.reset_calls()
 
@@ -99,7 +103,7 @@ def test_delete_selected_unlinks_each_account_at_line(admin_client, line_emulato
 
 
 @pytest.mark.django_db
-def test_the_delete_button_unlinks_the_account_at_line(admin_client, line_emulator):
+def test_the_delete_button_unlinks_the_account_at_line(web_linked, admin_client, line_emulator):
     account = web_linked(line_emulator)
     line_emulator.reset_calls()
 
