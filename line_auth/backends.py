@@ -33,7 +33,7 @@ from social_django.utils import load_backend, load_strategy
 
 from line_auth import client as line_client
 from line_auth.conf import line_settings
-from line_auth.exceptions import InvalidIdToken, LineAPIError, LineUnavailable
+from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError, LineUnavailable
 from line_auth.internal import fitting, identity, steps
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
@@ -182,10 +182,8 @@ class LineBackend(BaseOAuth2PKCE):
             return identity.from_claims(claims)
         except InvalidIdToken as error:
             logger.warning("LINE ID token rejected: %s", error.reason)
-            raise AuthResponseError(
-                self, error.reason, code="invalid_signature" if "signature" in error.reason else "invalid_claim",
-                stage="token_validation",
-            ) from error
+            code = "invalid_signature" if isinstance(error, InvalidIdTokenSignature) else "invalid_claim"
+            raise AuthResponseError(self, error.reason, code=code, stage="token_validation") from error
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from line_auth import tokens
 from line_auth.conf import line_settings
-from line_auth.exceptions import LineUnavailable
+from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
 from line_auth.friendship.sync import stale_accounts
 from line_auth.friendship.sync import sync_friendships as run_sync
@@ -55,7 +55,7 @@ def task(name: str, **options: Any) -> Callable[[Function], Function]:
 class RefreshPostponed(LineUnavailable):
     """LINE could not answer a refresh; Celery retries the task later."""
 
-    code = "refresh_postponed"
+    code = ErrorCode.REFRESH_POSTPONED
 
 
 def refresh_account(account_id: int) -> str:

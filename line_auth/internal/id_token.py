@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from line_auth.exceptions import InvalidIdToken
+from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature
 
 MAX_TOKEN_LENGTH = 8192
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
@@ -73,7 +73,7 @@ def decode(
     except jwt.MissingRequiredClaimError as error:
         raise InvalidIdToken(f"missing claim {error.claim}") from error
     except jwt.InvalidSignatureError as error:
-        raise InvalidIdToken("bad signature") from error
+        raise InvalidIdTokenSignature("bad signature") from error
     except jwt.PyJWTError as error:
         raise InvalidIdToken(f"invalid ({type(error).__name__})") from error
     if not isinstance(claims["aud"], str):

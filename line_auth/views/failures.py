@@ -21,9 +21,10 @@ from social_core.exceptions import (
     AuthPolicyError,
     AuthProviderError,
     AuthSessionError,
+    SocialAuthBaseException,
 )
 
-from line_auth.exceptions import InvalidOption, RateLimited
+from line_auth.exceptions import SOCIAL_CORE_CODES, ErrorCode, InvalidOption, LineAuthError
 
 if TYPE_CHECKING:
     # str or a lazy translation; the alias exists only in django-stubs.
@@ -35,17 +36,23 @@ logger = logging.getLogger("line_auth.login")
 # form POSTs keep their Origin header ("no-referrer" makes browsers send "Origin: null",
 # which Django's CSRF check refuses).
 REFERRER_POLICY = "same-origin"
+# social-core's codes of an ``AuthProviderError`` that mean LINE could not be reached.
 _UNAVAILABLE_CODES = {"unavailable", "timeout", "connection_failed", "rate_limited", "tls_error"}
-# social-core's codes for a user a login could not create because of its email, and the
-# failure each is shown as (native logins answer with the same name as their error code).
-EMAIL_FAILURES = {"profile_email_missing": "email_required", "email_in_use": "email_in_use"}
+# social-core's exception classes, most specific first, and the failure each is shown as.
+_CLASS_FAILURES: tuple[tuple[type[SocialAuthBaseException], ErrorCode], ...] = (
+    (AuthAssociationError, ErrorCode.ALREADY_LINKED),
+    (AuthPolicyError, ErrorCode.NOT_ALLOWED),
+    (AuthConfigurationError, ErrorCode.CONFIGURATION),
+    (AuthProviderError, ErrorCode.LINE_ERROR),
+    (AuthCredentialError, ErrorCode.SESSION),
+)
 
 
 @dataclass(frozen=True)
 class Failure:
     """One kind of failure: what the visitor reads and whether a retry can help."""
 
-    kind: str
+    kind: ErrorCode
     title: StrOrPromise
     message: StrOrPromise
     status: int = 400
@@ -56,9 +63,11 @@ class Failure:
 FAILURES = {
     failure.kind: failure
     for failure in (
-        Failure("cancelled", _("Login cancelled"), _("You cancelled the LINE login. Nothing was changed."), 403),
         Failure(
-            "auto_login_failed",
+            ErrorCode.CANCELLED, _("Login cancelled"), _("You cancelled the LINE login. Nothing was changed."), 403
+        ),
+        Failure(
+            ErrorCode.AUTO_LOGIN_FAILED,
             _("We could not confirm this login"),
             _(
                 "LINE's automatic login did not complete, which can happen in a private browsing "
@@ -67,29 +76,33 @@ FAILURES = {
             disable_auto_login=True,
         ),
         Failure(
-            "session",
+            ErrorCode.SESSION,
             _("This login has expired"),
             _("The login took too long, or it was started in another browser or tab. Please start again."),
         ),
-        Failure("line_error", _("LINE reported a problem"), _("LINE could not complete the login. Please try again.")),
         Failure(
-            "unavailable",
+            ErrorCode.LINE_ERROR,
+            _("LINE reported a problem"),
+            _("LINE could not complete the login. Please try again."),
+        ),
+        Failure(
+            ErrorCode.UNAVAILABLE,
             _("LINE is not responding"),
             _("We could not get an answer from LINE just now. Please try again in a moment."),
         ),
         Failure(
-            "verification",
+            ErrorCode.VERIFICATION,
             _("We could not verify the login"),
             _("LINE's answer could not be verified, so you were not logged in. Please try again."),
         ),
         Failure(
-            "already_linked",
+            ErrorCode.ALREADY_LINKED,
             _("This LINE account is linked to another user"),
             _("Log out and log in with LINE to use that account, or link a different LINE account."),
             retry=False,
         ),
         Failure(
-            "email_required",
+            ErrorCode.EMAIL_REQUIRED,
             _("LINE did not share your email address"),
             _(
                 "This site needs your email address to create your account. Log in again and "
@@ -97,7 +110,7 @@ FAILURES = {
             ),
         ),
         Failure(
-            "email_in_use",
+            ErrorCode.EMAIL_IN_USE,
             _("An account already uses this email address"),
             _(
                 "Log in to that account another way, then link your LINE account from your "
@@ -106,21 +119,25 @@ FAILURES = {
             retry=False,
         ),
         Failure(
-            "not_allowed", _("Login not allowed"), _("This account cannot log in to this site."), 403, retry=False
+            ErrorCode.NOT_ALLOWED,
+            _("Login not allowed"),
+            _("This account cannot log in to this site."),
+            403,
+            retry=False,
         ),
         Failure(
-            "invalid_option",
+            ErrorCode.INVALID_OPTION,
             _("This login link is not valid"),
             _("The link you followed asks LINE for an option it does not support."),
         ),
         Failure(
-            "rate_limited",
+            ErrorCode.RATE_LIMITED,
             _("Too many login attempts"),
             _("Too many logins were started just now. Please wait a minute and try again."),
             429,
         ),
         Failure(
-            "configuration",
+            ErrorCode.CONFIGURATION,
             _("LINE Login is not available"),
             _("LINE Login is not set up correctly on this site. The site's administrators have been told."),
             retry=False,
@@ -130,35 +147,34 @@ FAILURES = {
 
 
 def classify(error: Exception, *, has_code: bool = False) -> Failure:
-    """Choose the failure a visitor sees for an exception from the login flow."""
-    if isinstance(error, InvalidOption):
-        return FAILURES["invalid_option"]
-    if isinstance(error, RateLimited):
-        return FAILURES["rate_limited"]
+    """Choose the failure a visitor sees for an exception from the login flow.
+
+    Only classes and codes decide, never an error's message.
+    """
+    return FAILURES[_kind(error, has_code=has_code)]
+
+
+def _kind(error: Exception, *, has_code: bool) -> ErrorCode:
+    if isinstance(error, LineAuthError):
+        # Raised before social-core runs: an invalid option or a rate limit.
+        return error.code if error.code in FAILURES else ErrorCode.VERIFICATION
+    if not isinstance(error, SocialAuthBaseException):
+        return ErrorCode.VERIFICATION
     if isinstance(error, AuthCanceled):
-        return FAILURES["cancelled"]
-    state_problem = isinstance(error, AuthSessionError) or (
-        isinstance(error, AuthInputError) and error.parameter == "state"
-    )
-    if state_problem:
+        return ErrorCode.CANCELLED
+    if isinstance(error, AuthSessionError) or (isinstance(error, AuthInputError) and error.parameter == "state"):
         # LINE's auto login failure returns a code with a state that does not match.
-        return FAILURES["auto_login_failed" if has_code else "session"]
-    code = str(getattr(error, "code", ""))
-    if code in EMAIL_FAILURES:
-        return FAILURES[EMAIL_FAILURES[code]]
-    if isinstance(error, AuthAssociationError):
-        return FAILURES["already_linked"]
-    if isinstance(error, AuthPolicyError):
-        return FAILURES["not_allowed"]
-    if isinstance(error, AuthConfigurationError):
-        return FAILURES["configuration"]
-    if isinstance(error, AuthProviderError):
-        return FAILURES["unavailable" if error.code in _UNAVAILABLE_CODES else "line_error"]
-    if isinstance(error, AuthCredentialError):
-        return FAILURES["session"]
-    if getattr(error, "code", None) == "malformed_response":
-        return FAILURES["unavailable"]  # LINE answered, but not with usable JSON
-    return FAILURES["verification"]
+        return ErrorCode.AUTO_LOGIN_FAILED if has_code else ErrorCode.SESSION
+    if error.code in SOCIAL_CORE_CODES:
+        return SOCIAL_CORE_CODES[error.code]
+    if isinstance(error, AuthProviderError) and error.code in _UNAVAILABLE_CODES:
+        return ErrorCode.UNAVAILABLE
+    for error_class, kind in _CLASS_FAILURES:
+        if isinstance(error, error_class):
+            return kind
+    if error.code == "malformed_response":
+        return ErrorCode.UNAVAILABLE  # LINE answered, but not with usable JSON
+    return ErrorCode.VERIFICATION
 
 
 def failure_response(

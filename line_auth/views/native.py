@@ -24,33 +24,40 @@ from social_core.exceptions import SocialAuthBaseException
 
 from line_auth.backends import LineBackend, get_backend
 from line_auth.conf import line_settings
-from line_auth.exceptions import InvalidRequest, LineAPIError, LineAuthError, LineUnavailable, RateLimited
+from line_auth.exceptions import (
+    SOCIAL_CORE_CODES,
+    ErrorCode,
+    InvalidRequest,
+    LineAPIError,
+    LineAuthError,
+    LineUnavailable,
+    RateLimited,
+)
 from line_auth.internal import nonces
 from line_auth.internal.id_token import MAX_TOKEN_LENGTH
 from line_auth.internal.native_identity import identity_from_access_token, identity_from_id_token
 from line_auth.internal.ratelimit import rate_limit
-from line_auth.views.failures import EMAIL_FAILURES
 
 logger = logging.getLogger("line_auth.native")
 
 # HTTP status per error code; each code is documented in docs/native-login.md.
 STATUS = {
-    "invalid_request": 400,
-    "invalid_id_token": 401,
-    "invalid_nonce": 401,
-    "invalid_access_token": 401,
-    "login_not_allowed": 403,
-    "email_required": 403,
-    "email_in_use": 409,
-    "rate_limited": 429,
-    "line_unavailable": 503,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INVALID_ID_TOKEN: 401,
+    ErrorCode.INVALID_NONCE: 401,
+    ErrorCode.INVALID_ACCESS_TOKEN: 401,
+    ErrorCode.LOGIN_NOT_ALLOWED: 403,
+    ErrorCode.EMAIL_REQUIRED: 403,
+    ErrorCode.EMAIL_IN_USE: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.LINE_UNAVAILABLE: 503,
 }
 # Tokens and nonces are base64url and dots; anything else is refused before it reaches
 # PyJWT, the nonce signer or a header sent to LINE, none of which accept every string.
 TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
-def error_response(code: str, description: str) -> JsonResponse:
+def error_response(code: ErrorCode, description: str) -> JsonResponse:
     """The JSON error every refusal answers with."""
     logger.warning("Native LINE login refused: %s (%s)", code, description)
     return JsonResponse(
@@ -92,16 +99,16 @@ class NativeLoginView(View):
             backend = get_backend(request)
             user = backend.do_auth(identity.get("access_token", ""), response=identity)
         except LineUnavailable as error:
-            return error_response("line_unavailable", str(error))
+            return error_response(ErrorCode.LINE_UNAVAILABLE, str(error))
         except LineAPIError as error:
-            return error_response("line_unavailable", error.error_description or str(error))
+            return error_response(ErrorCode.LINE_UNAVAILABLE, error.error_description or str(error))
         except LineAuthError as error:
             return error_response(error.code, getattr(error, "reason", str(error)))
         except SocialAuthBaseException as error:
-            code = EMAIL_FAILURES.get(error.code, "login_not_allowed")
+            code = SOCIAL_CORE_CODES.get(error.code, ErrorCode.LOGIN_NOT_ALLOWED)
             return error_response(code, str(error) or type(error).__name__)
         if not isinstance(user, get_user_model()) or not user.is_active:
-            return error_response("login_not_allowed", "this account cannot log in")
+            return error_response(ErrorCode.LOGIN_NOT_ALLOWED, "this account cannot log in")
         if line_settings.native_login_session:
             user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
             login(request, user)
