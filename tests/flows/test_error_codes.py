@@ -17,7 +17,6 @@ from social_core.exceptions import AuthAssociationError, AuthCanceled, AuthPolic
 from line_auth.exceptions import ErrorCode, InvalidIdToken, InvalidOption
 from line_auth.models import LineAccount
 from line_auth.views.failures import FAILURES, failure_response
-from tests.flow import come_back, login, query, start
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -78,14 +77,16 @@ def test_the_error_page_is_chosen_by_class_and_code_not_by_message(rf, error, ki
         (AuthPolicyError(None, "email_required"), "not_allowed"),
     ],
 )
-def test_a_refusing_pipeline_step_is_shown_by_its_class(client, line_emulator, monkeypatch, error, kind):
+def test_a_refusing_pipeline_step_is_shown_by_its_class(client, line_emulator, monkeypatch, login, error, kind):
     monkeypatch.setattr("line_auth.pipeline.create_user", refusing_step(error))
     response = login(client, line_emulator, line_emulator.add_user())
     assert f"line-auth-failure-{kind}".encode() in response.content
     assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
 
 
-def test_a_forged_web_id_token_is_logged_as_a_signature_failure(client, line_emulator, id_token_factory, caplog):
+def test_a_forged_web_id_token_is_logged_as_a_signature_failure(
+    client, line_emulator, id_token_factory, caplog, start, query, come_back
+):
     user = line_emulator.add_user()
     url = start(client)
     forged = id_token_factory(key="not-the-channel-secret-" + "x" * 16, sub=user.user_id, nonce=query(url)["nonce"])
@@ -100,7 +101,7 @@ def test_a_forged_web_id_token_is_logged_as_a_signature_failure(client, line_emu
 
 
 def test_a_claim_failure_whose_reason_says_signature_is_logged_as_a_claim_failure(
-    client, line_emulator, monkeypatch, caplog
+    client, line_emulator, monkeypatch, caplog, login
 ):
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise InvalidIdToken("missing claim signature_date")
