@@ -5,7 +5,9 @@ exactly the messages of its one problem, so a case also proves that no other
 check of ours fires on it.
 """
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -230,3 +232,9 @@ def test_sound_settings_pass(overrides):
         assert run_checks(tags=[TAG], include_deployment_checks=True) == [
             message for message in [caching.process_local_cache("default")] if "CACHES" not in overrides
         ]
+
+
+def test_the_readme_lists_every_id_once():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = re.findall(r"^\| `(line_auth\.[EW]\d{3})` \|", readme, flags=re.M)
+    assert sorted(listed) == sorted(Codes)
