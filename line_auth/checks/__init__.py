@@ -1,13 +1,24 @@
 """Django system checks: misconfiguration is reported by ``manage.py check`` with
 a stable ID, never discovered at a visitor's first login.
 
-``AppConfig.ready()`` imports this package, which registers every check. The IDs
-are in :mod:`line_auth.checks.messages`; each other module holds one concern.
+``AppConfig.ready()`` imports this package, which registers every check: one
+function per concern, each tagged ``line_auth`` (``manage.py check --tag line_auth``)
+and with Django's tag for its concern. The IDs are in
+:mod:`line_auth.checks.messages`; each other module holds one area's checks and the
+factory of each message they report.
 """
 
-from line_auth.checks.caching import check_deployment, check_rate_limits
-from line_auth.checks.configuration import check_configuration
-from line_auth.checks.database import check_stored_tokens
-from line_auth.checks.messages import Codes
+from line_auth.checks import caching, configuration, database, pipeline, security, tokens, webhook_and_tasks
+from line_auth.checks.messages import TAG, Codes
 
-__all__ = ["Codes", "check_configuration", "check_deployment", "check_rate_limits", "check_stored_tokens"]
+__all__ = [
+    "TAG",
+    "Codes",
+    "caching",
+    "configuration",
+    "database",
+    "pipeline",
+    "security",
+    "tokens",
+    "webhook_and_tasks",
+]

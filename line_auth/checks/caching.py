@@ -6,55 +6,43 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
-from line_auth.checks.messages import Codes, collect
+from line_auth.checks.messages import TAG, Codes
 from line_auth.conf import line_settings
 
-
-def cache() -> CheckMessage | None:
-    alias = line_settings.cache_alias
-    try:
-        backend = caches[alias]
-    except InvalidCacheBackendError:
-        return Error(
-            f"LINE_AUTH_CACHE names the cache {alias!r}, which is not in CACHES.",
-            hint="Name a cache from CACHES; native logins keep their nonces there.",
-            id=Codes.UNUSABLE_CACHE,
-        )
-    if type(backend).__name__ == "DummyCache":
-        return Error(
-            f"The cache {alias!r} is a DummyCache, which cannot keep nonces or LINE's keys.",
-            hint="Use a shared cache (Redis, Memcached or the database cache) for LINE_AUTH_CACHE.",
-            id=Codes.UNUSABLE_CACHE,
-        )
-    return None
+# Each rate-limit setting, as line_settings names it, and the ID of an invalid value.
+RATE_LIMIT_SETTINGS = {
+    "rate_limits": Codes.INVALID_RATE_LIMITS,
+    "rate_limit_window": Codes.INVALID_RATE_LIMIT_WINDOW,
+    "trusted_proxies": Codes.INVALID_TRUSTED_PROXIES,
+}
 
 
-@register(Tags.security)
-def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """The rate-limit settings parse; at run time a bad one lifts the limits (and logs)."""
-    messages: list[CheckMessage] = []
-    for setting in ("rate_limits", "rate_limit_window", "trusted_proxies"):
-        try:
-            getattr(line_settings, setting)
-        except ImproperlyConfigured as error:
-            messages.append(Error(str(error), hint="See docs/settings.md, Rate limits.", id=Codes.INVALID_RATE_LIMIT))
-    return messages
+def unknown_cache(alias: str) -> CheckMessage:
+    return Error(
+        f"LINE_AUTH_CACHE names the cache {alias!r}, which is not in CACHES.",
+        hint="Name a cache from CACHES; native logins keep their nonces there.",
+        id=Codes.UNKNOWN_CACHE,
+    )
 
 
-@register(Tags.security, deploy=True)
-def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """What only matters once several processes serve the site behind a proxy."""
-    return collect(_process_local_cache(), _proxy_not_trusted())
+def dummy_cache(alias: str) -> CheckMessage:
+    return Error(
+        f"The cache {alias!r} is a DummyCache, which cannot keep nonces or LINE's keys.",
+        hint="Use a shared cache (Redis, Memcached or the database cache) for LINE_AUTH_CACHE.",
+        id=Codes.DUMMY_CACHE,
+    )
 
 
-def _process_local_cache() -> CheckMessage | None:
-    alias = line_settings.cache_alias
-    if alias not in settings.CACHES or not isinstance(caches[alias], LocMemCache):
-        return None
+def invalid_rate_limit_setting(setting: str, problem: str) -> CheckMessage:
+    return Error(problem, hint="See docs/settings.md, Rate limits.", id=RATE_LIMIT_SETTINGS[setting])
+
+
+def process_local_cache(alias: str) -> CheckMessage:
     return Warning(
         f"The cache {alias!r} is local to each process.",
         hint="Each process would keep its own spent nonces (a nonce could be used once per process), "
@@ -64,15 +52,7 @@ def _process_local_cache() -> CheckMessage | None:
     )
 
 
-def _proxy_not_trusted() -> CheckMessage | None:
-    behind_proxy = bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)) or getattr(
-        settings, "USE_X_FORWARDED_HOST", False
-    )
-    try:
-        if not behind_proxy or line_settings.trusted_proxies:
-            return None
-    except ImproperlyConfigured:
-        return None  # reported by check_rate_limits (E011)
+def proxy_not_trusted() -> CheckMessage:
     return Warning(
         "The site is behind a reverse proxy, but rate limits count every request under REMOTE_ADDR.",
         hint="If REMOTE_ADDR is the proxy's address, every visitor shares one per-address limit. Set "
@@ -80,3 +60,49 @@ def _proxy_not_trusted() -> CheckMessage | None:
         "silence this check if your server already puts the client's address in REMOTE_ADDR.",
         id=Codes.PROXY_NOT_TRUSTED,
     )
+
+
+@register(TAG, Tags.caches)
+def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Native logins keep nonces, rate-limit counters and LINE's keys in this cache."""
+    alias = line_settings.cache_alias
+    try:
+        backend = caches[alias]
+    except InvalidCacheBackendError:
+        return [unknown_cache(alias)]
+    return [dummy_cache(alias)] if isinstance(backend, DummyCache) else []
+
+
+@register(TAG, Tags.security)
+def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The rate-limit settings parse; at run time a bad one lifts the limits (and logs)."""
+    messages = []
+    for setting in RATE_LIMIT_SETTINGS:
+        try:
+            getattr(line_settings, setting)
+        except ImproperlyConfigured as error:
+            messages.append(invalid_rate_limit_setting(setting, str(error)))
+    return messages
+
+
+@register(TAG, Tags.caches, Tags.security, deploy=True)
+def check_process_local_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Fine for one development process; with several, each keeps its own nonces and counters."""
+    alias = line_settings.cache_alias
+    if alias not in settings.CACHES or not isinstance(caches[alias], LocMemCache):
+        return []
+    return [process_local_cache(alias)]
+
+
+@register(TAG, Tags.security, deploy=True)
+def check_proxy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Behind a proxy, REMOTE_ADDR may be the proxy's: every visitor would share one limit."""
+    behind_proxy = bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None)) or getattr(
+        settings, "USE_X_FORWARDED_HOST", False
+    )
+    try:
+        if not behind_proxy or line_settings.trusted_proxies:
+            return []
+    except ImproperlyConfigured:
+        return []  # reported by check_rate_limits
+    return [proxy_not_trusted()]

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
-from line_auth.checks.messages import Codes
+from line_auth.checks.messages import TAG, Codes
 from line_auth.internal.key_audit import audit
 from line_auth.models import LineAccount
 
@@ -15,8 +15,33 @@ from line_auth.models import LineAccount
 # millions of accounts; ``line_auth_rotate_keys --check`` counts them all.
 STORED_TOKENS_SAMPLE = 1000
 
+LOST_KEY_HINT = (
+    "Put the key that encrypted them back in LINE_AUTH_ENCRYPTION_KEYS (after the new one; "
+    "without that setting the key comes from SECRET_KEY). If it is lost for good, run "
+    "manage.py line_auth_rotate_keys --forget-unreadable: those users log in again."
+)
 
-@register(Tags.database)
+
+def no_token_readable(with_tokens: int, alias: str) -> CheckMessage:
+    return Error(
+        f"No configured key opens the LINE tokens of any of the {with_tokens} newest accounts "
+        f"holding tokens in database {alias!r}: the encryption keys changed.",
+        hint=LOST_KEY_HINT,
+        id=Codes.NO_TOKEN_READABLE,
+    )
+
+
+def some_tokens_unreadable(unreadable: int, with_tokens: int, alias: str) -> CheckMessage:
+    return Warning(
+        f"{unreadable} of the {with_tokens} newest accounts holding tokens in database {alias!r} "
+        "hold LINE tokens no configured key opens; they are treated as absent "
+        "(manage.py line_auth_rotate_keys --check counts them all).",
+        hint=LOST_KEY_HINT,
+        id=Codes.SOME_TOKENS_UNREADABLE,
+    )
+
+
+@register(TAG, Tags.database)
 def check_stored_tokens(
     app_configs: Any = None, databases: Any = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -35,28 +60,8 @@ def check_stored_tokens(
         result = audit(using=alias, newest=STORED_TOKENS_SAMPLE)
         if not result.unreadable:
             continue
-        hint = (
-            "Put the key that encrypted them back in LINE_AUTH_ENCRYPTION_KEYS (after the new one; "
-            "without that setting the key comes from SECRET_KEY). If it is lost for good, run "
-            "manage.py line_auth_rotate_keys --forget-unreadable: those users log in again."
-        )
         if result.unreadable == result.with_tokens:
-            found.append(
-                Error(
-                    f"No configured key opens the LINE tokens of any of the {result.with_tokens} "
-                    f"newest accounts holding tokens in database {alias!r}: the encryption keys changed.",
-                    hint=hint,
-                    id=Codes.NO_TOKEN_READABLE,
-                )
-            )
+            found.append(no_token_readable(result.with_tokens, alias))
         else:
-            found.append(
-                Warning(
-                    f"{result.unreadable} of the {result.with_tokens} newest accounts holding tokens in "
-                    f"database {alias!r} hold LINE tokens no configured key opens; they are treated "
-                    "as absent (manage.py line_auth_rotate_keys --check counts them all).",
-                    hint=hint,
-                    id=Codes.SOME_TOKENS_UNREADABLE,
-                )
-            )
+            found.append(some_tokens_unreadable(result.unreadable, result.with_tokens, alias))
     return found

@@ -1,15 +1,23 @@
 """The ID of every line_auth system check, in one place.
 
 IDs are public: sites silence checks by ID (``SILENCED_SYSTEM_CHECKS``) and the
-documentation lists them, so an ID never changes meaning.
+documentation lists them, so an ID never changes meaning and names one problem.
+Each ID has one factory, next to the check that reports it, so the check and its
+test build the same :class:`~django.core.checks.CheckMessage` from the same text.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum, unique
+
 from django.core.checks import CheckMessage
 
+# Every line_auth check carries this tag too: ``manage.py check --tag line_auth``.
+TAG = "line_auth"
 
-class Codes:
+
+@unique
+class Codes(StrEnum):
     MISSING_CREDENTIALS = "line_auth.E001"
     BACKEND_MISSING = "line_auth.E002"
     INVALID_OPTION = "line_auth.E003"
@@ -17,30 +25,41 @@ class Codes:
     INVALID_ENCRYPTION_KEY = "line_auth.E005"
     UNKNOWN_REQUEST_OPTION = "line_auth.E006"
     STOCK_BACKEND_CONFLICT = "line_auth.E007"
+    INVALID_NATIVE_VERIFY = "line_auth.E008"
+    UNKNOWN_CACHE = "line_auth.E009"
+    WEBHOOK_SECRET_IS_LOGIN_SECRET = "line_auth.E010"
+    INVALID_RATE_LIMITS = "line_auth.E011"
+    NO_TOKEN_READABLE = "line_auth.E012"
+    USER_MODEL_NEEDS_EMAIL = "line_auth.E013"
+    EMAIL_TAKEOVER = "line_auth.E014"
+    SAMESITE_NONE_INSECURE = "line_auth.E015"
+    INVALID_SCOPE = "line_auth.E016"
+    INVALID_ALLOWED_AUDIENCES = "line_auth.E017"
+    NONCE_TTL_TOO_SHORT = "line_auth.E018"
+    JWKS_CACHE_TTL_TOO_SHORT = "line_auth.E019"
+    NEGATIVE_JWKS_REFETCH_INTERVAL = "line_auth.E020"
+    NEGATIVE_REFRESH_WINDOW = "line_auth.E021"
+    DUMMY_CACHE = "line_auth.E022"
+    INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
+    INVALID_TRUSTED_PROXIES = "line_auth.E024"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
     ASSOCIATE_BY_EMAIL = "line_auth.W004"
     INSECURE_BASE_URL = "line_auth.W005"
-    PKCE_WEAKENED = "line_auth.W006"
-    INVALID_TOKEN_SETTING = "line_auth.E008"
-    UNUSABLE_CACHE = "line_auth.E009"
+    PKCE_OFF = "line_auth.W006"
     WIDE_REFRESH_WINDOW = "line_auth.W007"
-    WEBHOOK_SECRET_IS_LOGIN_SECRET = "line_auth.E010"
     WEBHOOK_SECRET_EMPTY = "line_auth.W010"
     WEBHOOK_SECRET_MALFORMED = "line_auth.W011"
-    UNKNOWN_SCHEDULED_TASK = "line_auth.W017"
-    RETENTION_NOT_POSITIVE = "line_auth.W018"
-    NO_TOKEN_READABLE = "line_auth.E012"
-    SOME_TOKENS_UNREADABLE = "line_auth.W014"
-    USER_MODEL_NEEDS_EMAIL = "line_auth.E013"
-    EMAIL_TAKEOVER = "line_auth.E014"
-    USER_MODEL_FIELD_UNFILLED = "line_auth.W015"
-    INVALID_RATE_LIMIT = "line_auth.E011"
     PROCESS_LOCAL_CACHE = "line_auth.W012"
     PROXY_NOT_TRUSTED = "line_auth.W013"
-    SAMESITE_NONE_INSECURE = "line_auth.E015"
+    SOME_TOKENS_UNREADABLE = "line_auth.W014"
+    USER_MODEL_FIELD_UNFILLED = "line_auth.W015"
     REQUEST_FORM_POST_REFUSED = "line_auth.W016"
+    UNKNOWN_SCHEDULED_TASK = "line_auth.W017"
+    WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
+    PKCE_NOT_S256 = "line_auth.W019"
+    PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

@@ -1,82 +1,122 @@
-"""Checks on stored tokens' settings: encryption keys, token lifetimes, the refresh window."""
+"""Checks on tokens' settings: encryption keys, native-login verification, the refresh window."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from line_auth.checks.messages import Codes
+from line_auth.checks.messages import TAG, Codes, collect
 from line_auth.conf import line_settings
-
-
-def encryption() -> list[CheckMessage | None]:
-    keys = line_settings.encryption_keys
-    if not keys:
-        return [
-            Warning(
-                "LINE tokens are encrypted with a key derived from SECRET_KEY.",
-                hint="Set LINE_AUTH_ENCRYPTION_KEYS to a list of Fernet keys "
-                "(Fernet.generate_key()), so rotating SECRET_KEY does not lose the tokens.",
-                id=Codes.DERIVED_ENCRYPTION_KEY,
-            )
-        ]
-    messages: list[CheckMessage | None] = []
-    for position, key in enumerate(keys):
-        try:
-            Fernet(key)
-        except (ValueError, TypeError):
-            messages.append(
-                Error(
-                    f"LINE_AUTH_ENCRYPTION_KEYS[{position}] is not a valid Fernet key.",
-                    hint="Each key is 32 url-safe base64-encoded bytes, from Fernet.generate_key().",
-                    id=Codes.INVALID_ENCRYPTION_KEY,
-                )
-            )
-    return messages
-
 
 # Access tokens live 30 days: a window this wide refreshes every account on every run.
 ACCESS_TOKEN_LIFETIME = 30 * 24 * 3600
 
 
-def token_settings() -> list[CheckMessage | None]:
-    problems = []
-    if line_settings.native_verify not in ("local", "remote"):
-        problems.append(
-            f'LINE_AUTH_NATIVE_VERIFY is {line_settings.native_verify!r}; use "local" or "remote".'
-        )
-    audiences = getattr(settings, "LINE_AUTH_ALLOWED_AUDIENCES", ())
-    if isinstance(audiences, str) or not all(
-        isinstance(item, str) and item.isdigit() for item in audiences
-    ):
-        problems.append("LINE_AUTH_ALLOWED_AUDIENCES must list channel IDs (digit strings).")
-    durations = {
-        "LINE_AUTH_NONCE_TTL": (line_settings.nonce_ttl, 1),
-        "LINE_AUTH_JWKS_CACHE_TTL": (line_settings.jwks_cache_ttl, 1),
-        "LINE_AUTH_JWKS_REFETCH_INTERVAL": (line_settings.jwks_refetch_interval, 0),
-        "LINE_AUTH_REFRESH_WINDOW": (line_settings.refresh_window, 0),
-    }
-    problems += [
-        f"{name} must be at least {least} seconds, not {value}."
-        for name, (value, least) in durations.items()
-        if value < least
-    ]
-    return [
-        Error(
-            problem,
-            hint="See docs/tokens.md and docs/native-login.md.",
-            id=Codes.INVALID_TOKEN_SETTING,
-        )
-        for problem in problems
-    ]
+def derived_encryption_key() -> CheckMessage:
+    return Warning(
+        "LINE tokens are encrypted with a key derived from SECRET_KEY.",
+        hint="Set LINE_AUTH_ENCRYPTION_KEYS to a list of Fernet keys "
+        "(Fernet.generate_key()), so rotating SECRET_KEY does not lose the tokens.",
+        id=Codes.DERIVED_ENCRYPTION_KEY,
+    )
 
 
-def refresh_window() -> CheckMessage | None:
-    if line_settings.refresh_window < ACCESS_TOKEN_LIFETIME:
-        return None
+def invalid_encryption_key(position: int) -> CheckMessage:
+    return Error(
+        f"LINE_AUTH_ENCRYPTION_KEYS[{position}] is not a valid Fernet key.",
+        hint="Each key is 32 url-safe base64-encoded bytes, from Fernet.generate_key().",
+        id=Codes.INVALID_ENCRYPTION_KEY,
+    )
+
+
+def invalid_native_verify(value: object) -> CheckMessage:
+    return Error(
+        f'LINE_AUTH_NATIVE_VERIFY is {value!r}; use "local" or "remote".',
+        hint="See docs/native-login.md.",
+        id=Codes.INVALID_NATIVE_VERIFY,
+    )
+
+
+def invalid_allowed_audiences() -> CheckMessage:
+    return Error(
+        "LINE_AUTH_ALLOWED_AUDIENCES must list channel IDs (digit strings).",
+        hint="See docs/native-login.md.",
+        id=Codes.INVALID_ALLOWED_AUDIENCES,
+    )
+
+
+# Each duration setting's least value and the ID of a value below it.
+LEAST_DURATIONS = {
+    "LINE_AUTH_NONCE_TTL": (1, Codes.NONCE_TTL_TOO_SHORT),
+    "LINE_AUTH_JWKS_CACHE_TTL": (1, Codes.JWKS_CACHE_TTL_TOO_SHORT),
+    "LINE_AUTH_JWKS_REFETCH_INTERVAL": (0, Codes.NEGATIVE_JWKS_REFETCH_INTERVAL),
+    "LINE_AUTH_REFRESH_WINDOW": (0, Codes.NEGATIVE_REFRESH_WINDOW),
+}
+
+
+def duration_too_short(name: str, value: int) -> CheckMessage:
+    least, code = LEAST_DURATIONS[name]
+    return Error(
+        f"{name} must be at least {least} seconds, not {value}.",
+        hint="See docs/tokens.md and docs/native-login.md.",
+        id=code,
+    )
+
+
+def wide_refresh_window() -> CheckMessage:
     return Warning(
         "LINE_AUTH_REFRESH_WINDOW is at least 30 days, LINE's access token lifetime.",
         hint="Every run of refresh_line_tokens would refresh every account; a few days is enough.",
         id=Codes.WIDE_REFRESH_WINDOW,
     )
+
+
+@register(TAG, Tags.security)
+def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Tokens at rest need keys of their own: a bad one fails, a derived one dies with SECRET_KEY."""
+    keys = line_settings.encryption_keys
+    if not keys:
+        return [derived_encryption_key()]
+    return [invalid_encryption_key(position) for position, key in enumerate(keys) if not _is_fernet_key(key)]
+
+
+def _is_fernet_key(key: Any) -> bool:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+@register(TAG, Tags.security)
+def check_native_login(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """How a native or LIFF login's ID token is verified, and how long its nonce and LINE's keys live."""
+    verify = line_settings.native_verify
+    audiences = getattr(settings, "LINE_AUTH_ALLOWED_AUDIENCES", ())
+    audiences_valid = not isinstance(audiences, str) and all(
+        isinstance(item, str) and item.isdigit() for item in audiences
+    )
+    return collect(
+        None if verify in ("local", "remote") else invalid_native_verify(verify),
+        None if audiences_valid else invalid_allowed_audiences(),
+        _too_short("LINE_AUTH_NONCE_TTL", line_settings.nonce_ttl),
+        _too_short("LINE_AUTH_JWKS_CACHE_TTL", line_settings.jwks_cache_ttl),
+        _too_short("LINE_AUTH_JWKS_REFETCH_INTERVAL", line_settings.jwks_refetch_interval),
+    )
+
+
+@register(TAG)
+def check_refresh_window(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """How long before expiry ``refresh_line_tokens`` refreshes a token."""
+    window = line_settings.refresh_window
+    return collect(
+        _too_short("LINE_AUTH_REFRESH_WINDOW", window),
+        wide_refresh_window() if window >= ACCESS_TOKEN_LIFETIME else None,
+    )
+
+
+def _too_short(name: str, value: int) -> CheckMessage | None:
+    return duration_too_short(name, value) if value < LEAST_DURATIONS[name][0] else None

@@ -284,29 +284,3 @@ def test_two_workers_refreshing_one_account_make_one_call(linked_account, line_e
     assert line_emulator.count_calls(TOKEN) == 1
     assert results[0] == results[1] == LineAccount.objects.get().access_token
     assert results[0] != expiring.access_token
-
-
-@pytest.mark.parametrize(
-    ("overrides", "code"),
-    [
-        ({"LINE_AUTH_NATIVE_VERIFY": "both"}, "line_auth.E008"),
-        ({"LINE_AUTH_ALLOWED_AUDIENCES": "2000000000"}, "line_auth.E008"),
-        ({"LINE_AUTH_ALLOWED_AUDIENCES": ["my-liff-app"]}, "line_auth.E008"),
-        ({"LINE_AUTH_NONCE_TTL": 0}, "line_auth.E008"),
-        ({"LINE_AUTH_REFRESH_WINDOW": -1}, "line_auth.E008"),
-        ({"LINE_AUTH_CACHE": "missing"}, "line_auth.E009"),
-        (
-            {"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}},
-            "line_auth.E009",
-        ),
-        ({"LINE_AUTH_REFRESH_WINDOW": 30 * 24 * 3600}, "line_auth.W007"),
-    ],
-)
-def test_token_and_native_settings_are_checked(overrides, code):
-    from django.test import override_settings
-
-    from line_auth.checks import check_configuration
-
-    with override_settings(**overrides):
-        found = {message.id for message in check_configuration()}
-    assert code in found

@@ -22,7 +22,8 @@ from django.core.checks import Error, Warning
 from django.urls import reverse
 from social_django.models import UserSocialAuth
 
-from line_auth.checks import Codes, check_configuration
+from line_auth.checks import Codes
+from line_auth.checks.pipeline import check_user_model
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def line_supplies_everything(settings):
 
 
 def user_model_messages():
-    return [message for message in check_configuration() if message.id in USER_MODEL_CHECKS]
+    return check_user_model()
 
 
 def native_login(client, emulator, user, **token):

@@ -20,7 +20,8 @@ from django.core.checks import Error, Warning
 from django.test import override_settings
 from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 
-from line_auth.checks import Codes, check_configuration
+from line_auth.checks import Codes
+from line_auth.checks.pipeline import check_pipeline
 from line_auth.models import LineAccount
 
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
@@ -37,7 +38,7 @@ def pipeline(*before_create_user: str) -> list[str]:
 
 def association_messages(**overrides):
     with override_settings(**overrides):
-        return [message for message in check_configuration()
+        return [message for message in check_pipeline()
                 if message.id in (Codes.EMAIL_TAKEOVER, Codes.ASSOCIATE_BY_EMAIL)]
 
 
