@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache import InvalidCacheBackendError
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from line_auth.checks.messages import Codes, collect
 from line_auth.conf import line_settings
+from line_auth.internal.cache import shared_cache
 
 
 def cache() -> CheckMessage | None:
     alias = line_settings.cache_alias
     try:
-        backend = caches[alias]
+        backend = shared_cache()
     except InvalidCacheBackendError:
         return Error(
             f"LINE_AUTH_CACHE names the cache {alias!r}, which is not in CACHES.",
@@ -53,7 +54,7 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
 
 def _process_local_cache() -> CheckMessage | None:
     alias = line_settings.cache_alias
-    if alias not in settings.CACHES or not isinstance(caches[alias], LocMemCache):
+    if alias not in settings.CACHES or not isinstance(shared_cache(), LocMemCache):
         return None
     return Warning(
         f"The cache {alias!r} is local to each process.",
