@@ -15,7 +15,7 @@ from line_auth import tasks
 from line_auth.client import LineClient
 from line_auth.friendship.status import store_status
 from line_auth.friendship.sync import sync_friendships
-from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
+from line_auth.management.commands.line_auth_sync_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 from tests.concurrency import ParallelProbe
 
@@ -41,7 +41,7 @@ def linked(line_emulator, line_account_factory):
 
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
-    call_command("sync_line_friendships", *args, stdout=out, stderr=err)
+    call_command("line_auth_sync_friendships", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -107,7 +107,7 @@ def test_a_bad_duration_is_a_usage_error():
 
 def test_help_is_shown_in_the_active_language():
     with translation.override("ja"):
-        text = SyncCommand().create_parser("manage.py", "sync_line_friendships").format_help()
+        text = SyncCommand().create_parser("manage.py", "line_auth_sync_friendships").format_help()
     assert "友だち状態が古くなったアカウントについて" in text  # the description
     assert "これより古い状態を再確認します" in text  # --older-than
 
@@ -129,7 +129,7 @@ def test_failures_are_counted_and_make_the_command_fail(linked, line_emulator, s
     line_emulator.fail_next(FRIENDSHIP, status=500, body='{"message":"oops"}')
     out = StringIO()
     with pytest.raises(CommandError, match="1 check failed"):
-        call_command("sync_line_friendships", stdout=out, stderr=StringIO())
+        call_command("line_auth_sync_friendships", stdout=out, stderr=StringIO())
     assert "Checked 1 of 2 accounts: 1 changed, 1 failed" in out.getvalue()
     run()  # the failed account is still stale, so a re-run picks it up
     assert LineAccount.objects.filter(friendship=Friendship.FRIEND).count() == 2
