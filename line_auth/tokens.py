@@ -192,7 +192,7 @@ def refresh_many(
     )
     report = None if progress is None else lambda: progress(counts)
     batch.run(
-        accounts.defer(None).only(*BATCH_COLUMNS),
+        accounts.select_related(None).defer(None).only(*BATCH_COLUMNS),
         steps, concurrency=concurrency, page_size=page_size, on_result=count, progress=report,
     )
     return counts
