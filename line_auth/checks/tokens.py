@@ -77,6 +77,6 @@ def refresh_window() -> CheckMessage | None:
         return None
     return Warning(
         "LINE_AUTH_REFRESH_WINDOW is at least 30 days, LINE's access token lifetime.",
-        hint="Every run of refresh_line_tokens would refresh every account; a few days is enough.",
+        hint="Every run of line_auth_refresh_tokens would refresh every account; a few days is enough.",
         id=Codes.WIDE_REFRESH_WINDOW,
     )
