@@ -195,3 +195,48 @@ def test_the_admin_action_rechecks_the_selected_accounts_now(
     )
     assert other.friendship == Friendship.UNKNOWN
     assert line_emulator.count_calls(FRIENDSHIP) == 1
+
+
+def test_a_token_about_to_expire_is_skipped_like_the_refresh_would_renew_it(linked, line_emulator):
+    # One rule with tokens.get_access_token: a token within five minutes of its expiry is not sent.
+    linked(friend=True, access_token_expires_at=timezone.now() + timedelta(minutes=2))
+    fresh = linked(friend=True)
+
+    out, _ = run()
+
+    assert "Checked 1 of 1 account: 1 changed, 0 failed, 1 skipped" in out
+    assert line_emulator.count_calls(FRIENDSHIP) == 1
+    assert LineAccount.objects.get(friendship=Friendship.FRIEND).pk == fresh.pk
+
+
+def test_progress_is_reported_once_more_when_the_run_ends(linked):
+    linked(friend=True)
+    reports = []
+    sync_friendships(
+        LineAccount.objects.all(),
+        source=FriendshipSource.SYNC,
+        workers=2,
+        progress=lambda report: reports.append((report.checked, report.total)),
+    )
+    assert reports[-1] == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("sync_line_friendships", "line_auth_sync_friendships"),
+        ("refresh_line_tokens", "line_auth_refresh_tokens"),
+        ("prune_line_webhook_records", "line_auth_prune_webhook_records"),
+    ],
+)
+def test_old_command_names_warn_then_do_the_same_work(line_emulator, old, new):
+    outputs = {}
+    for name in (new, old):
+        out, err = StringIO(), StringIO()
+        call_command(name, stdout=out, stderr=err)
+        outputs[name] = (out.getvalue(), err.getvalue())
+    assert outputs[old][0] == outputs[new][0]
+    assert outputs[old][1] == (
+        f"{old} is deprecated and will be removed in the next release; use {new}.\n" + outputs[new][1]
+    )
+    assert "deprecated" not in outputs[new][1]
