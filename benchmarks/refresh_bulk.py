@@ -1,4 +1,4 @@
-"""Throughput and memory of ``manage.py refresh_line_tokens``.
+"""Throughput and memory of ``manage.py line_auth_refresh_tokens``.
 
 Run:  .venv/bin/python -m benchmarks.refresh_bulk --json refresh.json
       (options: --db sqlite|postgres, --latency 0.05, --concurrency 1 4 16 32,
@@ -114,7 +114,7 @@ def run_command(*args: str) -> tuple[str, float, Counting]:
     out = StringIO()
     with Counting() as counted:
         started = time.perf_counter()
-        call_command("refresh_line_tokens", *args, stdout=out, stderr=StringIO())
+        call_command("line_auth_refresh_tokens", *args, stdout=out, stderr=StringIO())
         elapsed = time.perf_counter() - started
     return out.getvalue().strip(), elapsed, counted
 
@@ -221,7 +221,7 @@ def main() -> None:
         return
     described = setup(args.db, "line_auth_bench_refresh")
     figures: dict[str, Any] = {"benchmark": "refresh_bulk", "database": described}
-    print(f"{described}; refresh_line_tokens")
+    print(f"{described}; line_auth_refresh_tokens")
     if args.only != "memory":
         figures["latency_s"] = args.latency
         figures["throughput"] = throughput(args.latency, args.concurrency, args.per_worker, args.repeat)

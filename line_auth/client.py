@@ -48,7 +48,7 @@ class LineClient:
 
     def __init__(self) -> None:
         self.session = requests.Session()
-        # Enough pooled connections for refresh_line_tokens --concurrency up to this many.
+        # Enough pooled connections for line_auth_refresh_tokens --concurrency up to this many.
         self.session.mount("https://", HTTPAdapter(pool_maxsize=POOL_SIZE))
         self.session.headers["User-Agent"] = "line_auth (+https://pypi.org/project/line-auth/)"
 

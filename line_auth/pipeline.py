@@ -8,7 +8,7 @@ association and the LINE account are committed together or not at all.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from line_auth.conf import line_settings
 from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import announce, save_changes
 from line_auth.internal import fitting, user_model
+from line_auth.internal.token_state import expires_at
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
 
 logger = logging.getLogger("line_auth.pipeline")
@@ -140,12 +141,9 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
     """
     access_token = str(response.get("access_token") or "")
     if access_token:
-        expires_in = response.get("expires_in")
         account.access_token = access_token
         account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
-        account.access_token_expires_at = (
-            now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
-        )
+        account.access_token_expires_at = expires_at(response.get("expires_in"), now)
     refresh_token = str(response.get("refresh_token") or "")
     if refresh_token:
         account.refresh_token = refresh_token

@@ -25,6 +25,7 @@ from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
 from line_auth.friendship.sync import stale_accounts
 from line_auth.friendship.sync import sync_friendships as run_sync
+from line_auth.internal import batch
 from line_auth.models import FriendshipSource, LineAccount
 
 try:
@@ -41,6 +42,8 @@ SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
 PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
 TASK_NAMES = frozenset({REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS})
 
+# Accounts read per query while queueing refreshes, in the batch engine's keyset pages.
+QUEUE_PAGE = 2000
 # Seconds before retrying a refresh LINE could not answer, doubled on each retry.
 RETRY_DELAY = 60
 
@@ -88,10 +91,10 @@ def refresh_due_line_tokens(window: int | None = None) -> int:
     # With Celery each refresh is its own task; without, it runs here.
     start: Callable[[int], Any] = getattr(refresh_line_account, "delay", refresh_account)
     queued = 0
-    due = tokens.due_for_refresh(window=window).values_list("pk", flat=True)
-    for account_id in due.iterator(chunk_size=2000):
-        start(account_id)
-        queued += 1
+    for page in batch.pages(tokens.due_for_refresh(window=window).only("pk"), QUEUE_PAGE):
+        for account in page:
+            start(account.pk)
+        queued += len(page)
     return queued
 
 

@@ -1,7 +1,7 @@
 """The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize, unlink.
 
-Admin actions, the ``refresh_line_tokens`` command, Celery tasks, receivers and
-views all call these functions, so each rule lives once. The LINE facts they
+Admin actions, the ``line_auth_refresh_tokens`` command, Celery tasks, receivers
+and views all call these functions, so each rule lives once. The LINE facts they
 rely on (https://developers.line.biz/en/reference/line-login/): a refresh
 returns the same refresh token and never moves its 90-day deadline;
 ``invalid_grant`` means that login is over; deauthorizing needs a channel
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +30,7 @@ from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 from line_auth.fields import is_unreadable
+from line_auth.internal import batch
 from line_auth.internal.token_state import copy_tokens, is_usable, refreshed_fields
 from line_auth.internal.verification import Verification, check_verification
 from line_auth.models import LineAccount
@@ -35,6 +38,11 @@ from line_auth.models import LineAccount
 logger = logging.getLogger("line_auth.tokens")
 # Unlinking logged under its own name before it joined this module; logger names are public.
 unlink_logger = logging.getLogger("line_auth.services")
+
+# The columns a refresh of many accounts reads (the admin names the accounts it reports).
+BATCH_COLUMNS = ("pk", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified")
+CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
+PAGE_SIZE = 500  # accounts read per query
 
 class Outcome(str, enum.Enum):
     """What became of one account's refresh."""
@@ -58,9 +66,7 @@ class Exchange:
     dead: bool = False
 
 
-def due_for_refresh(
-    now: datetime | None = None, window: int | None = None
-) -> QuerySet[LineAccount]:
+def due_for_refresh(now: datetime | None = None, window: int | None = None) -> QuerySet[LineAccount]:
     """Accounts whose access token expires within the window, or whose refresh deadline passed."""
     now = now or timezone.now()
     window = line_settings.refresh_window if window is None else window
@@ -124,9 +130,7 @@ def mark_relogin(account: LineAccount, reason: str) -> Outcome:
         return Outcome.SKIPPED
     logger.info("LINE account %s needs a new login (%s)", account.line_user_id, reason)
     transaction.on_commit(
-        lambda: signals.line_relogin_needed.send(
-            sender=LineAccount, line_account=account, reason=reason
-        )
+        lambda: signals.line_relogin_needed.send(sender=LineAccount, line_account=account, reason=reason)
     )
     return Outcome.RELOGIN
 
@@ -134,12 +138,7 @@ def mark_relogin(account: LineAccount, reason: str) -> Outcome:
 def _forget(account: LineAccount) -> bool:
     """Drop both tokens and flag the account: only a new LINE login can help it now."""
     return _update(
-        account,
-        timezone.now(),
-        needs_relogin=True,
-        access_token="",
-        refresh_token="",
-        access_token_expires_at=None,
+        account, timezone.now(), needs_relogin=True, access_token="", refresh_token="", access_token_expires_at=None
     )
 
 
@@ -160,11 +159,43 @@ def refresh(account: LineAccount) -> Outcome:
         if locked is None:
             return Outcome.SKIPPED
         now = timezone.now()
-        outcome = decide_without_line(locked, now) or record(
-            locked, exchange(locked.refresh_token), now
-        )
+        outcome = decide_without_line(locked, now) or record(locked, exchange(locked.refresh_token), now)
     copy_tokens(locked, account)
     return outcome
+
+
+def refresh_many(
+    accounts: QuerySet[LineAccount],
+    *,
+    concurrency: int = CONCURRENCY,
+    page_size: int = PAGE_SIZE,
+    on_outcome: Callable[[LineAccount, Outcome], None] | None = None,
+    progress: Callable[[Counter[Outcome]], None] | None = None,
+) -> Counter[Outcome]:
+    """Refresh every account of ``accounts`` through the batch engine; returns the outcomes.
+
+    Answers not yet written when the process dies are harmless to lose: LINE
+    returns the same refresh token, and the next run refreshes those accounts.
+    """
+    now = timezone.now()
+    counts: Counter[Outcome] = Counter()
+
+    def count(account: LineAccount, outcome: Outcome) -> None:
+        counts[outcome] += 1
+        if on_outcome is not None:
+            on_outcome(account, outcome)
+
+    steps = batch.Steps(
+        settle=lambda account: decide_without_line(account, now),
+        ask=lambda account: exchange(account.refresh_token),
+        record=record,
+    )
+    report = None if progress is None else lambda: progress(counts)
+    batch.run(
+        accounts.select_related(None).defer(None).only(*BATCH_COLUMNS),
+        steps, concurrency=concurrency, page_size=page_size, on_result=count, progress=report,
+    )
+    return counts
 
 
 def get_access_token(account: LineAccount) -> str | None:
@@ -234,19 +265,14 @@ def deauthorize(account: LineAccount) -> bool:
     """
     user_token = get_access_token(account)
     if user_token is None:
-        logger.warning(
-            "Cannot deauthorize LINE account %s: no valid access token", account.line_user_id
-        )
+        logger.warning("Cannot deauthorize LINE account %s: no valid access token", account.line_user_id)
         return False
     client = get_client()
     try:
         client.deauthorize(client.issue_channel_token(), user_token)
     except LineAPIError as error:
         logger.warning(
-            "Deauthorizing LINE account %s failed: %s %s",
-            account.line_user_id,
-            error.code,
-            error.error_description,
+            "Deauthorizing LINE account %s failed: %s %s", account.line_user_id, error.code, error.error_description
         )
         return False
     _forget(account)
@@ -265,8 +291,6 @@ def unlink(account: LineAccount) -> bool:
     """
     revoked = _revoke_at_line(account)
     with transaction.atomic():
-        UserSocialAuth.objects.filter(
-            user=account.user, provider=LineBackend.name, uid=account.line_user_id
-        ).delete()
+        UserSocialAuth.objects.filter(user=account.user, provider=LineBackend.name, uid=account.line_user_id).delete()
         account.delete()
     return revoked

@@ -21,6 +21,7 @@ from line_auth.admin import actions as admin_actions
 from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendship
 from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
+from line_auth.internal.token_state import usable_in_database
 from line_auth.models import LineAccount
 
 # Everything on the change page: LINE owns all of it, so it is all read-only.
@@ -60,9 +61,10 @@ class TokenStateFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[LineAccount]) -> QuerySet[LineAccount]:
         now = timezone.now()
         if self.value() == "valid":
-            return queryset.exclude(access_token="").filter(access_token_expires_at__gt=now)
+            return queryset.filter(usable_in_database(now))
         if self.value() == "expired":
-            return queryset.filter(access_token_expires_at__lte=now)
+            # A token a refresh can renew: present, not usable, no new login needed.
+            return queryset.filter(needs_relogin=False).exclude(access_token="").exclude(usable_in_database(now))
         if self.value() == "relogin":
             return queryset.filter(needs_relogin=True) | queryset.filter(refresh_token_expires_at__lte=now)
         return queryset

@@ -105,9 +105,13 @@ DISCONNECT_MESSAGES: dict[str, tuple[Any, int]] = {
 
 @admin.action(description=_("Refresh LINE access tokens"), permissions=["change"])
 def refresh_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]) -> None:
-    results = _group(queryset, tokens.refresh)
+    results: dict[Outcome, list[LineAccount]] = defaultdict(list)
+    tokens.refresh_many(queryset, on_outcome=lambda account, outcome: results[outcome].append(account))
+    # The engine answers in its own order; name the accounts in the changelist's.
+    position = {pk: index for index, pk in enumerate(queryset.values_list("pk", flat=True))}
     for outcome, (message, level) in REFRESH_MESSAGES.items():
-        _report(modeladmin, request, results.get(outcome), message, level)
+        ordered = sorted(results.get(outcome, []), key=lambda account: position[account.pk])
+        _report(modeladmin, request, ordered, message, level)
 
 
 @admin.action(description=_("Verify LINE access tokens"), permissions=["view"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache import InvalidCacheBackendError
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from line_auth.checks.messages import TAG, Codes
 from line_auth.conf import line_settings
+from line_auth.internal.cache import shared_cache
 
 # Each rate-limit setting, as line_settings names it, and the ID of an invalid value.
 RATE_LIMIT_SETTINGS = {
@@ -67,7 +68,7 @@ def check_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Native logins keep nonces, rate-limit counters and LINE's keys in this cache."""
     alias = line_settings.cache_alias
     try:
-        backend = caches[alias]
+        backend = shared_cache()
     except InvalidCacheBackendError:
         return [unknown_cache(alias)]
     return [dummy_cache(alias)] if isinstance(backend, DummyCache) else []
@@ -89,7 +90,7 @@ def check_rate_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
 def check_process_local_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Fine for one development process; with several, each keeps its own nonces and counters."""
     alias = line_settings.cache_alias
-    if alias not in settings.CACHES or not isinstance(caches[alias], LocMemCache):
+    if alias not in settings.CACHES or not isinstance(shared_cache(), LocMemCache):
         return []
     return [process_local_cache(alias)]
 

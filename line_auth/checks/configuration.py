@@ -15,8 +15,8 @@ from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.options import validate_options
+from line_auth.internal.sessions import BACKEND_PATH
 
-BACKEND_PATH = "line_auth.backends.LineBackend"
 STOCK_BACKEND_PATH = "social_core.backends.line.LineOAuth2"
 
 

@@ -69,7 +69,7 @@ def duration_too_short(name: str, value: int) -> CheckMessage:
 def wide_refresh_window() -> CheckMessage:
     return Warning(
         "LINE_AUTH_REFRESH_WINDOW is at least 30 days, LINE's access token lifetime.",
-        hint="Every run of refresh_line_tokens would refresh every account; a few days is enough.",
+        hint="Every run of line_auth_refresh_tokens would refresh every account; a few days is enough.",
         id=Codes.WIDE_REFRESH_WINDOW,
     )
 

@@ -3,7 +3,7 @@
 Processed ``webhookEventId``s are only needed while LINE may redeliver an event;
 a friendship status waiting for a first login is only worth keeping for a while,
 because the first login asks LINE anyway when no status is known. Both are pruned
-on each webhook delivery, by ``manage.py prune_line_webhook_records`` and by the
+on each webhook delivery, by ``manage.py line_auth_prune_webhook_records`` and by the
 Celery task ``line_auth.prune_webhook_records``.
 """
 

@@ -1,16 +1,15 @@
 """Ask LINE's friendship API again, for the sync command, the Celery task and the admin.
 
-The calls to LINE wait on the network, so a small thread pool makes them in
-parallel; every database read and write stays on the calling thread, so no
-connection is shared between threads. Accounts are read in primary-key pages,
-which keeps memory flat and lets an interrupted run simply be started again.
+The accounts go through the batch engine (:mod:`line_auth.internal.batch`):
+primary-key pages, calls to LINE in a small thread pool, every database read
+and write on the calling thread. Only accounts whose access token is usable
+(:func:`~line_auth.internal.token_state.is_usable`) are asked about.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -20,12 +19,17 @@ from django.utils import timezone
 from line_auth.client import get_client
 from line_auth.exceptions import LineAPIError
 from line_auth.friendship.status import store_status
+from line_auth.internal import batch
+from line_auth.internal.token_state import is_usable, usable_in_database
 from line_auth.models import Friendship, LineAccount
 
 logger = logging.getLogger("line_auth.friendship_sync")
 
 PAGE_SIZE = 200
-PAGE_FIELDS = ("pk", "line_user_id", "access_token")
+PAGE_FIELDS = ("pk", "line_user_id", "access_token", "access_token_expires_at", "needs_relogin")
+SKIPPED, UNCHANGED, CHANGED, FAILED = "skipped", "unchanged", "changed", "failed"
+# LINE's answer (friend or not) and when it was asked, or why it could not be had.
+Asked = tuple[bool, datetime] | LineAPIError
 
 
 @dataclass
@@ -41,6 +45,18 @@ class SyncReport:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def count(self, account: LineAccount, result: str) -> None:
+        if result == SKIPPED:
+            # Stored but empty once read: no configured key opens it, so it is absent.
+            self.skipped += 1
+            self.total -= 1
+        elif result == FAILED:
+            self.failed += 1
+        else:
+            self.checked += 1
+            if result == CHANGED:
+                self.changed += 1
+
 
 Progress = Callable[[SyncReport], None]
 
@@ -53,11 +69,6 @@ def stale_accounts(older_than: timedelta, now: datetime | None = None) -> QueryS
     )
 
 
-def without_usable_token(now: datetime) -> Q:
-    """No access token, a known-expired one, or one LINE already refused."""
-    return Q(access_token="") | Q(access_token_expires_at__lte=now) | Q(needs_relogin=True)
-
-
 def sync_friendships(
     accounts: QuerySet[LineAccount],
     *,
@@ -67,41 +78,37 @@ def sync_friendships(
 ) -> SyncReport:
     """Re-check every account of ``accounts`` that has a usable token; never raises for LINE."""
     now = timezone.now()
-    usable = accounts.exclude(without_usable_token(now)).select_related(None).order_by("pk")
-    report = SyncReport(skipped=accounts.filter(without_usable_token(now)).count())
-    report.total = usable.count()
-    last_pk = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        while page := list(usable.filter(pk__gt=last_pk).only(*PAGE_FIELDS)[:PAGE_SIZE]):
-            last_pk = page[-1].pk
-            # Stored but empty once read: no configured key opens it, so it is absent.
-            readable = [account for account in page if account.access_token]
-            report.skipped += len(page) - len(readable)
-            report.total -= len(page) - len(readable)
-            asks = {pool.submit(_ask, account.access_token): account for account in readable}
-            for future in as_completed(asks):
-                _store(asks[future], future, source, report)
-            if progress is not None:
-                progress(report)
+    usable = accounts.filter(usable_in_database(now)).select_related(None).only(*PAGE_FIELDS)
+    report = SyncReport(skipped=accounts.exclude(usable_in_database(now)).count(), total=usable.count())
+    steps: batch.Steps[LineAccount, Asked, str] = batch.Steps(
+        settle=lambda account: None if is_usable(account, now) else SKIPPED,
+        ask=lambda account: _ask(account.access_token),
+        record=lambda account, asked: _store(account, asked, source),
+    )
+    batch.run(
+        usable,
+        steps,
+        concurrency=workers,
+        page_size=PAGE_SIZE,
+        on_result=report.count,
+        progress=None if progress is None else lambda: progress(report),
+    )
     return report
 
 
-def _ask(access_token: str) -> tuple[bool, datetime]:
+def _ask(access_token: str) -> Asked:
     """The answer and when it was asked: a later webhook event must still win."""
     asked_at = timezone.now()
-    return get_client().get_friendship(access_token), asked_at
-
-
-def _store(
-    account: LineAccount, future: Future[tuple[bool, datetime]], source: str, report: SyncReport
-) -> None:
     try:
-        is_friend, asked_at = future.result()
+        return get_client().get_friendship(access_token), asked_at
     except LineAPIError as error:
-        report.failed += 1
-        logger.warning("Friendship re-check failed for %s: %s", account.line_user_id, error.code)
-        return
+        return error
+
+
+def _store(account: LineAccount, asked: Asked, source: str) -> str:
+    if isinstance(asked, LineAPIError):
+        logger.warning("Friendship re-check failed for %s: %s", account.line_user_id, asked.code)
+        return FAILED
+    is_friend, asked_at = asked
     current = Friendship.FRIEND if is_friend else Friendship.NOT_FRIEND
-    report.checked += 1
-    if store_status(account.pk, current, source, asked_at) is not None:
-        report.changed += 1
+    return UNCHANGED if store_status(account.pk, current, source, asked_at) is None else CHANGED

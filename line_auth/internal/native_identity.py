@@ -18,7 +18,12 @@ from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidAccessToken, InvalidIdToken, InvalidNonce, LineAPIError, LineUnavailable
 from line_auth.internal import identity, jwks, nonces
-from line_auth.internal.id_token import check_nonce, decode, read_header, verify_es256_id_token
+from line_auth.internal.id_token import (
+    check_nonce,
+    read_header,
+    verify_es256_id_token,
+    verify_hs256_id_token,
+)
 from line_auth.internal.verification import check_verification
 
 
@@ -45,13 +50,10 @@ def _verify_locally(token: str) -> dict[str, Any]:
     # other algorithm (no HS256 token "signed" with the public key).
     issuer, leeway = line_settings.id_token_issuer, line_settings.id_token_leeway
     if read_header(token).get("alg") == "HS256":
-        if not line_settings.channel_secret:
-            raise InvalidIdToken("no channel secret configured")
-        return decode(
+        return verify_hs256_id_token(
             token,
-            line_settings.channel_secret,
-            algorithm="HS256",
-            audience=line_settings.channel_id,
+            channel_id=line_settings.channel_id,
+            channel_secret=line_settings.channel_secret,
             issuer=issuer,
             leeway=leeway,
         )

@@ -1,20 +1,33 @@
-"""Sessions that anonymous login starts create: short-lived until the visitor logs in.
+"""Sessions a LINE login opens: short-lived until the visitor logs in, then logged in as LINE's.
 
 A login start must keep its state in the visitor's session. Kept for the site's
 ``SESSION_COOKIE_AGE`` (two weeks by default), every abandoned start by a new
 visitor, or by a script, would leave a row behind for that long. A session the
 login start creates therefore expires with the login's state, so ``clearsessions``
 removes abandoned ones; once the visitor logs in, the site's own expiry returns.
+The web callback and the native login log the user in through :func:`log_in`,
+which names the backend by :data:`BACKEND_PATH`, the path system checks look for.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import login
 from django.http import HttpRequest
+
+from line_auth.backends import LineBackend
 
 # Marks a session whose expiry line_auth shortened, so only that one is restored.
 SHORT_LIVED = "line_auth_short_lived_session"
+# How AUTHENTICATION_BACKENDS and the session name line_auth's backend.
+BACKEND_PATH = f"{LineBackend.__module__}.{LineBackend.__qualname__}"
+
+
+def log_in(request: HttpRequest, user: Any) -> None:
+    """Log the user in as LINE's; Django's ``login`` cycles the session key (no fixation)."""
+    user.backend = BACKEND_PATH
+    login(request, user)
 
 
 def expire_with_login_state(request: HttpRequest, lifetime: int) -> None:

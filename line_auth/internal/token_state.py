@@ -1,13 +1,15 @@
-"""Pure rules about a LINE account's stored tokens: usable now, new expiry, copying.
+"""Pure rules about a LINE account's stored tokens: usable now, expiry, copying.
 
-No database access and no call to LINE, so :mod:`line_auth.tokens` (the token
-lifecycle) and anything else reading an account's tokens share one version.
+No call to LINE, so :mod:`line_auth.tokens` (the token lifecycle), the
+friendship sync, the pipeline and the admin all share one version of each rule.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+
+from django.db.models import Q
 
 from line_auth.models import LineAccount
 
@@ -26,9 +28,37 @@ TOKEN_STATE = (
 
 
 def is_usable(account: LineAccount, now: datetime) -> bool:
-    """Whether the stored access token can be sent to LINE now, with margin to spare."""
+    """Whether the stored access token can be sent to LINE now, with margin to spare.
+
+    A token no configured key opens reads as ``""`` and a flagged account waits
+    for a new login, so neither is ever usable.
+    """
     expires_at = account.access_token_expires_at
-    return bool(account.access_token) and (expires_at is None or expires_at > now + USE_MARGIN)
+    return (
+        not account.needs_relogin
+        and bool(account.access_token)
+        and (expires_at is None or expires_at > now + USE_MARGIN)
+    )
+
+
+def usable_in_database(now: datetime) -> Q:
+    """:func:`is_usable` as a query, to page over rows before their tokens are decrypted.
+
+    A ciphertext no key opens still looks present here; :func:`is_usable` on the
+    loaded row has the last word.
+    """
+    return (
+        Q(needs_relogin=False)
+        & ~Q(access_token="")
+        & (Q(access_token_expires_at__isnull=True) | Q(access_token_expires_at__gt=now + USE_MARGIN))
+    )
+
+
+def expires_at(expires_in: object, now: datetime) -> datetime | None:
+    """When a token LINE said lasts ``expires_in`` seconds dies; ``None`` when LINE did not say."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        return None
+    return now + timedelta(seconds=expires_in)
 
 
 def copy_tokens(source: LineAccount, target: LineAccount) -> None:
@@ -39,12 +69,9 @@ def copy_tokens(source: LineAccount, target: LineAccount) -> None:
 
 def refreshed_fields(data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The columns to write from LINE's refresh answer, received at ``now``."""
-    expires_in = data.get("expires_in")
     fields: dict[str, Any] = {
         "access_token": data["access_token"],
-        "access_token_expires_at": (
-            now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None
-        ),
+        "access_token_expires_at": expires_at(data.get("expires_in"), now),
     }
     # LINE returns the same refresh token; if it ever sends another, keep that one.
     # Either way the 90-day deadline stays where the login put it.

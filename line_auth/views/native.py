@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import get_user_model
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils.decorators import method_decorator
@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth.backends import LineBackend, get_backend
+from line_auth.backends import get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import (
     SOCIAL_CORE_CODES,
@@ -33,7 +33,7 @@ from line_auth.exceptions import (
     LineUnavailable,
     RateLimited,
 )
-from line_auth.internal import nonces
+from line_auth.internal import nonces, sessions
 from line_auth.internal.id_token import MAX_TOKEN_LENGTH
 from line_auth.internal.native_identity import identity_from_access_token, identity_from_id_token
 from line_auth.internal.ratelimit import rate_limit
@@ -110,8 +110,7 @@ class NativeLoginView(View):
         if not isinstance(user, get_user_model()) or not user.is_active:
             return error_response(ErrorCode.LOGIN_NOT_ALLOWED, "this account cannot log in")
         if line_settings.native_login_session:
-            user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
-            login(request, user)
+            sessions.log_in(request, user)
         return JsonResponse(self.answer(user, identity))
 
     def verify(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME, login
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -123,9 +123,8 @@ def _without_next(url: str) -> str:
 
 
 def _login(request: HttpRequest, backend: LineBackend, user: Any, social_user: Any) -> None:
-    """Log the user in; Django's ``login`` cycles the session key (no fixation)."""
-    user.backend = f"{LineBackend.__module__}.{LineBackend.__name__}"
-    login(request, user)
+    """social-core's login hook: the visitor becomes the user LINE authenticated."""
+    sessions.log_in(request, user)
 
 
 def _linked_accounts(request: HttpRequest) -> QuerySet[LineAccount]:

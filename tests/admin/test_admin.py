@@ -65,6 +65,23 @@ def test_filters_list_exactly_the_matching_accounts(admin_client, line_account_f
     assert {account.display_name for account in response.context["cl"].result_list} == listed
 
 
+def test_token_state_filter_follows_the_one_usability_rule(admin_client, line_account_factory):
+    now = timezone.now()
+    line_account_factory(display_name="Usable", access_token="t", access_token_expires_at=now + timedelta(hours=1))
+    line_account_factory(display_name="Forever", access_token="t", access_token_expires_at=None)
+    line_account_factory(display_name="Closing", access_token="t", access_token_expires_at=now + timedelta(minutes=2))
+    line_account_factory(display_name="Flagged", access_token="t", access_token_expires_at=now + timedelta(hours=1),
+                         needs_relogin=True)
+
+    def listed(state):
+        response = admin_client.get(f"{CHANGELIST}?token_state={state}")
+        return {account.display_name for account in response.context["cl"].result_list}
+
+    assert listed("valid") == {"Usable", "Forever"}
+    assert listed("expired") == {"Closing"}
+    assert "Flagged" in listed("relogin")
+
+
 def test_changelist_query_count_does_not_grow_with_accounts(admin_client, line_account_factory):
     def count():
         with CaptureQueriesContext(connection) as queries:

@@ -79,3 +79,16 @@ def test_a_long_selection_is_summarized(admin_client, line_emulator, line_accoun
     assert text.startswith("23 accounts have no usable access token") and text.endswith(
         " and 3 more."
     )
+
+
+def test_refresh_calls_line_in_parallel_through_the_batch_engine(
+    admin_client, line_emulator, line_account_factory, linked_account, parallel_probe, monkeypatch
+):
+    from line_auth import tokens
+
+    accounts = [linked_account(line_emulator, line_account_factory) for _ in range(8)]
+    probe = parallel_probe(tokens.exchange, together=tokens.CONCURRENCY)
+    monkeypatch.setattr(tokens, "exchange", probe)
+    [(level, text)] = act(admin_client, "refresh_tokens", accounts)
+    assert level == "success" and text.startswith("Refreshed the access tokens of 8 accounts")
+    assert probe.peak == tokens.CONCURRENCY

@@ -15,7 +15,7 @@ from line_auth import tasks
 from line_auth.client import LineClient
 from line_auth.friendship.status import store_status
 from line_auth.friendship.sync import sync_friendships
-from line_auth.management.commands.sync_line_friendships import Command as SyncCommand
+from line_auth.management.commands.line_auth_sync_friendships import Command as SyncCommand
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def linked(line_emulator, line_account_factory):
 
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
-    call_command("sync_line_friendships", *args, stdout=out, stderr=err)
+    call_command("line_auth_sync_friendships", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -106,7 +106,7 @@ def test_a_bad_duration_is_a_usage_error():
 
 def test_help_is_shown_in_the_active_language():
     with translation.override("ja"):
-        text = SyncCommand().create_parser("manage.py", "sync_line_friendships").format_help()
+        text = SyncCommand().create_parser("manage.py", "line_auth_sync_friendships").format_help()
     assert "友だち状態が古くなったアカウントについて" in text  # the description
     assert "これより古い状態を再確認します" in text  # --older-than
 
@@ -128,7 +128,7 @@ def test_failures_are_counted_and_make_the_command_fail(linked, line_emulator, s
     line_emulator.fail_next(FRIENDSHIP, status=500, body='{"message":"oops"}')
     out = StringIO()
     with pytest.raises(CommandError, match="1 check failed"):
-        call_command("sync_line_friendships", stdout=out, stderr=StringIO())
+        call_command("line_auth_sync_friendships", stdout=out, stderr=StringIO())
     assert "Checked 1 of 2 accounts: 1 changed, 1 failed" in out.getvalue()
     run()  # the failed account is still stale, so a re-run picks it up
     assert LineAccount.objects.filter(friendship=Friendship.FRIEND).count() == 2
@@ -194,3 +194,48 @@ def test_the_admin_action_rechecks_the_selected_accounts_now(
     )
     assert other.friendship == Friendship.UNKNOWN
     assert line_emulator.count_calls(FRIENDSHIP) == 1
+
+
+def test_a_token_about_to_expire_is_skipped_like_the_refresh_would_renew_it(linked, line_emulator):
+    # One rule with tokens.get_access_token: a token within five minutes of its expiry is not sent.
+    linked(friend=True, access_token_expires_at=timezone.now() + timedelta(minutes=2))
+    fresh = linked(friend=True)
+
+    out, _ = run()
+
+    assert "Checked 1 of 1 account: 1 changed, 0 failed, 1 skipped" in out
+    assert line_emulator.count_calls(FRIENDSHIP) == 1
+    assert LineAccount.objects.get(friendship=Friendship.FRIEND).pk == fresh.pk
+
+
+def test_progress_is_reported_once_more_when_the_run_ends(linked):
+    linked(friend=True)
+    reports = []
+    sync_friendships(
+        LineAccount.objects.all(),
+        source=FriendshipSource.SYNC,
+        workers=2,
+        progress=lambda report: reports.append((report.checked, report.total)),
+    )
+    assert reports[-1] == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("sync_line_friendships", "line_auth_sync_friendships"),
+        ("refresh_line_tokens", "line_auth_refresh_tokens"),
+        ("prune_line_webhook_records", "line_auth_prune_webhook_records"),
+    ],
+)
+def test_old_command_names_warn_then_do_the_same_work(line_emulator, old, new):
+    outputs = {}
+    for name in (new, old):
+        out, err = StringIO(), StringIO()
+        call_command(name, stdout=out, stderr=err)
+        outputs[name] = (out.getvalue(), err.getvalue())
+    assert outputs[old][0] == outputs[new][0]
+    assert outputs[old][1] == (
+        f"{old} is deprecated and will be removed in the next release; use {new}.\n" + outputs[new][1]
+    )
+    assert "deprecated" not in outputs[new][1]

@@ -200,7 +200,7 @@ def test_code_asking_for_a_token_is_told_a_new_login_is_needed(line_emulator, un
 def test_the_refresh_command_skips_it_and_says_why(line_emulator, unreadable):
     LineAccount.objects.filter(pk=unreadable.pk).update(access_token_expires_at=None)  # due now
     out, err = StringIO(), StringIO()
-    call_command("refresh_line_tokens", stdout=out, stderr=err)
+    call_command("line_auth_refresh_tokens", stdout=out, stderr=err)
     assert out.getvalue().strip() == "Refreshed 0, re-login needed 0, failed 0, skipped 0 (of 1 due)."
     assert "Skipped 1 account whose refresh token no key in LINE_AUTH_ENCRYPTION_KEYS" in err.getvalue()
     assert line_emulator.calls == []

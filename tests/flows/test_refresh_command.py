@@ -1,4 +1,4 @@
-"""``manage.py refresh_line_tokens`` against the emulator, from a handful to thousands of accounts."""
+"""``manage.py line_auth_refresh_tokens`` against the emulator, from a handful to thousands of accounts."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TOKEN = "/oauth2/v2.1/token"
 
 def run(*args):
     out, err = StringIO(), StringIO()
-    call_command("refresh_line_tokens", *args, stdout=out, stderr=err)
+    call_command("line_auth_refresh_tokens", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -105,9 +105,9 @@ def test_invalid_options_are_refused():
 def test_thousands_of_accounts_are_refreshed_concurrently_with_progress(
     access_token_lifetime, parallel_probe, line_emulator, monkeypatch
 ):
-    from line_auth.management.commands import refresh_line_tokens
+    from line_auth.internal import batch
 
-    monkeypatch.setattr(refresh_line_tokens, "PROGRESS_EVERY", 0)  # a progress line per answer
+    monkeypatch.setattr(batch, "PROGRESS_EVERY", 0)  # a progress line per answer
     probe = parallel_probe(tokens.exchange, together=32)
     monkeypatch.setattr(tokens, "exchange", probe)
     many_accounts(line_emulator, 2000)

@@ -284,3 +284,51 @@ def test_two_workers_refreshing_one_account_make_one_call(linked_account, line_e
     assert line_emulator.count_calls(TOKEN) == 1
     assert results[0] == results[1] == LineAccount.objects.get().access_token
     assert results[0] != expiring.access_token
+
+
+def test_the_usability_rule_reads_the_same_in_python_and_in_the_database(line_account_factory):
+    from line_auth.internal.token_state import is_usable, usable_in_database
+
+    now = timezone.now()
+    cases = {
+        "usable": {"access_token": "t", "access_token_expires_at": now + timedelta(hours=1)},
+        "no expiry": {"access_token": "t", "access_token_expires_at": None},
+        "within the margin": {"access_token": "t", "access_token_expires_at": now + timedelta(minutes=4)},
+        "expired": {"access_token": "t", "access_token_expires_at": now - timedelta(minutes=1)},
+        "none": {"access_token": ""},
+        "needs a login": {"access_token": "t", "needs_relogin": True},
+    }
+    accounts = {name: line_account_factory(**fields) for name, fields in cases.items()}
+    in_database = set(LineAccount.objects.filter(usable_in_database(now)).values_list("pk", flat=True))
+    usable = {name for name, account in accounts.items() if is_usable(LineAccount.objects.get(pk=account.pk), now)}
+    assert usable == {"usable", "no expiry"}
+    assert {name for name, account in accounts.items() if account.pk in in_database} == usable
+
+
+def test_a_flagged_account_has_no_usable_token(line_account_factory):
+    from line_auth.internal.token_state import is_usable
+
+    account = line_account_factory(
+        access_token="t", needs_relogin=True, access_token_expires_at=timezone.now() + timedelta(hours=1)
+    )
+    assert not is_usable(account, timezone.now())
+
+
+def test_token_expiry_is_computed_from_a_whole_number_of_seconds_only():
+    from line_auth.internal.token_state import expires_at
+
+    now = timezone.now()
+    assert expires_at(2592000, now) == now + timedelta(days=30)
+    assert expires_at(None, now) is None
+    assert expires_at("3600", now) is None
+    assert expires_at(True, now) is None
+
+
+def test_the_backend_path_names_line_auths_backend(settings):
+    from django.utils.module_loading import import_string
+
+    from line_auth.backends import LineBackend
+    from line_auth.internal.sessions import BACKEND_PATH
+
+    assert import_string(BACKEND_PATH) is LineBackend
+    assert BACKEND_PATH in settings.AUTHENTICATION_BACKENDS

@@ -349,7 +349,7 @@ def test_the_prune_command_prunes_without_a_delivery(settings):
                                      event_at=django_timezone.now() - timedelta(hours=2))
     WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=8))
     out = StringIO()
-    call_command("prune_line_webhook_records", stdout=out)
+    call_command("line_auth_prune_webhook_records", stdout=out)
     assert "Deleted 1 processed webhook event IDs and 1 friendship statuses" in out.getvalue()
     assert not PendingFriendship.objects.exists() and not WebhookEvent.objects.exists()
 

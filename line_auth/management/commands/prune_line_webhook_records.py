@@ -1,39 +1,11 @@
-"""``manage.py prune_line_webhook_records``: delete webhook records past their retention.
+"""``manage.py prune_line_webhook_records``: deprecated, runs ``line_auth_prune_webhook_records``.
 
-Webhook deliveries prune as they arrive; this command (or the Celery task
-``line_auth.prune_webhook_records``) also prunes when no delivery comes, for
-example after the webhook was turned off. Safe to run at any time.
+Removed in the next release; the old name only warns, then does the same work.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from line_auth.management.commands.line_auth_prune_webhook_records import Command as Current
+from line_auth.management.deprecated import alias
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-
-from line_auth.friendship import retention
-
-
-class Command(BaseCommand):
-    # Translated in create_parser: argparse needs a real str, not a lazy one.
-    help = gettext_noop(
-        "Delete processed webhook event IDs and friendship statuses awaiting a login "
-        "that are older than their retention settings."
-    )
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = _(self.help)
-        return parser
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        pruned = retention.prune()
-        self.stdout.write(
-            _(
-                "Deleted %(webhook_events)d processed webhook event IDs and "
-                "%(pending_friendships)d friendship statuses awaiting a login."
-            )
-            % pruned
-        )
+Command = alias(Current, "prune_line_webhook_records", "line_auth_prune_webhook_records")
