@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.bench_db import setup  # noqa: E402
-from benchmarks.report import table, write_json  # noqa: E402
+from benchmarks.django_setup import setup_django
+from benchmarks.report import table, write_json
 
 STATUSES = ("friend", "not_friend", "unknown")
 
@@ -114,7 +110,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    described = setup(args.db, "line_auth_bench_overview")
+    described = setup_django(args.db, "overview")
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client

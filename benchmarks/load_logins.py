@@ -8,7 +8,8 @@ account page shows the friendship. Zero errors is the bar.
 
 Run:  .venv/bin/python -m benchmarks.load_logins --logins 200 --concurrency 16
       .venv/bin/python -m benchmarks.load_logins --smoke       (CI: 30 logins, 8 at a time)
-Needs gunicorn (pip install gunicorn) and PostgreSQL on 127.0.0.1:5432.
+Needs gunicorn (pip install gunicorn) and PostgreSQL (PGHOST, PGPORT, PGUSER, PGPASSWORD;
+127.0.0.1:5432 as user postgres by default). The database is <PGDATABASE>_bench_load.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-import psycopg
 import requests
 
+from benchmarks.django_setup import fresh_database
+
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "line_auth_load"
 
 
 def free_port() -> int:
@@ -47,12 +48,6 @@ def wait_until_up(url: str, deadline: float) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not come up")
-
-
-def fresh_database() -> None:
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
 
 
 def hidden_fields(page: str) -> dict[str, str]:
@@ -93,9 +88,13 @@ def main() -> int:
     if args.smoke:
         args.logins, args.concurrency, args.max_seconds = 30, 8, 60
 
-    fresh_database()
-    env = {**os.environ, "DATABASE_URL_POSTGRES": DATABASE, "DJANGO_DEBUG": "0", "LINE_AUTH_NO_RATE_LIMITS": "1",
+    database = fresh_database("postgres", "load")
+    # The example site reads its database from these (libpq reads PGPORT and PGPASSWORD itself).
+    server = {"DATABASE_URL_POSTGRES": database["NAME"], "PGHOST": database["HOST"],
+              "PGPORT": str(database["PORT"]), "PGUSER": database["USER"]}
+    env = {**os.environ, **server, "DJANGO_DEBUG": "0", "LINE_AUTH_NO_RATE_LIMITS": "1",
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT / "example_project")}
+    env.pop("DJANGO_SETTINGS_MODULE")  # the example site's manage.py and WSGI module choose theirs
     emulator_port, site_port = free_port(), free_port()
     emulator_url, site_url = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{site_port}"
     env["LINE_EMULATOR_URL"] = emulator_url

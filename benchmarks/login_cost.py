@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time
 from typing import Any
 from unittest import mock
+
+from benchmarks.django_setup import setup_django
 
 BACKENDS = ("line_auth", "stock")
 BEGIN = {"line_auth": "/accounts/line/login/", "stock": "/social/login/line_stock/"}
@@ -76,21 +76,13 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    if args.db == "postgres":
-        os.environ["LINE_AUTH_TEST_DB"] = "postgres"
-        os.environ.setdefault("PGDATABASE", "line_auth_bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
-    import django
-
-    django.setup()
+    described = setup_django(args.db, "login")
     from django.conf import settings
-    from django.db import connection
     from django.test.utils import setup_test_environment
 
     from line_auth.testing import LineEmulator
 
     setup_test_environment()
-    connection.creation.create_test_db(verbosity=0)
     emulator = LineEmulator()
     emulator.add_channel(settings.SOCIAL_AUTH_LINE_KEY, settings.SOCIAL_AUTH_LINE_SECRET)
     with emulator.intercept():
@@ -101,7 +93,7 @@ def main() -> None:
         for kind in ("first", "returning"):
             results[backend][kind]["wall_ms_at_latency"] = slow[backend][kind]["wall_ms"]
 
-    print(f"database: {connection.vendor}; {args.logins} logins per row; wall time with "
+    print(f"{described}; {args.logins} logins per row; wall time with "
           f"{args.latency * 1000:.0f} ms per LINE call")
     print(f"{'login':<10} {'backend':<10} {'LINE calls':>10} {'SQL':>5} {'txn':>4} {'CPU ms':>7} "
           f"{'wall ms':>8}  calls")
@@ -114,12 +106,10 @@ def main() -> None:
         ours, stock = results["line_auth"][kind], results["stock"][kind]
         print(f"{'':<10} ratio line_auth/stock: CPU {ours['cpu_ms'] / stock['cpu_ms']:.2f}, "
               f"wall at latency {ours['wall_ms_at_latency'] / stock['wall_ms_at_latency']:.2f}")
-    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     main()

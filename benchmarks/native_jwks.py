@@ -24,15 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.bench_db import setup  # noqa: E402
-from benchmarks.report import table, write_json  # noqa: E402
+from benchmarks.django_setup import setup_django
+from benchmarks.report import table, write_json
 
 CERTS_PATH = "/oauth2/v2.1/certs"
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
@@ -78,7 +74,7 @@ def main() -> None:
     parser.add_argument("--logins", type=int, default=1000, help="logins per warm phase")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    described = setup(args.db, "line_auth_bench_native")
+    described = setup_django(args.db, "native")
     from django.conf import settings
     from django.core.cache import cache
     from django.test import Client

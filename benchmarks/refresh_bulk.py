@@ -33,10 +33,8 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.bench_db import setup  # noqa: E402
-from benchmarks.report import table, write_json  # noqa: E402
+from benchmarks.django_setup import setup_django
+from benchmarks.report import table, write_json
 
 TOKEN_PATH = "/oauth2/v2.1/token"
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
@@ -216,10 +214,10 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     if args.memory_child:
-        setup(args.db, f"line_auth_bench_refresh_mem_{args.memory_child}")
+        setup_django(args.db, f"refresh_mem_{args.memory_child}")
         print(json.dumps(memory_child(args.memory_child)))
         return
-    described = setup(args.db, "line_auth_bench_refresh")
+    described = setup_django(args.db, "refresh")
     figures: dict[str, Any] = {"benchmark": "refresh_bulk", "database": described}
     print(f"{described}; line_auth_refresh_tokens")
     if args.only != "memory":

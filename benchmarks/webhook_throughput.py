@@ -15,16 +15,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.django_setup import setup_django
+from benchmarks.report import table, write_json
 
-from benchmarks.bench_db import setup  # noqa: E402
-from benchmarks.report import table, write_json  # noqa: E402
-
-SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
 URL = "/accounts/line/webhook/"
 SERIALS = itertools.count(1)  # event IDs and timestamps never repeat across bodies
 START_MS = int(time.time() * 1000)
@@ -51,6 +46,8 @@ def linked_users(count: int) -> list[str]:
 
 
 def bodies(users: list[str], batch: int, requests: int) -> list[tuple[bytes, str]]:
+    from django.conf import settings
+
     from line_auth.views.webhook import signature
 
     out = []
@@ -76,7 +73,7 @@ def bodies(users: list[str], batch: int, requests: int) -> list[tuple[bytes, str
                 }
             )
         raw = json.dumps({"destination": "U" + "e" * 32, "events": events}).encode()
-        out.append((raw, signature(raw, SECRET)))
+        out.append((raw, signature(raw, settings.LINE_AUTH_WEBHOOK_SECRET)))
     return out
 
 
@@ -88,7 +85,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="time spent per batch size")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    described = setup(args.db, "line_auth_bench_webhook", LINE_AUTH_WEBHOOK_SECRET=SECRET)
+    described = setup_django(args.db, "webhook")
     from django.test import Client
 
     users = linked_users(args.accounts)

@@ -79,6 +79,7 @@ class LineBackend(BaseOAuth2PKCE):
     # -- endpoints: settings, so a site can point at the emulator or a proxy --
 
     def authorization_url(self) -> str:
+        """LINE's authorize endpoint under ``LINE_AUTH_ACCESS_BASE_URL`` (the emulator, a proxy)."""
         return f"{line_settings.access_base_url}{line_client.AUTHORIZE_PATH}"
 
     def auth_url(self) -> str:
@@ -94,6 +95,7 @@ class LineBackend(BaseOAuth2PKCE):
         return f"{self.authorization_url()}?{urlencode(params, quote_via=quote)}"
 
     def access_token_url(self) -> str:
+        """The token endpoint of the LINE client's API base URL, like every other call to LINE."""
         return line_client.get_client().api_url(line_client.TOKEN_PATH)
 
     # -- the authorization request --
@@ -109,9 +111,14 @@ class LineBackend(BaseOAuth2PKCE):
         return self._login_options
 
     def get_scope(self) -> list[str]:
+        """The scope of this login's validated options (settings or an allowed request value)."""
         return self.login_options()["scope"].split()
 
     def auth_params(self, state: str | None = None) -> dict[str, str]:
+        """social-core's parameters (state, PKCE) plus the nonce and LINE's options.
+
+        The nonce and options are kept with the state, for the callback to check.
+        """
         params = super().auth_params(state)
         options = self.login_options()
         nonce = self.strategy.random_string(self.NONCE_LENGTH)
@@ -133,12 +140,12 @@ class LineBackend(BaseOAuth2PKCE):
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
         """Validate the callback, exchange the code once, verify the ID token, run the pipeline."""
         error = self.data.get("error")
+        pending = self._stored_with_state()
         state = self.validate_state()
         if error:
             raise self._callback_error(str(error))
         if not self.data.get("code"):
             raise AuthInputError(self, parameter="code", code="missing_parameter", stage="callback")
-        pending = self._oauth2_transaction or {}
         response = self.request_access_token(
             self.access_token_url(),
             method="POST",
@@ -154,6 +161,17 @@ class LineBackend(BaseOAuth2PKCE):
         response["line_options"] = options
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
         return self.do_auth(access_token, *args, response=response, **kwargs)
+
+    def _stored_with_state(self) -> dict[str, Any]:
+        """What ``auth_params`` kept with this callback's state: the nonce and the options.
+
+        It lives in the state's session transaction (``transaction_key``), which
+        ``validate_state`` removes once the state is used, so it is read first; the
+        callback trusts it only after ``validate_state`` accepted the state.
+        """
+        state = self.get_request_state()
+        stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
+        return stored if isinstance(stored, dict) else {}
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
         # LINE documents upper-case codes; its own SDKs compare case-insensitively.
@@ -216,8 +234,16 @@ class LineBackend(BaseOAuth2PKCE):
         return data
 
     def pipeline(self, pipeline: Any, pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
-        """Run the pipeline in one transaction, so a failure leaves no half-made account."""
-        pipeline = refuse_email_association(steps.for_line(pipeline))
+        """Run LINE's pipeline in one transaction, so a failure leaves no half-made account.
+
+        social-core hands in the pipeline setting it found for LINE or, when there is
+        none, its generic ``DEFAULT_AUTH_PIPELINE``, which saves no ``LineAccount``.
+        Which of the two it is, social-core's own lookup says (``setting("PIPELINE")``);
+        without a setting the backend runs its own ``LINE_AUTH_PIPELINE``, never by
+        comparing lists. docs/pipeline.md says exactly what runs.
+        """
+        configured = pipeline if self.setting("PIPELINE") is not None else None
+        pipeline = refuse_email_association(steps.for_line(configured))
         try:
             with transaction.atomic():
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
@@ -234,6 +260,8 @@ class LineBackend(BaseOAuth2PKCE):
     def request(self, url: str, *, method: Literal["GET", "POST", "DELETE"] = "GET",
                 headers: Any = None, data: Any = None, json: Any = None, auth: Any = None,
                 params: Any = None, timeout: float | None = None, stage: Any = "user_info") -> Any:
+        """Through the pooled LINE client (timeouts, retries, the emulator), with its errors
+        turned into social-core's, so the callback ends on the friendly page."""
         try:
             return line_client.get_client().send(
                 method, url, headers=headers, data=data, json=json, auth=auth, params=params,

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
-from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from social_core.pipeline.user import USER_FIELDS
 
-STOCK_SOCIAL_USER = "social_core.pipeline.social_auth.social_user"
 STOCK_CREATE_USER = "social_core.pipeline.user.create_user"
 CREATE_USER = "line_auth.pipeline.create_user"
 SAVE_LINE_ACCOUNT = "line_auth.pipeline.save_line_account"
@@ -25,12 +23,20 @@ USER_CREATION = (STOCK_CREATE_USER, CREATE_USER)
 # the same behaviour, but a user that cannot be created ends on the friendly page.
 SAFER_STEPS = {STOCK_CREATE_USER: CREATE_USER}
 
-# social-core's default pipeline with line_auth's returning-user lookup in place of
-# ``social_user`` and the LineAccount step added; used when a site has not
-# configured SOCIAL_AUTH_PIPELINE itself.
+# The LINE backend's own pipeline, run when no pipeline setting applies to LINE (social-core
+# would fall back on its DEFAULT_AUTH_PIPELINE, which saves no LineAccount). It is social-core's
+# default with line_auth's ``social_user`` and ``create_user`` and ``save_line_account`` added.
 LINE_AUTH_PIPELINE = (
-    *({**SAFER_STEPS, STOCK_SOCIAL_USER: "line_auth.pipeline.social_user"}.get(step, step)
-      for step in DEFAULT_AUTH_PIPELINE),
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "line_auth.pipeline.social_user",
+    "social_core.pipeline.user.get_username",
+    CREATE_USER,
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "social_core.pipeline.user.user_details",
     SAVE_LINE_ACCOUNT,
 )
 # Modules whose steps never put anything of their own into ``details``.
@@ -38,15 +44,16 @@ _LIBRARY_PREFIXES = ("social_core.", "social_django.", "line_auth.")
 
 
 def _social_setting(name: str) -> list[str] | None:
-    """A social-auth setting as social-core reads it for LINE: LINE's own name first."""
-    for setting in (f"SOCIAL_AUTH_LINE_{name}", f"SOCIAL_AUTH_{name}"):
+    """A social-auth setting as social-core's strategy reads it for LINE: LINE's own name
+    first, then the shared one, then the bare one."""
+    for setting in (f"SOCIAL_AUTH_LINE_{name}", f"SOCIAL_AUTH_{name}", name):
         if hasattr(settings, setting):
             return list(getattr(settings, setting))
     return None
 
 
 def configured() -> list[str] | None:
-    """The pipeline setting social-core reads for LINE, or ``None`` for its default."""
+    """The pipeline setting social-core reads for LINE, or ``None`` when there is none."""
     return _social_setting("PIPELINE")
 
 
@@ -56,17 +63,19 @@ def user_fields() -> list[str]:
     return list(USER_FIELDS) if found is None else found
 
 
-def for_line(pipeline: Sequence[str]) -> list[str]:
-    """The steps a LINE login runs for ``pipeline``."""
-    if list(pipeline) == list(DEFAULT_AUTH_PIPELINE):
-        return list(LINE_AUTH_PIPELINE)
+def for_line(configured: Sequence[str] | None) -> list[str]:
+    """The steps a LINE login runs for the pipeline setting ``configured`` (``None``: no setting).
+
+    Without a setting it is the backend's own ``LINE_AUTH_PIPELINE``; a configured pipeline
+    runs as written, with social-core's ``create_user`` replaced (``SAFER_STEPS``).
+    """
+    pipeline = LINE_AUTH_PIPELINE if configured is None else configured
     return [SAFER_STEPS.get(step, step) for step in pipeline]
 
 
 def effective() -> list[str]:
     """The steps a LINE login runs with the current settings."""
-    pipeline = configured()
-    return for_line(DEFAULT_AUTH_PIPELINE if pipeline is None else pipeline)
+    return for_line(configured())
 
 
 def email_associations(pipeline: Sequence[str]) -> list[str]:

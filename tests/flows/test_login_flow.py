@@ -12,6 +12,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils.encoding import iri_to_uri
+from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from social_django.models import UserSocialAuth
 from social_django.utils import load_backend, load_strategy
 
@@ -37,6 +38,29 @@ def test_first_login_creates_a_logged_in_user_with_a_linked_line_account(login, 
     assert account.refresh_token_expires_at and account.access_token_expires_at
     assert int(client.session["_auth_user_id"]) == account.user_id
     assert UserSocialAuth.objects.get().uid == taro.user_id
+
+
+def test_a_pipeline_setting_equal_to_social_cores_default_runs_as_written(client, line_emulator, settings, login):
+    """Configured is configured: LINE's own pipeline replaces only a missing setting, never an
+    equal one, so this login saves no LineAccount (check line_auth.W002 says so)."""
+    settings.SOCIAL_AUTH_PIPELINE = list(DEFAULT_AUTH_PIPELINE)
+    taro = line_emulator.add_user(name="Taro Line")
+    response = login(client, line_emulator, taro)
+
+    assert response.status_code == 302 and response["Location"] == "/done/"
+    assert UserSocialAuth.objects.get().uid == taro.user_id
+    assert int(client.session["_auth_user_id"]) == UserSocialAuth.objects.get().user_id
+    assert not LineAccount.objects.exists()
+
+
+def test_without_a_pipeline_setting_line_runs_its_own_pipeline(client, line_emulator, settings, login):
+    for name in ("SOCIAL_AUTH_PIPELINE", "SOCIAL_AUTH_LINE_PIPELINE", "PIPELINE"):
+        if hasattr(settings, name):
+            delattr(settings, name)
+    taro = line_emulator.add_user(name="Taro Line")
+    login(client, line_emulator, taro)
+
+    assert LineAccount.objects.get().line_user_id == taro.user_id
 
 
 def test_authorization_request_carries_state_nonce_and_pkce(query, start, client, line_emulator):

@@ -83,3 +83,33 @@ def test_only_the_app_config_imports_line_auth_inside_a_function():
         if not top_level and name != "line_auth.apps"
     }
     assert hidden == set()
+
+
+def _private_names(package: Path) -> set[str]:
+    """Single-underscore names a package defines: methods, functions and attributes it sets."""
+    found = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.add(node.name)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                found.add(node.attr)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                found.add(node.target.id)
+    return {name for name in found if name.startswith("_") and not name.startswith("__")}
+
+
+def test_line_auth_uses_social_auth_through_its_public_api_only():
+    """No private attribute of social-core or social-django is read: they change without notice."""
+    import social_core
+    import social_django
+
+    theirs = _private_names(Path(social_core.__file__).parent) | _private_names(Path(social_django.__file__).parent)
+    ours = _private_names(PACKAGE)
+    used = {
+        (name, node.lineno, node.attr)
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in theirs - ours
+    }
+    assert used == set()
