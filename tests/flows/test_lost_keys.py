@@ -21,7 +21,7 @@ from django.db import connection
 from line_auth import signals, tokens
 from line_auth.models import LineAccount
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.EN_03]
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 CHANGELIST = "/admin/line_auth/lineaccount/"
 

@@ -23,6 +23,8 @@ from social_core.pipeline import DEFAULT_AUTH_PIPELINE
 from line_auth.checks import Codes, check_configuration
 from line_auth.models import LineAccount
 
+pytestmark = [pytest.mark.ID_06]
+
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
 OWN_STEP = "myproject.pipeline.add_line_email"
 CREATE_USER = "social_core.pipeline.user.create_user"
