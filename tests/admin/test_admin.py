@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/line_auth/lineaccount/"
 
 
+@pytest.mark.EN_06
 def test_changelist_and_change_page_show_the_account_but_never_its_tokens(admin_client, line_account_factory):
     account = line_account_factory(display_name="Hanako", access_token="SECRET-ACCESS",
                                    refresh_token="SECRET-REFRESH",

@@ -146,6 +146,7 @@ def test_options_from_settings_reach_line(query, start, client, line_emulator, s
     assert params["bot_prompt"] == "normal" and params["ui_locales"] == "zh-TW"
 
 
+@pytest.mark.AR_07
 def test_an_invalid_option_is_a_clear_error_and_never_reaches_line(client, line_emulator):
     response = client.post(BEGIN_URL, {"bot_prompt": "always"})
     assert response.status_code == 400
@@ -161,11 +162,13 @@ def test_the_login_page_shows_a_button_and_starts_nothing_on_get(client, line_em
     assert response["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.AR_06
 def test_login_cannot_be_started_by_a_cross_site_post(line_emulator):
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(BEGIN_URL).status_code == 403
 
 
+@pytest.mark.CB_01
 @pytest.mark.parametrize("case", ["upper", "lower"])
 def test_cancel_on_the_consent_page_is_a_friendly_cancel(login, client, line_emulator, case):
     line_emulator.error_case = case
@@ -190,6 +193,7 @@ def test_auto_login_failure_offers_a_retry_without_auto_login(come_back, login, 
     assert LineAccount.objects.get().line_user_id == taro.user_id
 
 
+@pytest.mark.ST_05
 def test_a_replayed_callback_is_refused_without_a_second_token_call(come_back, start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     assert come_back(client, result).status_code == 302
@@ -198,6 +202,7 @@ def test_a_replayed_callback_is_refused_without_a_second_token_call(come_back, s
     assert line_emulator.count_calls(TOKEN) == 1
 
 
+@pytest.mark.ST_01
 def test_a_callback_without_state_is_refused(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get("/accounts/line/complete/", {"code": result.params["code"]})
@@ -205,6 +210,7 @@ def test_a_callback_without_state_is_refused(start, client, line_emulator):
     assert line_emulator.count_calls(TOKEN) == 0
 
 
+@pytest.mark.CB_05
 def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(query, start, client, line_emulator):
     victim_flow = line_emulator.authorize(start(Client()), line_emulator.add_user())
     own_state = query(start(client))["state"]
@@ -213,6 +219,10 @@ def test_a_code_from_another_browser_fails_pkce_and_creates_nothing(query, start
     assert LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
+@pytest.mark.RL_01
+@pytest.mark.RL_02
+@pytest.mark.RL_04
+@pytest.mark.RL_05
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
@@ -236,6 +246,7 @@ def test_line_faults_at_token_exchange_end_on_a_friendly_page(
     assert login(client, line_emulator, line_emulator.add_user()).status_code == 302
 
 
+@pytest.mark.IT_15
 def test_a_token_response_without_id_token_fails_closed(come_back, start, client, line_emulator):
     url = start(client)
     line_emulator.fail_next(TOKEN, status=200, body='{"access_token":"a.b.c","token_type":"Bearer",'
@@ -245,6 +256,7 @@ def test_a_token_response_without_id_token_fails_closed(come_back, start, client
     assert LineAccount.objects.count() == 0
 
 
+@pytest.mark.IT_02
 def test_an_id_token_signed_with_another_secret_is_refused(
     come_back, query, start, client, line_emulator, id_token_factory
 ):
@@ -345,6 +357,7 @@ def test_a_friendship_api_failure_does_not_fail_the_login(come_back, start, clie
     assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
 
 
+@pytest.mark.EN_01
 def test_no_token_is_stored_in_social_auth_extra_data(login, client, line_emulator):
     login(client, line_emulator, line_emulator.add_user())
     extra = UserSocialAuth.objects.get().extra_data
@@ -353,6 +366,7 @@ def test_no_token_is_stored_in_social_auth_extra_data(login, client, line_emulat
     assert account.access_token not in str(extra) and account.refresh_token not in str(extra)
 
 
+@pytest.mark.BR_03
 def test_session_key_changes_at_login(come_back, start, client, line_emulator):
     url = start(client)
     before = client.session.session_key
@@ -360,6 +374,7 @@ def test_session_key_changes_at_login(come_back, start, client, line_emulator):
     assert client.session.session_key != before
 
 
+@pytest.mark.BR_01
 @pytest.mark.parametrize(
     "target",
     ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",

@@ -27,7 +27,7 @@ from line_auth.checks.database import (
 )
 from line_auth.models import LineAccount
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.EN_03]
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 CHANGELIST = "/admin/line_auth/lineaccount/"
 

@@ -127,6 +127,7 @@ def test_jwks_is_fetched_once_for_many_logins(sdk_login, client, line_emulator):
     assert line_emulator.count_calls(CERTS) == 1
 
 
+@pytest.mark.NT_09
 def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
     assert_refused, native_post, new_nonce, sdk_login, client, line_emulator
 ):
@@ -153,6 +154,7 @@ def test_a_rotated_key_is_fetched_once_and_a_flood_of_unknown_kids_is_throttled(
     assert line_emulator.count_calls(CERTS) == 2  # the refetch window was already spent
 
 
+@pytest.mark.RL_07
 def test_line_unavailable_for_the_jwks_is_a_503_not_a_500(assert_refused, sdk_login, client, line_emulator):
     line_emulator.fail_next(CERTS, status=500, times=3)
     assert_refused(sdk_login(client, line_emulator), 503, "line_unavailable")
@@ -161,6 +163,7 @@ def test_line_unavailable_for_the_jwks_is_a_503_not_a_500(assert_refused, sdk_lo
 # -- refusals --
 
 
+@pytest.mark.NT_02
 def test_a_bad_signature_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
@@ -176,10 +179,13 @@ def test_a_bad_signature_is_refused(assert_refused, b64, native_post, new_nonce,
     assert response.json()["error_description"] == "bad signature"
 
 
+@pytest.mark.NT_05
+@pytest.mark.IT_06
 def test_a_token_for_another_channel_is_refused(assert_refused, sdk_login, client, line_emulator):
     assert_refused(sdk_login(client, line_emulator, aud="999"), 401, "invalid_id_token")
 
 
+@pytest.mark.IT_10
 def test_an_expired_id_token_is_refused(assert_refused, sdk_login, client, line_emulator):
     now = int(time.time())
     response = sdk_login(client, line_emulator, iat=now - 7200, exp=now - 3600)
@@ -187,12 +193,14 @@ def test_an_expired_id_token_is_refused(assert_refused, sdk_login, client, line_
     assert response.json()["error_description"] == "expired"
 
 
+@pytest.mark.IT_05
 def test_a_wrong_issuer_is_refused(assert_refused, sdk_login, client, line_emulator):
     assert_refused(
         sdk_login(client, line_emulator, iss="https://evil.example"), 401, "invalid_id_token"
     )
 
 
+@pytest.mark.NT_09
 def test_an_unknown_kid_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
@@ -204,6 +212,7 @@ def test_an_unknown_kid_is_refused(assert_refused, b64, native_post, new_nonce, 
     assert response.json()["error_description"] == "unknown key"
 
 
+@pytest.mark.NT_03
 def test_hs256_signed_with_lines_public_key_is_refused(b64, native_post, new_nonce, sdk_login, client, line_emulator):
     """Algorithm confusion: an HS256 token whose HMAC key is LINE's published ES256 key."""
     assert sdk_login(client, line_emulator).status_code == 200  # the JWKS is now cached
@@ -231,6 +240,7 @@ def test_hs256_signed_with_lines_public_key_is_refused(b64, native_post, new_non
     assert not LineAccount.objects.filter(line_user_id="U" + "c" * 32).exists()
 
 
+@pytest.mark.IT_03
 def test_alg_none_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     nonce = new_nonce(client)
     claims = {
@@ -245,6 +255,7 @@ def test_alg_none_is_refused(assert_refused, b64, native_post, new_nonce, client
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_08
 def test_a_replayed_nonce_is_refused(assert_refused, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     nonce = new_nonce(client)
@@ -258,6 +269,7 @@ def test_a_replayed_nonce_is_refused(assert_refused, native_post, new_nonce, cli
     assert_refused(native_post(client, body), 401, "invalid_nonce")
 
 
+@pytest.mark.NT_08
 def test_a_nonce_the_server_never_issued_is_refused(assert_refused, native_post, client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce="chosen-by-the-app", alg="ES256")
@@ -266,6 +278,7 @@ def test_a_nonce_the_server_never_issued_is_refused(assert_refused, native_post,
     )
 
 
+@pytest.mark.NT_08
 @pytest.mark.parametrize(("age", "status"), [(599, 200), (601, 401)])
 def test_a_nonce_is_accepted_until_it_expires(assert_refused, native_post, client, line_emulator, age, status):
     nonce = nonces.issue(now=time.time() - age)  # LINE_AUTH_NONCE_TTL is 600 seconds
@@ -277,6 +290,7 @@ def test_a_nonce_is_accepted_until_it_expires(assert_refused, native_post, clien
         assert_refused(response, 401, "invalid_nonce")
 
 
+@pytest.mark.NT_08
 def test_a_nonce_that_is_not_the_tokens_is_refused(assert_refused, native_post, new_nonce, client, line_emulator):
     user = line_emulator.add_user()
     token = line_emulator.make_id_token(user, CHANNEL, nonce=new_nonce(client), alg="ES256")
@@ -285,6 +299,7 @@ def test_a_nonce_that_is_not_the_tokens_is_refused(assert_refused, native_post, 
     )
 
 
+@pytest.mark.NT_06
 def test_an_access_token_of_another_channel_is_refused(assert_refused, native_post, client, line_emulator):
     line_emulator.add_channel("2222222222", "f" * 32)
     issued = line_emulator.issue_tokens(line_emulator.add_user(), "2222222222", scope="profile")
@@ -294,6 +309,7 @@ def test_an_access_token_of_another_channel_is_refused(assert_refused, native_po
     assert line_emulator.count_calls("/v2/profile") == 0
 
 
+@pytest.mark.NT_06
 def test_an_expired_access_token_is_refused(assert_refused, native_post, client, line_emulator):
     issued = line_emulator.issue_tokens(line_emulator.add_user(), CHANNEL, scope="profile")
     line_emulator.advance(31 * 24 * 3600)

@@ -238,6 +238,7 @@ def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, setting
     assert line_emulator.calls == []
 
 
+@pytest.mark.RT_03
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)

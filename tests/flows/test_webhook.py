@@ -104,6 +104,7 @@ def test_the_header_name_is_case_insensitive(client):
     assert response.status_code == 200
 
 
+@pytest.mark.WH_02
 @pytest.mark.parametrize(
     ("raw", "sig", "status"),
     [
@@ -120,6 +121,7 @@ def test_anything_but_a_valid_signature_is_refused(client, raw, sig, status):
     assert deliver(client, raw, sig).status_code == status
 
 
+@pytest.mark.WH_02
 def test_a_forged_follow_changes_nothing(client, line_account_factory):
     account = line_account_factory()
     raw = body(event("follow", account.line_user_id))
@@ -220,6 +222,7 @@ def test_every_linked_account_of_the_user_is_updated(client, line_account_factor
     assert FriendshipChange.objects.filter(account__in=[first, second]).count() == 2
 
 
+@pytest.mark.WH_07
 def test_a_redelivered_event_is_applied_once(client, line_account_factory):
     account = line_account_factory()
     follow = event("follow", account.line_user_id, T0, "01FOLLOW")
@@ -234,6 +237,7 @@ def test_a_redelivered_event_is_applied_once(client, line_account_factory):
     assert WebhookEvent.objects.count() == 2
 
 
+@pytest.mark.WH_08
 def test_an_older_event_never_overwrites_a_newer_status(client, line_account_factory):
     account = line_account_factory()
     send(client, event("unfollow", account.line_user_id, T0 + 60_000))

@@ -17,6 +17,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+pytestmark = [pytest.mark.LA_02]
+
 SETUP_CFG = Path(__file__).resolve().parents[2] / "setup.cfg"
 
 # (distribution, releases affected, advisory)

@@ -24,6 +24,8 @@ from line_auth.checks import Codes
 from line_auth.checks.pipeline import check_pipeline
 from line_auth.models import LineAccount
 
+pytestmark = [pytest.mark.ID_06]
+
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
 OWN_STEP = "myproject.pipeline.add_line_email"
 CREATE_USER = "social_core.pipeline.user.create_user"

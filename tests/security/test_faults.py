@@ -28,6 +28,7 @@ def nothing_created() -> bool:
     return LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
+@pytest.mark.RL_05
 @pytest.mark.parametrize("body", [
     '{"token_type":"Bearer","expires_in":2592000,"scope":"profile openid","id_token":"x.y.z"}',
     '{"access_token":"","token_type":"Bearer"}',
@@ -41,6 +42,7 @@ def test_a_token_response_missing_its_access_token_fails_cleanly(come_back, logi
     assert login(client, line_emulator, line_emulator.add_user()).status_code == 302
 
 
+@pytest.mark.RL_08
 @pytest.mark.parametrize("fault", FAULTS)
 def test_profile_api_faults_without_openid(come_back, login, start, client, line_emulator, fault):
     url = start(client, scope="profile")
@@ -50,6 +52,7 @@ def test_profile_api_faults_without_openid(come_back, login, start, client, line
     assert login(client, line_emulator, line_emulator.add_user(), begin={"scope": "profile"}).status_code == 302
 
 
+@pytest.mark.RL_09
 @pytest.mark.parametrize("fault", FAULTS)
 def test_native_access_token_login_when_line_fails(native_post, client, line_emulator, fault):
     tokens = line_emulator.issue_tokens(line_emulator.add_user(), "1234567890", scope="profile openid")

@@ -23,7 +23,7 @@ CERTS = "/oauth2/v2.1/certs"
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 NONCE_URL = "/accounts/line/native/nonce/"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.LA_03]
 FLOOD = 1_000
 
 

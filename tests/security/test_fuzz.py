@@ -31,7 +31,7 @@ from line_auth.models import FriendshipChange, LineAccount, PendingFriendship, W
 from line_auth.views.failures import FAILURES
 from line_auth.views.webhook import signature
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.LA_01]
 
 BEGIN = "/accounts/line/login/"
 CALLBACK = "/accounts/line/complete/"

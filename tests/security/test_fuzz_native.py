@@ -20,7 +20,7 @@ from social_django.models import UserSocialAuth
 from line_auth.internal import nonces
 from line_auth.models import LineAccount
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.LA_01]
 
 # CI replays a fixed set of examples (a red CI must be reproducible); local runs explore.
 FUZZ = settings(max_examples=150, deadline=None, derandomize=os.environ.get("CI") == "true", database=None,

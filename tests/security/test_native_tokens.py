@@ -42,6 +42,9 @@ def signed_by_line(emulator, payload, **headers) -> str:
                       headers={"kid": emulator.es256_kid, **headers})
 
 
+@pytest.mark.IT_07
+@pytest.mark.IT_09
+@pytest.mark.IT_11
 @pytest.mark.parametrize(
     ("case", "overrides"),
     [
@@ -61,12 +64,14 @@ def test_claims_line_never_issues_are_refused(
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_14
 def test_an_unknown_critical_header_is_refused(assert_refused, native_post, new_nonce, client, line_emulator):
     nonce = new_nonce(client)
     token = signed_by_line(line_emulator, claims(nonce), crit=["x-line-magic"], **{"x-line-magic": True})
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_13
 def test_a_key_offered_in_the_header_is_never_used(assert_refused, native_post, new_nonce, client, line_emulator):
     """jwk / jku in the header point at the attacker's key; keys come only from LINE's JWKS."""
     attacker = ec.generate_private_key(ec.SECP256R1())
@@ -78,6 +83,7 @@ def test_a_key_offered_in_the_header_is_never_used(assert_refused, native_post, 
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_02
 def test_the_all_zero_psychic_signature_is_refused(assert_refused, b64, native_post, new_nonce, client, line_emulator):
     """CVE-2022-21449 class: r = s = 0 must never verify."""
     nonce = new_nonce(client)
@@ -86,6 +92,7 @@ def test_the_all_zero_psychic_signature_is_refused(assert_refused, b64, native_p
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_02
 def test_an_es256_token_signed_by_another_key_with_lines_kid_is_refused(
     assert_refused, native_post, new_nonce, warm_jwks, client, line_emulator
 ):
@@ -102,6 +109,8 @@ def test_a_web_hs256_token_of_another_channel_is_refused(assert_refused, native_
     assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
 
 
+@pytest.mark.NT_15
+@pytest.mark.IT_14
 @pytest.mark.parametrize("token", ["", "garbage", "a.b", "a.b.c.d", "x" * 20_000, "eyJhbGciOiJFUzI1NiJ9.e30."])
 def test_garbage_and_oversize_tokens_are_refused(native_post, new_nonce, client, line_emulator, token):
     nonce = new_nonce(client)

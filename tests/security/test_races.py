@@ -40,6 +40,7 @@ def closing_connection(call):
     return run
 
 
+@pytest.mark.CC_01
 def test_the_same_callback_twice_at_once_logs_in_once(come_back, start, client, line_emulator):
     """The second delivery arrives while the first is exchanging the code at LINE, so both
     find the login's state in the session they share: only one may use it."""
@@ -63,6 +64,7 @@ def test_the_same_callback_twice_at_once_logs_in_once(come_back, start, client, 
     assert LineAccount.objects.count() == 1 and get_user_model().objects.count() == 1
 
 
+@pytest.mark.CC_04
 def test_first_login_of_one_line_user_from_two_tabs_makes_one_account(
     come_back, parallel_probe, start, line_emulator, monkeypatch
 ):

@@ -22,7 +22,7 @@ BEGIN_URL = "/accounts/line/login/"
 CHANNEL = django_settings.SOCIAL_AUTH_LINE_KEY
 NONCE_URL = "/accounts/line/native/nonce/"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.LA_03]
 
 
 def rows() -> tuple[int, ...]:

@@ -24,6 +24,7 @@ def nothing_created() -> bool:
     return LineAccount.objects.count() == 0 and get_user_model().objects.count() == 0
 
 
+@pytest.mark.ST_02
 def test_wrong_state_is_refused_before_any_token_request(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get(CALLBACK, {"code": result.params["code"], "state": "X" * 32})
@@ -31,12 +32,14 @@ def test_wrong_state_is_refused_before_any_token_request(start, client, line_emu
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
+@pytest.mark.ST_03
 def test_no_session_and_no_state_never_matches(line_emulator):
     response = Client().get(CALLBACK, {"code": "anything"})
     assert response.status_code == 400
     assert line_emulator.count_calls(TOKEN) == 0
 
 
+@pytest.mark.ST_04
 def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(come_back, start, client, line_emulator):
     attacker = Client()
     attack = line_emulator.authorize(start(attacker), line_emulator.add_user(name="Attacker"))
@@ -45,6 +48,7 @@ def test_attackers_state_and_code_replayed_in_the_victims_browser_are_refused(co
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
+@pytest.mark.ST_06
 def test_state_expires(come_back, start, client, line_emulator, monkeypatch):
     url = start(client)
     result = line_emulator.authorize(url, line_emulator.add_user())
@@ -54,6 +58,8 @@ def test_state_expires(come_back, start, client, line_emulator, monkeypatch):
     assert line_emulator.count_calls(TOKEN) == 0
 
 
+@pytest.mark.CB_01
+@pytest.mark.CB_02
 @pytest.mark.parametrize("with_state", [True, False])
 def test_an_error_callback_creates_nothing_with_or_without_state(query, start, client, line_emulator, with_state):
     state = query(start(client))["state"]
@@ -66,12 +72,14 @@ def test_an_error_callback_creates_nothing_with_or_without_state(query, start, c
     assert line_emulator.count_calls(TOKEN) == 0 and nothing_created()
 
 
+@pytest.mark.ST_08
 def test_an_error_with_a_forged_state_does_not_consume_the_real_one(come_back, start, client, line_emulator):
     url = start(client)
     client.get(CALLBACK, {"error": "ACCESS_DENIED", "state": "forged"})
     assert come_back(client, line_emulator.authorize(url, line_emulator.add_user())).status_code == 302
 
 
+@pytest.mark.AR_04
 def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(come_back, query, start, client, line_emulator):
     url = start(client)
     state = query(url)["state"]
@@ -84,6 +92,7 @@ def test_a_wrong_pkce_verifier_makes_line_refuse_the_code(come_back, query, star
     assert line_emulator.count_calls(TOKEN) == 1 and nothing_created()
 
 
+@pytest.mark.AR_04
 def test_a_missing_pkce_verifier_is_refused_before_calling_line(come_back, query, start, client, line_emulator):
     url = start(client)
     state = query(url)["state"]
@@ -113,6 +122,7 @@ def test_client_secret_and_verifier_go_in_the_token_request_body(come_back, quer
     assert call.sent("authorization", "headers") is None
 
 
+@pytest.mark.BR_01
 @pytest.mark.parametrize(
     "target",
     ["https://evil.example/", "//evil.example", "///evil.example", "/\\evil.example", "\\/evil.example",
@@ -127,12 +137,15 @@ def test_open_redirect_through_next_is_refused(come_back, start, client, line_em
     assert response["Location"] == "/done/"
 
 
+@pytest.mark.BR_02
 def test_next_given_at_the_callback_instead_of_the_start_is_validated_too(start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     response = client.get(result.url + "&next=https://evil.example/")
     assert response["Location"] == "/done/"
 
 
+@pytest.mark.BR_04
+@pytest.mark.BR_06
 @pytest.mark.parametrize("path", ["/accounts/line/login/", CALLBACK])
 def test_login_pages_cannot_be_framed_or_cached(client, line_emulator, path):
     response = client.get(path)
@@ -140,6 +153,7 @@ def test_login_pages_cannot_be_framed_or_cached(client, line_emulator, path):
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
+@pytest.mark.BR_05
 def test_the_callback_url_is_never_sent_as_a_referrer_to_other_sites(come_back, start, client, line_emulator):
     result = line_emulator.authorize(start(client), line_emulator.add_user())
     assert come_back(client, result)["Referrer-Policy"] == "same-origin"

@@ -16,6 +16,8 @@ from django.test import RequestFactory
 from line_auth.exceptions import RateLimited
 from line_auth.internal import nonces, ratelimit
 
+pytestmark = [pytest.mark.LA_03]
+
 REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('LINE_AUTH_TEST_REDIS_DB', '1')}"
 PROCESSES = 4
 # Every process counts in the same fixed window, whenever it runs.

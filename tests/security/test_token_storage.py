@@ -23,6 +23,7 @@ def database_dump() -> str:
     return "\n".join(values)
 
 
+@pytest.mark.EN_01
 def test_no_token_is_stored_in_plain_text_anywhere(login, client, line_emulator):
     login(client, line_emulator, line_emulator.add_user(), begin={"scope": "profile openid email"})
     dump = database_dump()
@@ -30,6 +31,7 @@ def test_no_token_is_stored_in_plain_text_anywhere(login, client, line_emulator)
     assert secrets and not [secret for secret in secrets if secret in dump]
 
 
+@pytest.mark.EN_02
 def test_rotating_the_key_reencrypts_every_row_and_keeps_tokens_readable(line_account_factory, settings):
     old_key = settings.LINE_AUTH_ENCRYPTION_KEYS[0]
     accounts = [line_account_factory(access_token=f"access-{n}", refresh_token=f"refresh-{n}") for n in range(5)]
@@ -42,6 +44,7 @@ def test_rotating_the_key_reencrypts_every_row_and_keeps_tokens_readable(line_ac
             assert (fresh.access_token, fresh.refresh_token) == (f"access-{number}", f"refresh-{number}")
 
 
+@pytest.mark.EN_02
 def test_rotation_reports_rows_no_key_opens_and_leaves_them_alone(line_account_factory):
     account = line_account_factory(access_token="access", refresh_token="refresh")
     with override_settings(LINE_AUTH_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):

@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from line_auth.models import LineAccount
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.EN_02]
 
 
 def raw_tokens(account):

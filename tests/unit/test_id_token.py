@@ -30,6 +30,17 @@ def _unsigned(payload):
     return f"{header}.{body}."
 
 
+@pytest.mark.IT_02
+@pytest.mark.IT_03
+@pytest.mark.IT_04
+@pytest.mark.IT_05
+@pytest.mark.IT_06
+@pytest.mark.IT_07
+@pytest.mark.IT_09
+@pytest.mark.IT_10
+@pytest.mark.IT_11
+@pytest.mark.IT_12
+@pytest.mark.IT_14
 @pytest.mark.parametrize(
     ("case", "reason"),
     [
@@ -71,6 +82,7 @@ def test_forged_or_stale_tokens_are_refused(case, reason, id_token_factory):
     assert reason in caught.value.reason
 
 
+@pytest.mark.IT_02
 def test_tampered_payload_with_a_valid_header_is_refused(id_token_factory):
     header, _payload, signature = id_token_factory().split(".")
     forged = jwt.utils.base64url_encode(b'{"sub":"Uattacker"}').decode()
@@ -78,6 +90,7 @@ def test_tampered_payload_with_a_valid_header_is_refused(id_token_factory):
         verify(f"{header}.{forged}.{signature}")
 
 
+@pytest.mark.IT_16
 def test_max_age_requires_a_recent_auth_time(id_token_factory):
     now = int(time.time())
     assert verify(id_token_factory(auth_time=now - 10), max_age=300)
@@ -87,12 +100,14 @@ def test_max_age_requires_a_recent_auth_time(id_token_factory):
         verify(id_token_factory(auth_time=now - 3000), max_age=300)
 
 
+@pytest.mark.NT_14
 def test_an_unknown_critical_header_is_refused(id_token_factory):
     token = id_token_factory(headers={"crit": ["x-line-magic"], "x-line-magic": True})
     with pytest.raises(InvalidIdToken):
         verify(token)
 
 
+@pytest.mark.NT_13
 def test_a_key_in_the_header_changes_nothing(id_token_factory):
     """A web token signed with the attacker's secret stays refused whatever the header offers."""
     token = id_token_factory(key="attacker-secret-0123456789abcdef", headers={

@@ -5,6 +5,8 @@ from line_auth.exceptions import InvalidOption
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.options import VALIDATORS, resolve_options, validate_options
 
+pytestmark = [pytest.mark.AR_07]
+
 ALL = ("scope", "prompt", "max_age", "ui_locales", "bot_prompt", "initial_amr_display",
        "switch_amr", "disable_auto_login", "disable_ios_auto_login", "response_mode")
 
