@@ -51,10 +51,22 @@ class Command(BaseCommand):
             page_size=chunk_size,
             progress=lambda counts: self.stderr.write(f"{counts.total()}/{total} {describe(counts)}"),
         )
+        # The English output is kept word for word as before, so both forms are the same.
         self.stdout.write(
-            f"Refreshed {counts[Outcome.REFRESHED]}, re-login needed "
-            f"{counts[Outcome.RELOGIN]}, failed {counts[Outcome.FAILED]}, "
-            f"skipped {counts[Outcome.SKIPPED]} (of {total} due)."
+            ngettext(
+                "Refreshed %(refreshed)d, re-login needed %(relogin)d, failed %(failed)d, "
+                "skipped %(skipped)d (of %(total)d due).",
+                "Refreshed %(refreshed)d, re-login needed %(relogin)d, failed %(failed)d, "
+                "skipped %(skipped)d (of %(total)d due).",
+                total,
+            )
+            % {
+                "refreshed": counts[Outcome.REFRESHED],
+                "relogin": counts[Outcome.RELOGIN],
+                "failed": counts[Outcome.FAILED],
+                "skipped": counts[Outcome.SKIPPED],
+                "total": total,
+            }
         )
         if counts[Outcome.UNREADABLE]:
             self.stderr.write(

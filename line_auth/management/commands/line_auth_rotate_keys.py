@@ -75,8 +75,16 @@ class Command(BaseCommand):
                 % {"count": len(unreadable)}
             )
         else:
+            # The English output is kept word for word as before, so both forms say "accounts".
             self.stdout.write(
-                f"re-encrypted {rotated} accounts; {len(unreadable)} unreadable with the configured keys"
+                ngettext(
+                    "re-encrypted %(rotated)d accounts; %(unreadable)d unreadable with the "
+                    "configured keys",
+                    "re-encrypted %(rotated)d accounts; %(unreadable)d unreadable with the "
+                    "configured keys",
+                    rotated,
+                )
+                % {"rotated": rotated, "unreadable": len(unreadable)}
             )
         if forget_unreadable:
             forgotten = self._forget(unreadable, batch_size)
