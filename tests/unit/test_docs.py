@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import configparser
+import importlib
+import json
 import os
 import re
 import subprocess
@@ -15,11 +17,13 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.management import get_commands
 from social_django.models import UserSocialAuth
 
 import line_auth
 from line_auth.internal.steps import LINE_AUTH_PIPELINE
 from line_auth.models import LineAccount
+from line_auth.tasks import TASK_NAMES
 from line_auth.testing.server import DEFAULT_CHANNEL_ID, DEFAULT_CHANNEL_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,6 +154,141 @@ def test_the_license_file_matches_the_package_metadata():
     assert license_text.startswith("MIT License\n")
     assert "Copyright (c) 2026 the line_auth authors" in license_text
     assert re.search(r"^include LICENSE\b", (ROOT / "MANIFEST.in").read_text(), flags=re.M)
+
+
+
+# Every name the docs give exists ----------------------------------------------------------
+
+DOCUMENTED = [*PAGES, ROOT / "SECURITY.md", ROOT / "benchmarks" / "README.md"]
+API = DOCS / "api.md"
+OLD_COMMANDS = ("refresh_line_tokens", "sync_line_friendships", "prune_line_webhook_records")
+
+
+def resolve(dotted: str) -> object | None:
+    """The module or object a dotted path names, or ``None`` when nothing answers to it."""
+    parts = dotted.split(".")
+    for length in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:length]))
+        except ImportError:
+            continue
+        for name in parts[length:]:
+            found = getattr(found, name, None)
+        return found
+    return None
+
+
+def names_that_are_not_imports() -> set[str]:
+    """Dotted names the docs rightly give that no import reaches: tasks' and loggers' names."""
+    loggers = {
+        found
+        for path in (ROOT / "line_auth").rglob("*.py")
+        for found in re.findall(r'getLogger\("([\w.]+)"\)', path.read_text())
+    }
+    return set(TASK_NAMES) | loggers
+
+
+def test_every_dotted_line_auth_name_in_the_docs_imports():
+    allowed = names_that_are_not_imports()
+    stale = [
+        f"{page.name}: {name}"
+        for page in DOCUMENTED
+        for name in sorted(set(re.findall(r"\bline_auth(?:\.\w+)+", page.read_text())))
+        if name not in allowed
+        and not re.fullmatch(r"line_auth\.[EW]\d{2}[\dx]|line_auth\.(css|py)", name)
+        and resolve(name) is None
+    ]
+    assert stale == []
+
+
+def test_every_python_file_and_test_folder_the_docs_name_exists():
+    paths = {
+        (page.name, found)
+        for page in DOCUMENTED
+        for found in re.findall(r"\b(?:line_auth|tests|benchmarks|scripts)/[\w/.]*\w", page.read_text())
+        if found.endswith(".py") or found.startswith("tests/")
+    }
+    assert paths
+    assert sorted(f"{page}: {path}" for page, path in paths if not (ROOT / path).exists()) == []
+
+
+def test_every_name_the_public_api_lists_exists():
+    """Each row of the table: a dotted module, then the bare names it offers (or a class's)."""
+    section = API.read_text().split("## What is public", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    commands = get_commands()
+    missing = []
+    for row in rows:
+        module: object | None = None
+        owner: object | None = None
+        for token in re.findall(r"`([^`]+)`", row.split("|")[2]):
+            if dotted := re.search(r"\bline_auth(?:\.\w+)+", token):
+                module = owner = resolve(dotted.group())
+                missing += [] if module is not None else [dotted.group()]
+            elif re.fullmatch(r"[A-Za-z_]\w*", token) and not token.isupper():
+                if commands.get(token) == "line_auth":
+                    continue
+                found = getattr(module, token, None)
+                found = found if found is not None else getattr(owner, token, None)
+                missing += [] if found is not None else [f"{row.split('|')[1].strip()}: {token}"]
+                owner = found if isinstance(found, type) else owner
+    assert rows and missing == []
+
+
+def layout_tree() -> set[str]:
+    """The files the Package layout tree lists, as paths from the repository root."""
+    block = API.read_text().split("## Package layout", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    listed, parents = set(), []
+    for line in block.splitlines():
+        name = line.strip().split(" ", 1)[0]
+        depth = (len(line) - len(line.lstrip())) // 2
+        if not name.endswith((".py", "/")) or "," in name:
+            continue
+        parents = [*parents[:depth], name.rstrip("/")]
+        listed.add("/".join(parents))
+    return listed
+
+
+def test_the_package_layout_lists_every_module_and_nothing_else():
+    listed = layout_tree()
+    modules = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "line_auth").rglob("*.py")
+        if path.name != "__init__.py" and {"migrations", "commands"}.isdisjoint(path.parts)
+    }
+    assert modules - listed == set()
+    assert sorted(path for path in listed if not (ROOT / path).exists()) == []
+
+
+def test_old_command_names_appear_only_as_deprecated_aliases():
+    paragraphs = [
+        (page.name, paragraph)
+        for page in [*DOCUMENTED, *sorted((ROOT / "example_project").rglob("*.*"))]
+        if page.suffix in (".md", ".py", ".sh", ".html")
+        for paragraph in re.split(r"\n\s*\n", page.read_text())
+        if re.search(rf"\b({'|'.join(OLD_COMMANDS)})\b", paragraph)
+    ]
+    assert paragraphs
+    assert [page for page, paragraph in paragraphs if "deprecat" not in paragraph] == []
+
+
+
+def test_the_login_cost_counts_in_both_readmes_are_the_ones_the_benchmark_wrote():
+    measured = json.loads((ROOT / "benchmarks" / "results" / "login_cost_postgres.json").read_text())
+    expected = {
+        (login, backend): (figures["statements"], figures["transaction_control"])
+        for backend, logins in measured.items()
+        for login, figures in logins.items()
+    }
+    for page, row in (
+        (README, r"^\| (first|returning) \| (line_auth|stock)\b[^|]*\| [^|]+\| \**(\d+)\** \(\+(\d+)\)"),
+        (ROOT / "benchmarks" / "README.md", r"^\| (first|returning) \| (line_auth|stock) \| [^|]+\| (\d+) \| (\d+) \|"),
+    ):
+        documented = {
+            (login, backend): (int(statements), int(control))
+            for login, backend, statements, control in re.findall(row, page.read_text(), flags=re.M)
+        }
+        assert documented == expected, page.name
 
 
 # From startproject, using only the docs ------------------------------------------------------
