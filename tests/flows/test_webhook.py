@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from datetime import datetime, timedelta, timezone
@@ -471,3 +472,104 @@ def test_the_webhook_secret_is_checked(settings, value, expected):
 def test_no_webhook_check_when_the_webhook_is_not_used(settings):
     del settings.LINE_AUTH_WEBHOOK_SECRET
     assert webhook_checks.check_webhook_secret() == []
+
+
+# Which events are applied: the limits on user IDs, timestamps and event IDs. A malformed
+# event is skipped (200, nothing written) rather than failing the delivery, because LINE
+# would redeliver the whole batch, good events included.
+
+
+def nothing_written() -> bool:
+    return not (
+        WebhookEvent.objects.exists() or PendingFriendship.objects.exists() or FriendshipChange.objects.exists()
+    )
+
+
+def pending_ids() -> list[str]:
+    return list(PendingFriendship.objects.values_list("line_user_id", flat=True))
+
+
+@pytest.mark.parametrize("length", [1, 33, 64])
+def test_user_ids_up_to_64_characters_are_applied(client, length):
+    user_id = "U" * length
+    assert send(client, event("follow", user_id)).status_code == 200
+    assert pending_ids() == [user_id]
+
+
+@pytest.mark.parametrize("user_id", ["", "U" * 65, 12345, None])
+def test_other_user_ids_are_skipped(client, user_id):
+    assert send(client, event("follow", user_id)).status_code == 200
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("source", ["U" + "a" * 32, ["userId"], None, 7])
+def test_a_source_that_is_not_an_object_is_skipped(client, source):
+    follow = event("follow", "U" + "a" * 32)
+    follow["source"] = source
+    assert send(client, follow).status_code == 200
+    assert nothing_written()
+
+
+def test_a_timestamp_of_zero_is_applied(client, line_account_factory):
+    account = line_account_factory()
+    assert send(client, event("follow", account.line_user_id, ms=0)).status_code == 200
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert account.friendship_checked_at.timestamp() == 0
+
+
+@pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1705891467176", None])
+def test_other_timestamps_are_skipped(client, timestamp):
+    follow = event("follow", "U" + "a" * 32)
+    follow["timestamp"] = timestamp
+    assert send(client, follow).status_code == 200
+    assert nothing_written()
+
+
+@pytest.mark.parametrize("length", [1, 26, 64])
+def test_event_ids_up_to_64_characters_are_applied(client, length):
+    assert send(client, event("follow", "U" + "a" * 32, event_id="E" * length)).status_code == 200
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["E" * length]
+
+
+@pytest.mark.parametrize("event_id", ["", "E" * 65, 42, None])
+def test_other_event_ids_are_skipped(client, event_id):
+    follow = event("follow", "U" + "a" * 32)
+    follow["webhookEventId"] = event_id
+    assert send(client, follow).status_code == 200
+    assert nothing_written()
+
+
+def test_good_events_in_a_batch_with_bad_ones_are_applied(client, line_account_factory):
+    account = line_account_factory()
+    broken = event("follow", "", T0 + 1)
+    assert send(client, broken, event("follow", account.line_user_id, T0)).status_code == 200
+    assert LineAccount.objects.get().friendship == Friendship.FRIEND
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_the_log_counts_friendship_events_and_new_ones(client, caplog):
+    caplog.set_level(logging.DEBUG, logger="line_auth.webhook")
+    follow = event("follow", "U" + "a" * 32)
+    send(client, follow, event("message", "U" + "a" * 32))
+    send(client, follow)
+    assert send_raw(client, body(event("message", "U" + "a" * 32))).status_code == 200
+    logged = [record.getMessage() for record in caplog.records if record.name == "line_auth.webhook"]
+    assert logged == [
+        "Webhook: 1 friendship events, 1 new",
+        "Webhook: 1 friendship events, 0 new",
+        "Webhook: 0 friendship events, 0 new",
+    ]
+
+
+def test_a_claimed_signature_that_is_not_text_is_refused_not_an_error():
+    from line_auth.views.webhook import is_signed
+
+    assert is_signed(VECTOR_BODY, "\ud800" + VECTOR_SIGNATURE[1:], SECRET) is False
+    assert is_signed(VECTOR_BODY, VECTOR_SIGNATURE, SECRET) is True
+
+
+def test_a_wrong_signature_leaves_a_warning_in_the_log(client, caplog):
+    deliver(client, VECTOR_BODY, signature(VECTOR_BODY, "0" * 32))
+    warnings = [r.getMessage() for r in caplog.records if r.name == "line_auth.webhook" and r.levelname == "WARNING"]
+    assert warnings == ["Refused a webhook request with a wrong signature"]
