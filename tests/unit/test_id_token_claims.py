@@ -6,6 +6,8 @@ and in the admin, so each case pins the exact reason, not just that something fa
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 
@@ -159,3 +161,34 @@ def test_max_age_needs_an_integer_auth_time(id_token_factory):
 
 def test_without_max_age_auth_time_is_not_needed(id_token_factory):
     assert web(id_token_factory(auth_time=1), max_age=None)["auth_time"] == 1
+
+
+# -- the shape checks before any key is used --
+
+
+@pytest.mark.parametrize("token", ["", None, 123, b"a.b.c"])
+def test_no_token_is_missing(token):
+    assert refusal(web, token) == "missing"
+
+
+def test_the_size_limit_is_8192_characters():
+    at_limit = "a" * 4095 + "." + "a" * 4095 + "."
+    assert len(at_limit) == id_token.MAX_TOKEN_LENGTH
+    assert refusal(web, at_limit) == "malformed"
+    assert refusal(web, at_limit + "a") == "too large"
+
+
+@pytest.mark.parametrize(
+    "token", ["abc", "a.b", "a.b.c.d", "x.y.z", "W10.e30.x"],
+    ids=["no-dot", "one-dot", "three-dots", "not-base64", "header-a-list"],
+)
+def test_what_is_not_a_jwt_is_malformed(token):
+    assert refusal(web, token) == "malformed"
+
+
+def test_a_signed_payload_that_is_not_json_names_the_error():
+    signing_input = b".".join(
+        jwt.utils.base64url_encode(part) for part in (b'{"alg":"HS256","typ":"JWT"}', b"not json")
+    )
+    signature = jwt.utils.base64url_encode(hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest())
+    assert refusal(web, (signing_input + b"." + signature).decode()) == "invalid (DecodeError)"
