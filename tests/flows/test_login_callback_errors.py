@@ -133,21 +133,25 @@ def test_max_age_from_the_login_start_is_enforced_at_the_callback(
 @pytest.mark.parametrize(
     ("fault", "logged"),
     [
-        ({"status": 429, "body": '{"message":"rate limit"}'}, "kind=unavailable code=rate_limited stage="),
-        ({"status": 500, "body": '{"message":"oops"}'}, "kind=unavailable code=unavailable stage="),
+        ({"status": 429, "body": '{"message":"rate limit"}'},
+         "kind=unavailable code=rate_limited stage=token_exchange"),
+        ({"status": 500, "body": '{"message":"oops"}'}, "kind=unavailable code=unavailable stage=token_exchange"),
         ({"status": 400, "body": '{"error":"invalid_grant"}'},
          "kind=session code=authorization_code_rejected stage=token_exchange"),
-        ({"status": 403, "body": '{"message":"forbidden"}'}, "kind=line_error code=http_error stage="),
+        ({"status": 403, "body": '{"message":"forbidden"}'}, "kind=line_error code=http_error stage=token_exchange"),
+        ({"kind": "timeout"}, "kind=unavailable code=unavailable stage=token_exchange"),
+        ({"kind": "connection_refused"}, "kind=unavailable code=unavailable stage=token_exchange"),
     ],
 )
 def test_a_failed_token_exchange_is_classified(client, line_emulator, caplog, fault, logged, start, come_back):
+    """The code is single-use, so the token request is never retried, whatever LINE said."""
     url = start(client)
     line_emulator.fail_next(TOKEN, **fault)
     caplog.clear()
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
     assert response.status_code == 400
     assert len(failures(caplog)) == 1 and logged in failures(caplog)[0], failures(caplog)
-    assert nothing_created()
+    assert nothing_created() and line_emulator.count_calls(TOKEN) == 1
 
 
 @pytest.mark.parametrize(
@@ -178,6 +182,13 @@ def test_the_display_name_becomes_the_username_and_first_name(client, line_emula
     assert login(client, line_emulator, line_emulator.add_user(name="Hanako")).status_code == 302
     user = get_user_model().objects.get()
     assert (user.username, user.first_name, user.last_name, user.email) == ("Hanako", "Hanako", "", "")
+
+
+def test_a_display_name_of_several_words_is_kept_whole_in_first_name(client, line_emulator, login):
+    """LINE names are not "first last" (Japanese order, nicknames): nothing is split off."""
+    assert login(client, line_emulator, line_emulator.add_user(name="Yamada Taro")).status_code == 302
+    user = get_user_model().objects.get()
+    assert (user.first_name, user.last_name) == ("Yamada Taro", "")
 
 
 def test_without_a_display_name_the_line_user_id_is_the_username(client, line_emulator, login):
