@@ -158,7 +158,6 @@ class LineBackend(BaseOAuth2PKCE):
             response.update(self._identity_from_id_token(response, pending))
         else:
             response.update(self._identity_from_profile(access_token))
-        response["line_options"] = options
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
