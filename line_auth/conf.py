@@ -10,34 +10,15 @@ works in tests.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import resolve_url
 
 from line_auth.internal.option_values import OPTION_NAMES
+from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
 
 DEFAULT_SCOPE = ("profile", "openid")
-
-
-class RateLimit(NamedTuple):
-    """Requests allowed per window from one client address, and from all clients together.
-
-    ``None`` lifts that limit.
-    """
-
-    per_address: int | None
-    overall: int | None
-
-
-# Generous enough for many visitors behind one carrier-grade NAT; an overall limit a
-# busy site only meets under a flood. Keys are the rate-limited endpoints.
-DEFAULT_RATE_LIMITS = {
-    "login": RateLimit(per_address=60, overall=6000),
-    "native_nonce": RateLimit(per_address=120, overall=12000),
-    "native_login": RateLimit(per_address=60, overall=6000),
-}
 
 
 class LineAuthSettings:
@@ -62,6 +43,26 @@ class LineAuthSettings:
         """Scopes asked for by default; ``email`` needs LINE's approval first."""
         value = self._get("SOCIAL_AUTH_LINE_SCOPE", DEFAULT_SCOPE)
         return tuple(value.split()) if isinstance(value, str) else tuple(value)
+
+    @property
+    def channels(self) -> Any:
+        """The site's LINE channels by short name (docs/channels.md); parsed by ``line_auth.channels``."""
+        return self._get("LINE_AUTH_CHANNELS", {})
+
+    @property
+    def default_channel(self) -> str:
+        """The name of the channel a login that names none uses; empty: the first channel."""
+        return str(self._get("LINE_AUTH_DEFAULT_CHANNEL", "") or "")
+
+    @property
+    def channel_loader(self) -> str:
+        """Dotted path of a function returning more channels, e.g. from the site's database."""
+        return str(self._get("LINE_AUTH_CHANNEL_LOADER", "") or "")
+
+    @property
+    def channel_selector(self) -> str:
+        """Dotted path of ``(request, channels) -> channels``: which ones a request may use."""
+        return str(self._get("LINE_AUTH_CHANNEL_SELECTOR", "") or "")
 
     @property
     def access_base_url(self) -> str:
@@ -137,7 +138,7 @@ class LineAuthSettings:
     @property
     def webhook_event_retention(self) -> timedelta:
         """How long processed ``webhookEventId``s are kept to drop LINE's redeliveries."""
-        return _duration(self._get("LINE_AUTH_WEBHOOK_EVENT_RETENTION", timedelta(days=7)))
+        return duration(self._get("LINE_AUTH_WEBHOOK_EVENT_RETENTION", timedelta(days=7)))
 
     @property
     def pending_friendship_retention(self) -> timedelta:
@@ -147,12 +148,12 @@ class LineAuthSettings:
         LINE (``LINE_AUTH_FETCH_FRIENDSHIP``). Keeping it forever lets every follower who
         never logs in hold a row.
         """
-        return _duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))
+        return duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))
 
     @property
     def friendship_stale_after(self) -> timedelta:
         """Age after which the friendship sync asks LINE again."""
-        return _duration(self._get("LINE_AUTH_FRIENDSHIP_STALE_AFTER", timedelta(days=7)))
+        return duration(self._get("LINE_AUTH_FRIENDSHIP_STALE_AFTER", timedelta(days=7)))
 
     @property
     def friendship_sync_workers(self) -> int:
@@ -231,35 +232,12 @@ class LineAuthSettings:
         ``{"login": {"per_address": 10}}`` changes one number; ``{"login": None}`` lifts
         both limits of that endpoint. Raises ``ImproperlyConfigured`` (check E011).
         """
-        configured = self._get("LINE_AUTH_RATE_LIMITS", {})
-        if not isinstance(configured, dict):
-            raise ImproperlyConfigured("LINE_AUTH_RATE_LIMITS must be a dict.")
-        unknown = sorted(map(str, set(configured) - set(DEFAULT_RATE_LIMITS)))
-        if unknown:
-            raise ImproperlyConfigured(
-                f"LINE_AUTH_RATE_LIMITS names unknown endpoints: {', '.join(unknown)}."
-            )
-        limits = dict(DEFAULT_RATE_LIMITS)
-        for endpoint, value in configured.items():
-            if value is None:
-                limits[endpoint] = RateLimit(None, None)
-                continue
-            if not isinstance(value, dict) or not set(value) <= set(RateLimit._fields):
-                raise ImproperlyConfigured(
-                    f'LINE_AUTH_RATE_LIMITS["{endpoint}"] must be None or a dict with '
-                    '"per_address" and/or "overall".'
-                )
-            merged = {**limits[endpoint]._asdict(), **value}
-            for name, number in merged.items():
-                if number is not None:
-                    _count(f'LINE_AUTH_RATE_LIMITS["{endpoint}"]["{name}"]', number, least=1)
-            limits[endpoint] = RateLimit(**merged)
-        return limits
+        return parse_rate_limits(self._get("LINE_AUTH_RATE_LIMITS", {}))
 
     @property
     def rate_limit_window(self) -> int:
         """Seconds of one rate-limit window; the counters start again in each."""
-        return _count("LINE_AUTH_RATE_LIMIT_WINDOW", self._get("LINE_AUTH_RATE_LIMIT_WINDOW", 60), 1)
+        return whole_number("LINE_AUTH_RATE_LIMIT_WINDOW", self._get("LINE_AUTH_RATE_LIMIT_WINDOW", 60), 1)
 
     @property
     def trusted_proxies(self) -> int:
@@ -267,7 +245,7 @@ class LineAuthSettings:
 
         0 (the default) trusts only ``REMOTE_ADDR``: the header is then the client's to forge.
         """
-        return _count("LINE_AUTH_TRUSTED_PROXIES", self._get("LINE_AUTH_TRUSTED_PROXIES", 0), 0)
+        return whole_number("LINE_AUTH_TRUSTED_PROXIES", self._get("LINE_AUTH_TRUSTED_PROXIES", 0), 0)
 
     @property
     def login_redirect_url(self) -> str:
@@ -279,18 +257,6 @@ class LineAuthSettings:
             self._get("SOCIAL_AUTH_LOGIN_REDIRECT_URL", None)
             or self._get("LOGIN_REDIRECT_URL", "/")
         )
-
-
-def _duration(value: timedelta | float) -> timedelta:
-    """A duration setting given as a ``timedelta`` or a number of seconds."""
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
-
-
-def _count(name: str, value: Any, least: int) -> int:
-    """A whole-number setting of at least ``least``, or ``ImproperlyConfigured``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {value!r}.")
-    return value
 
 
 line_settings = LineAuthSettings()
