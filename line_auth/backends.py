@@ -31,7 +31,9 @@ from social_core.exceptions import (
 )
 from social_django.utils import load_backend, load_strategy
 
+from line_auth import channels
 from line_auth import client as line_client
+from line_auth.channels import Channel
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError, LineUnavailable
 from line_auth.internal import fitting, identity, steps
@@ -75,6 +77,29 @@ class LineBackend(BaseOAuth2PKCE):
     NONCE_LENGTH = 32
 
     _login_options: dict[str, str] | None = None
+    _channel: Channel | None = None
+
+    # -- the channel: chosen at the login, bound to its state, used at the callback --
+
+    @property
+    def channel(self) -> Channel:
+        """The channel of this login: the one chosen, or the default channel."""
+        if self._channel is None:
+            self._channel = channels.default_channel()
+        return self._channel
+
+    def use_channel(self, channel: Channel) -> None:
+        """Log in through ``channel``; its ID, secret, scope and options are used from now on."""
+        self._channel = channel
+        self._login_options = None
+
+    def get_key_and_secret(self) -> tuple[str, str]:
+        """The channel's ID and secret, instead of social-core's single KEY and SECRET.
+
+        social-core's documented hook: the authorization URL's ``client_id`` and
+        the code exchange's credentials both come from here.
+        """
+        return self.channel.channel_id, self.channel.secret
 
     # -- endpoints: settings, so a site can point at the emulator or a proxy --
 
@@ -107,7 +132,9 @@ class LineBackend(BaseOAuth2PKCE):
         """
         if self._login_options is None:
             request_values = self.strategy.request_data()
-            self._login_options = resolve_options(request_values, line_settings.request_options)
+            self._login_options = resolve_options(
+                request_values, line_settings.request_options, channel=self.channel
+            )
         return self._login_options
 
     def get_scope(self) -> list[str]:
@@ -117,12 +144,15 @@ class LineBackend(BaseOAuth2PKCE):
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         """social-core's parameters (state, PKCE) plus the nonce and LINE's options.
 
-        The nonce and options are kept with the state, for the callback to check.
+        The nonce, the options and the channel are kept with the state, for the
+        callback to check: a callback cannot choose its channel.
         """
         params = super().auth_params(state)
         options = self.login_options()
         nonce = self.strategy.random_string(self.NONCE_LENGTH)
-        self._remember(state, nonce=nonce, options=options)
+        channel = self.channel
+        self._remember(state, nonce=nonce, options=options,
+                       channel={"name": channel.name, "channel_id": channel.channel_id})
         params["nonce"] = nonce
         params.update({name: value for name, value in options.items() if name != "scope"})
         return params
@@ -142,6 +172,7 @@ class LineBackend(BaseOAuth2PKCE):
         error = self.data.get("error")
         pending = self._stored_with_state()
         state = self.validate_state()
+        self.use_channel(self._bound_channel(pending))
         if error:
             raise self._callback_error(str(error))
         if not self.data.get("code"):
@@ -159,6 +190,7 @@ class LineBackend(BaseOAuth2PKCE):
         else:
             response.update(self._identity_from_profile(access_token))
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
+        response["channel_id"] = self.channel.channel_id
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
     def _stored_with_state(self) -> dict[str, Any]:
@@ -171,6 +203,22 @@ class LineBackend(BaseOAuth2PKCE):
         state = self.get_request_state()
         stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
         return stored if isinstance(stored, dict) else {}
+
+    def _bound_channel(self, pending: dict[str, Any]) -> Channel:
+        """The channel the login was started with, as stored with its state.
+
+        A state stored before channels existed names none: it was the default
+        channel's. A stored channel that is no longer configured, no longer takes
+        web logins, or whose name and ID disagree is refused, never replaced.
+        """
+        stored = pending.get("channel")
+        if stored is None:
+            return channels.default_channel()
+        found = channels.by_id(str(stored.get("channel_id", ""))) if isinstance(stored, dict) else None
+        if found is None or found.name != stored.get("name") or not found.serves_web_login:
+            logger.warning("LINE callback refused: its stored channel is not a configured web channel")
+            raise AuthResponseError(self, code="channel_mismatch", stage="callback")
+        return found
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
         # LINE documents upper-case codes; its own SDKs compare case-insensitively.
@@ -189,8 +237,8 @@ class LineBackend(BaseOAuth2PKCE):
         try:
             claims = verify_web_id_token(
                 token,
-                channel_id=line_settings.channel_id,
-                channel_secret=line_settings.channel_secret,
+                channel_id=self.channel.channel_id,
+                channel_secret=self.channel.secret,
                 issuer=line_settings.id_token_issuer,
                 nonce=str(pending.get("nonce") or ""),
                 max_age=int(max_age) if max_age is not None else None,
@@ -280,7 +328,14 @@ class LineBackend(BaseOAuth2PKCE):
         return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)
 
 
-def get_backend(request: HttpRequest) -> LineBackend:
-    """The ``line`` backend bound to this request, with our callback URL."""
+def get_backend(request: HttpRequest, channel: Channel | None = None) -> LineBackend:
+    """The ``line`` backend bound to this request, with our callback URL.
+
+    ``channel`` is the channel a login starts with; a callback finds its own
+    in the state it comes back with.
+    """
     strategy = load_strategy(request)
-    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
+    backend: LineBackend = load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
+    if channel is not None:
+        backend.use_channel(channel)
+    return backend

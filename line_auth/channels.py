@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from line_auth.conf import line_settings
-from line_auth.exceptions import LineAuthError
+from line_auth.exceptions import ErrorCode, LineAuthError
 
 DEFAULT_NAME = "default"
 DEFAULT_PROVIDER = "default"
@@ -60,6 +60,8 @@ class ChannelKind(StrEnum):
 
 class UnknownChannel(LineAuthError, LookupError):
     """No configured channel (or none this request may use) has that name or ID."""
+
+    code = ErrorCode.UNKNOWN_CHANNEL
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from social_core.exceptions import (
 from social_core.pipeline import social_auth
 from social_core.pipeline import user as social_user_steps
 
-from line_auth import signals
+from line_auth import channels, signals
 from line_auth.backends import LineBackend
-from line_auth.conf import line_settings
+from line_auth.channels import Channel
 from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import announce, save_changes
 from line_auth.internal import fitting, user_model
@@ -39,12 +39,16 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
 
     The account, its Django user and its social-auth row are read together and the
     account row is locked for the rest of the login. Anything unusual (a first login,
-    an association made before line_auth) goes through social-core's own step.
+    a first login on another channel of the provider, an association made before
+    line_auth) goes through social-core's own step, which finds the person's
+    social-auth row by LINE user ID: channels of one provider share it, channels
+    of different providers never see the same ID.
     """
+    channel = login_channel(backend, kwargs.get("response"))
     account = (
         LineAccount.objects.select_related("user", "social")
         .select_for_update(of=("self",))
-        .filter(channel_id=line_settings.channel_id, line_user_id=str(uid))
+        .filter(channel_id=channel.channel_id, line_user_id=str(uid))
         .first()
     )
     social = account.social if account is not None else None
@@ -61,6 +65,21 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
     social.user = account.user
     return {"social": social, "user": account.user, "is_new": False, "new_association": False,
             "line_account": account}
+
+
+def login_channel(backend: Any, response: dict[str, Any] | None) -> Channel:
+    """The channel a login is for: the identity's ``channel_id``, else the default channel.
+
+    A ``channel_id`` that names no configured channel ends the login: its account
+    must never be filed under another channel's credentials.
+    """
+    channel_id = (response or {}).get("channel_id")
+    if not channel_id:
+        return channels.default_channel()
+    channel = channels.by_id(str(channel_id))
+    if channel is None:
+        raise AuthResponseError(backend, claim="channel_id", code="unknown_channel", stage="pipeline")
+    return channel
 
 
 def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any = None, *args: Any,
@@ -104,14 +123,16 @@ def save_line_account(
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
+    channel = login_channel(backend, response)
     account, created = line_account, False
     if account is None:
         account, created = LineAccount.objects.select_for_update().get_or_create(
-            channel_id=line_settings.channel_id,
+            channel_id=channel.channel_id,
             line_user_id=response["sub"],
-            defaults={"user": user},
+            defaults={"user": user, "provider": channel.provider},
         )
     account.user = user
+    account.provider = channel.provider
     if social is not None:
         account.social = social
     profile = fitting.account_profile(response)

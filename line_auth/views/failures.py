@@ -137,6 +137,13 @@ FAILURES = {
             429,
         ),
         Failure(
+            ErrorCode.UNKNOWN_CHANNEL,
+            _("This LINE login is not available here"),
+            _("The LINE login you followed does not exist on this site. Use a LINE button on our pages."),
+            404,
+            retry=False,
+        ),
+        Failure(
             ErrorCode.CONFIGURATION,
             _("LINE Login is not available"),
             _("LINE Login is not set up correctly on this site. The site's administrators have been told."),
