@@ -132,9 +132,8 @@ class LineBackend(BaseOAuth2PKCE):
         """
         if self._login_options is None:
             request_values = self.strategy.request_data()
-            self._login_options = resolve_options(
-                request_values, line_settings.request_options, channel=self.channel
-            )
+            channel_options = {"scope": " ".join(self.channel.scope), **self.channel.authorization_options}
+            self._login_options = resolve_options(request_values, line_settings.request_options, channel_options)
         return self._login_options
 
     def get_scope(self) -> list[str]:

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from line_auth import tokens
+from line_auth import linking, tokens
 from line_auth.fields import is_unreadable
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
@@ -66,6 +66,14 @@ REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
             "opens; it needs a new LINE login: %(accounts)s.",
             "Skipped %(count)d accounts whose tokens no key in LINE_AUTH_ENCRYPTION_KEYS "
             "opens; they need a new LINE login: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
+    Outcome.NO_CHANNEL: (
+        ngettext_lazy(
+            "Skipped %(count)d account whose LINE channel is no longer configured: %(accounts)s.",
+            "Skipped %(count)d accounts whose LINE channel is no longer configured: %(accounts)s.",
             "count",
         ),
         messages.WARNING,
@@ -171,7 +179,7 @@ def disconnect_and_report(
 
 def _disconnect(account: LineAccount) -> str:
     unreadable = is_unreadable(account.access_token)
-    revoked = tokens.unlink(account)
+    revoked = linking.unlink(account)
     return "unreadable" if unreadable else "revoked" if revoked else "unconfirmed"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
@@ -23,9 +23,6 @@ from line_auth.internal.option_values import (
     SCOPES,
     SWITCHES,
 )
-
-if TYPE_CHECKING:
-    from line_auth.channels import Channel
 
 _LOCALE_TAG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MAX_LOCALES = 10
@@ -103,19 +100,18 @@ def validate_options(values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def resolve_options(
-    request_values: Mapping[str, Any], allowed: Iterable[str], channel: Channel | None = None
+    request_values: Mapping[str, Any], allowed: Iterable[str], channel_options: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
     """Merge site settings, the channel's own and the visitor's allowed choices for one login.
 
     Each later source wins: a country's channel may ask for another scope or
-    ``bot_prompt`` than the site's, and the visitor may choose where allowed.
+    ``bot_prompt`` than the site's (``channel_options``, its scope included), and
+    the visitor may choose where allowed.
     The scope always comes out explicit, so the callback knows what was asked.
     """
     merged: dict[str, Any] = {"scope": " ".join(line_settings.scope)}
     merged.update(line_settings.authorization_options)
-    if channel is not None:
-        merged["scope"] = " ".join(channel.scope)
-        merged.update(channel.authorization_options)
+    merged.update(channel_options or {})
     allowed = set(allowed)
     chosen = {name: request_values[name] for name in OPTION_NAMES if name in allowed and name in request_values}
     merged.update(chosen)

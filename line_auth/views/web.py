@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import channels, tokens
+from line_auth import channels, linking
 from line_auth.backends import LineBackend, get_backend
 from line_auth.channels import Channel, UnknownChannel
 from line_auth.conf import line_settings
@@ -178,12 +178,12 @@ class DisconnectView(View):
             return render(request, AccountView.template_name,
                           {"line_accounts": _linked_accounts(request)}, status=400)
         account = form.cleaned_data["account"]
-        if not tokens.can_unlink(account):
+        if not linking.can_unlink(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
         else:
-            tokens.unlink(account)
+            linking.unlink(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
         # A URL, never a view name: redirect() would try to reverse "abc" and fail.
