@@ -155,6 +155,15 @@ def _linked_accounts(request: HttpRequest) -> QuerySet[LineAccount]:
     return user.line_accounts.all()
 
 
+def _with_channels(accounts: QuerySet[LineAccount]) -> list[LineAccount]:
+    """The accounts, each with ``line_channel``: its configured channel, or ``None`` if gone."""
+    known = {channel.channel_id: channel for channel in channels.all_channels()}
+    listed = list(accounts)
+    for account in listed:
+        account.line_channel = known.get(account.channel_id)  # type: ignore[attr-defined]
+    return listed
+
+
 @method_decorator([never_cache, xframe_options_deny, login_required], name="dispatch")
 class AccountView(View):
     """The visitor's linked LINE accounts, with a button to unlink each."""
@@ -162,7 +171,7 @@ class AccountView(View):
     template_name = "line_auth/account.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"line_accounts": _linked_accounts(request)})
+        return render(request, self.template_name, {"line_accounts": _with_channels(_linked_accounts(request))})
 
 
 @method_decorator([never_cache, xframe_options_deny, login_required, csrf_protect], name="dispatch")
@@ -176,7 +185,7 @@ class DisconnectView(View):
             logger.warning("Refused to unlink a LINE account: code=%s", form.errors.as_data()["account"][0].code)
             messages.error(request, _("That LINE account is not linked to you."))
             return render(request, AccountView.template_name,
-                          {"line_accounts": _linked_accounts(request)}, status=400)
+                          {"line_accounts": _with_channels(_linked_accounts(request))}, status=400)
         account = form.cleaned_data["account"]
         if not linking.can_unlink(account):
             messages.error(
