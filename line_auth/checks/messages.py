@@ -42,6 +42,10 @@ class Codes(StrEnum):
     DUMMY_CACHE = "line_auth.E022"
     INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
     INVALID_TRUSTED_PROXIES = "line_auth.E024"
+    CHANNELS_UNREADABLE = "line_auth.E025"
+    CHANNEL_WITHOUT_SECRET = "line_auth.E026"
+    CHANNEL_INVALID_OPTION = "line_auth.E027"
+    CHANNEL_SELECTOR_UNIMPORTABLE = "line_auth.E028"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -60,6 +64,8 @@ class Codes(StrEnum):
     WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
+    CHANNEL_PROVIDER_UNNAMED = "line_auth.W021"
+    ACCOUNTS_OF_UNKNOWN_CHANNELS = "line_auth.W022"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:
