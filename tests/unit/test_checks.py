@@ -93,7 +93,8 @@ CASES = [
     ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "KIND": "liff", "CHANNEL_SECRET": ""}}},
      [channel_checks.channel_without_secret("jp")]),
     ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "AUTHORIZATION_OPTIONS": {"bot_prompt": "always"}}}},
-     [channel_checks.channel_invalid_option("jp", "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
+     [channel_checks.channel_invalid_option(
+         "jp", "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
     ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "SCOPE": "email"}}}, [channel_checks.channel_invalid_option(
         "jp", "scope='email' is not accepted by LINE; use a space-separated set of profile, openid and email, "
         "with profile or openid.")]),
