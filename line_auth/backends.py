@@ -14,7 +14,7 @@ in an extra database table.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.db import transaction
@@ -25,7 +25,6 @@ from social_core.exceptions import (
     AuthAssociationError,
     AuthCanceled,
     AuthInputError,
-    AuthProviderError,
     AuthResponseError,
     SocialAuthBaseException,
 )
@@ -35,8 +34,9 @@ from line_auth import channels
 from line_auth import client as line_client
 from line_auth.channels import Channel
 from line_auth.conf import line_settings
-from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError, LineUnavailable
+from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError
 from line_auth.internal import fitting, identity, steps
+from line_auth.internal.backend_http import LineClientRequests
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
 
@@ -46,23 +46,7 @@ logger = logging.getLogger("line_auth.backends")
 SECRET_RESPONSE_KEYS = ("access_token", "refresh_token", "id_token")
 
 
-def refuse_email_association(pipeline: list[str]) -> list[str]:
-    """``pipeline`` without its email association steps while LINE's email is trusted.
-
-    LINE does not say whether an address was verified: with the email trusted,
-    ``associate_by_email`` would log anyone showing an admin's address in as
-    that admin. Check ``line_auth.E014`` reports it; this keeps a site whose
-    checks never ran (a WSGI server does not run them) safe meanwhile.
-    """
-    refused = steps.email_associations(pipeline) if line_settings.trust_email else []
-    if not refused:
-        return pipeline
-    logger.error("LINE login skips %s: LINE's email is trusted but not verified (check line_auth.E014)",
-                 ", ".join(refused))
-    return [step for step in pipeline if step not in refused]
-
-
-class LineBackend(BaseOAuth2PKCE):
+class LineBackend(LineClientRequests, BaseOAuth2PKCE):
     """LINE Login (OAuth 2.0 code flow + OpenID Connect) for social-auth."""
 
     name = "line"
@@ -289,7 +273,7 @@ class LineBackend(BaseOAuth2PKCE):
         comparing lists. docs/pipeline.md says exactly what runs.
         """
         configured = pipeline if self.setting("PIPELINE") is not None else None
-        pipeline = refuse_email_association(steps.for_line(configured))
+        pipeline = steps.refuse_email_association(steps.for_line(configured), logger)
         try:
             with transaction.atomic():
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
@@ -300,31 +284,6 @@ class LineBackend(BaseOAuth2PKCE):
             # while ours was rolled back: run again and find it.
             with transaction.atomic():
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
-
-    # -- HTTP goes through the pooled LINE client --
-
-    def request(self, url: str, *, method: Literal["GET", "POST", "DELETE"] = "GET",
-                headers: Any = None, data: Any = None, json: Any = None, auth: Any = None,
-                params: Any = None, timeout: float | None = None, stage: Any = "user_info") -> Any:
-        """Through the pooled LINE client (timeouts, retries, the emulator), with its errors
-        turned into social-core's, so the callback ends on the friendly page."""
-        try:
-            return line_client.get_client().send(
-                method, url, headers=headers, data=data, json=json, auth=auth, params=params,
-                idempotent=False, **({"timeout": timeout} if timeout else {}),
-            )
-        except LineAPIError as error:
-            raise self._api_failure(error, stage=stage) from error
-
-    def _api_failure(self, error: LineAPIError, *, stage: Any) -> SocialAuthBaseException:
-        if isinstance(error, LineUnavailable):
-            return AuthProviderError(self, code="unavailable", status_code=error.status_code, stage=stage)
-        data = {"error": error.error.lower(), "error_description": error.error_description}
-        found = self.get_provider_error(data, stage=stage, status_code=error.status_code)
-        if found is not None:
-            return found
-        code = "rate_limited" if error.status_code == 429 else "unavailable" if error.is_transient else "http_error"
-        return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)
 
 
 def get_backend(request: HttpRequest, channel: Channel | None = None) -> LineBackend:

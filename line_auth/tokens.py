@@ -1,4 +1,4 @@
-"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize, unlink.
+"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize.
 
 Admin actions, the ``line_auth_refresh_tokens`` command, Celery tasks, receivers
 and views all call these functions, so each rule lives once. The LINE facts they
@@ -297,5 +297,3 @@ def deauthorize(account: LineAccount) -> bool:
         return False
     _forget(account)
     return True
-
-
