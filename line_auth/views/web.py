@@ -93,7 +93,7 @@ class LoginView(View):
             backend.login_options()
             response = do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
-            return failure_response(request, error)
+            return failure_response(request, error, channel=channel or "")
         if user is None:
             sessions.expire_with_login_state(request, backend.setting("STATE_LIFETIME", backend.STATE_LIFETIME))
         return response
@@ -127,12 +127,21 @@ class CallbackView(View):
                 backend, partial(_login, request), user=user, redirect_name=REDIRECT_FIELD_NAME
             )
         except SocialAuthBaseException as error:
-            return failure_response(request, error, has_code=bool(data.get("code")))
+            return failure_response(request, error, has_code=bool(data.get("code")), channel=_retry_channel(backend))
         response["Referrer-Policy"] = REFERRER_POLICY
         if isinstance(response, HttpResponseRedirect):
             # Validate the target where it is used, not only where it was stored.
             response["Location"] = safe_next(request, _without_next(response["Location"]))
         return response
+
+
+def _retry_channel(backend: LineBackend) -> str:
+    """The channel "Try again" logs in with: the login's own, named unless it is the default."""
+    try:
+        chosen, default = backend.channel, channels.default_channel()
+    except UnknownChannel:
+        return ""
+    return "" if chosen == default else chosen.name
 
 
 def _without_next(url: str) -> str:

@@ -124,6 +124,14 @@ def test_the_login_page_of_a_channel_shows_its_button(client, line_emulator):
     assert 'action="/accounts/line/login/tw/"' in page and "Taiwan" in page
 
 
+@pytest.mark.parametrize(("name", "retry"), [("tw", "/accounts/line/login/tw/"), (None, "/accounts/line/login/")])
+def test_try_again_after_a_failed_login_uses_the_same_channel(name, retry, client, line_emulator, come_back):
+    response = log_in(client, line_emulator, name, line_emulator.add_user(), come_back, outcome="server_error")
+
+    assert response.status_code == 400
+    assert f'<form method="post" action="{retry}">' in response.content.decode()
+
+
 # -- a callback cannot switch channel --
 
 
