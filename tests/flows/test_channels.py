@@ -146,7 +146,7 @@ def test_a_code_issued_for_another_channel_is_refused_and_nothing_is_written(
     response = client.get("/accounts/line/complete/", {"code": taiwan_code, "state": query(started_on_japan)["state"]})
 
     assert response.status_code == 400
-    assert b"line-auth-page--error" in response.content
+    assert b"line-auth-failure-session" in response.content
     (exchange,) = token_calls(line_emulator, "authorization_code")
     assert exchange.sent("client_id") == JAPAN["CHANNEL_ID"]  # the state's channel, not the code's
     assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
