@@ -244,7 +244,8 @@ def of_account(account: Any, known: Mapping[str, Channel] | None = None) -> Chan
 def limit_to(accounts: QuerySetT, name: str | None) -> QuerySetT:
     """The LINE accounts of ``accounts`` on the channel called ``name`` (all for ``None``).
 
-    Raises ``UnknownChannel`` for a name no channel has, so a typo limits to nothing silently never.
+    Raises ``UnknownChannel`` for a name no channel has: a typo fails loudly rather than
+    quietly limiting a run to nothing.
     """
     return accounts if name is None else accounts.filter(channel_id=get(name).channel_id)
 
