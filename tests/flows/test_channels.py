@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.template import TemplateSyntaxError, engines
 from django.test import Client
 from django.utils import timezone
 from social_django.models import UserSocialAuth
@@ -132,6 +133,14 @@ def test_try_again_after_a_failed_login_uses_the_same_channel(name, retry, clien
     assert f'<form method="post" action="{retry}">' in response.content.decode()
 
 
+@pytest.mark.parametrize(("name", "complaint"), [("nowhere", "no LINE channel"), ("mini", "no web login")])
+def test_a_button_for_a_channel_without_web_login_is_a_template_error(name, complaint, site_channels):
+    button = engines["django"].from_string(f'{{% load line_auth %}}{{% line_login_button channel="{name}" %}}')
+
+    with pytest.raises(TemplateSyntaxError, match=complaint):
+        button.render({})
+
+
 # -- a callback cannot switch channel --
 
 
@@ -232,6 +241,20 @@ def test_channels_of_different_providers_never_link_to_one_user(line_emulator, c
     assert japan.user_id != korea.user_id and get_user_model().objects.count() == 2
     assert japan.line_user_id != korea.line_user_id
     assert (japan.provider, korea.provider) == ("retail", "korea-brand")
+
+
+def test_an_account_filed_before_its_provider_was_named_takes_it_at_the_next_login(
+    line_emulator, come_back, line_account_factory
+):
+    taro = line_emulator.add_user()
+    seen_by_japan = line_emulator.user_id_for(taro, JAPAN["CHANNEL_ID"])
+    account = line_account_factory(channel_id=JAPAN["CHANNEL_ID"], line_user_id=seen_by_japan, provider="default")
+    account.social = UserSocialAuth.objects.create(user=account.user, provider="line", uid=seen_by_japan)
+    account.save()
+
+    log_in(Client(), line_emulator, "jp", taro, come_back)
+
+    assert LineAccount.objects.get().provider == "retail"
 
 
 def test_a_returning_login_on_a_second_channel_finds_its_own_account(line_emulator, come_back):
