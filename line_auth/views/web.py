@@ -75,7 +75,7 @@ class LoginView(View):
             "next": safe_next(request, request.GET.get(REDIRECT_FIELD_NAME)),
             # The button names a channel only when the URL did.
             "channel": chosen.name if channel else "",
-            "line_channel": chosen,
+            "line_channel": chosen if channel else None,
         }
         return render(request, self.template_name, context)
 

@@ -123,6 +123,8 @@ def test_the_login_page_of_a_channel_shows_its_button(client, line_emulator):
     page = client.get("/accounts/line/login/tw/").content.decode()
 
     assert 'action="/accounts/line/login/tw/"' in page and "Taiwan" in page
+    plain = client.get("/accounts/line/login/").content.decode()
+    assert 'action="/accounts/line/login/"' in plain and "line-auth-line-button__channel" not in plain
 
 
 @pytest.mark.parametrize(("name", "retry"), [("tw", "/accounts/line/login/tw/"), (None, "/accounts/line/login/")])
