@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.shortcuts import resolve_url
 
+from line_auth.internal.audit_settings import AuditSettings
+from line_auth.internal.audit_settings import duration as _duration
 from line_auth.internal.option_values import OPTION_NAMES
 
 DEFAULT_SCOPE = ("profile", "openid")
@@ -40,7 +42,7 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
-class LineAuthSettings:
+class LineAuthSettings(AuditSettings):
     """Typed, documented accessors for the settings; see README "Settings"."""
 
     @staticmethod
@@ -279,11 +281,6 @@ class LineAuthSettings:
             self._get("SOCIAL_AUTH_LOGIN_REDIRECT_URL", None)
             or self._get("LOGIN_REDIRECT_URL", "/")
         )
-
-
-def _duration(value: timedelta | float) -> timedelta:
-    """A duration setting given as a ``timedelta`` or a number of seconds."""
-    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 def _count(name: str, value: Any, least: int) -> int:
