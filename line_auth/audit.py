@@ -42,6 +42,8 @@ from line_auth.models import AuditKind, AuditRecord, LineAccount
 
 logger = logging.getLogger("line_auth.audit")
 
+# The do_auth keyword a native login passes, naming the token the app sent; a web callback has none.
+NATIVE_TOKEN_KWARG = "native_token_kind"
 STARTED = "started"
 SUCCESS = "success"
 # The authorization parameters a record keeps: LINE's documented options, never
@@ -88,11 +90,11 @@ def native_login_failed(request: HttpRequest, token_kind: str, outcome: ErrorCod
 def login_succeeded(backend: Any, user: Any, pipeline_kwargs: Mapping[str, Any]) -> None:
     """The pipeline logged ``user`` in; called inside its transaction.
 
-    A native login passes ``native_token_kind`` to ``do_auth``; a web callback does not.
+    A native login passes :data:`NATIVE_TOKEN_KWARG` to ``do_auth``; a web callback does not.
     """
     if getattr(user, "pk", None) is None or not getattr(user, "is_active", False):
         return  # a partial pipeline's response, or a user social-core will refuse
-    token_kind = pipeline_kwargs.get("native_token_kind")
+    token_kind = pipeline_kwargs.get(NATIVE_TOKEN_KWARG)
     kind, details = (AuditKind.NATIVE_LOGIN, {"token": token_kind}) if token_kind else (AuditKind.CALLBACK, {})
     request = getattr(backend.strategy, "request", None)
     account = _line_account(getattr(user, "social_user", None))

@@ -25,7 +25,7 @@ from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from line_auth.conf import line_settings
-from line_auth.internal import sessions
+from line_auth.internal import auth_time
 
 DEFAULT_MAX_AGE = 300
 
@@ -34,11 +34,11 @@ View = Callable[..., HttpResponseBase]
 
 def is_recent(request: HttpRequest, max_age: int, now: float | None = None) -> bool:
     """Whether the signed-in user's last LINE authentication is at most ``max_age`` seconds old."""
-    auth_time = sessions.authenticated_at(request)
-    if auth_time is None or not request.user.is_authenticated:
+    authenticated = auth_time.authenticated_at(request)
+    if authenticated is None or not request.user.is_authenticated:
         return False
     now = time.time() if now is None else now
-    return now - auth_time <= max_age + line_settings.id_token_leeway
+    return now - authenticated <= max_age + line_settings.id_token_leeway
 
 
 def reauthentication_url(request: HttpRequest, max_age: int, prompt_login: bool = False) -> str:

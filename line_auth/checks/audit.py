@@ -29,6 +29,7 @@ def recent_login_option_refused(name: str, code: Codes) -> CheckMessage:
 
 @register(TAG)
 def check_audit_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E040, E041: settings the audit trail cannot work with."""
     found = []
     for attribute, code in (
         ("audit_client_address", Codes.INVALID_AUDIT_CLIENT_ADDRESS),
@@ -43,6 +44,7 @@ def check_audit_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 @register(TAG, Tags.urls)
 def check_recent_login_options(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """W033, W034: a routed view needs a recent login, but a login may not ask LINE for it."""
     needed = set().union(*(required_options(view) for view in _views(get_resolver().url_patterns)))
     allowed = set(line_settings.request_options)
     return collect(

@@ -17,11 +17,10 @@ from django.contrib.auth import login
 from django.http import HttpRequest
 
 from line_auth.backends import LineBackend
+from line_auth.internal import auth_time
 
 # Marks a session whose expiry line_auth shortened, so only that one is restored.
 SHORT_LIVED = "line_auth_short_lived_session"
-# The ID token's auth_time of this session's LINE login, when LINE sent one (max_age).
-AUTH_TIME = "line_auth_auth_time"
 # How AUTHENTICATION_BACKENDS and the session name line_auth's backend.
 BACKEND_PATH = f"{LineBackend.__module__}.{LineBackend.__qualname__}"
 
@@ -30,18 +29,8 @@ def log_in(request: HttpRequest, user: Any) -> None:
     """Log the user in as LINE's; Django's ``login`` cycles the session key (no fixation)."""
     user.backend = BACKEND_PATH
     login(request, user)
-    # Set by the pipeline (internal.logins); a login without one must not keep an older value.
-    auth_time = getattr(user, "line_auth_time", None)
-    if auth_time is None:
-        request.session.pop(AUTH_TIME, None)
-    else:
-        request.session[AUTH_TIME] = auth_time
-
-
-def authenticated_at(request: HttpRequest) -> int | None:
-    """When LINE last authenticated this session's user (UNIX seconds), if LINE said."""
-    value = request.session.get(AUTH_TIME)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # Noted by the pipeline (internal.logins); again here, as logging in may flush the session.
+    auth_time.remember(request, getattr(user, "line_auth_time", None))
 
 
 def expire_with_login_state(request: HttpRequest, lifetime: int) -> None:

@@ -110,7 +110,7 @@ class NativeLoginView(View):
             identity = self.verify(payload)
             backend = get_backend(request)
             user = backend.do_auth(
-                identity.get("access_token", ""), response=identity, native_token_kind=token_kind
+                identity.get("access_token", ""), response=identity, **{audit.NATIVE_TOKEN_KWARG: token_kind}
             )
         except LineUnavailable as error:
             return refuse(ErrorCode.LINE_UNAVAILABLE, str(error))
