@@ -18,7 +18,7 @@ from social_core.exceptions import AuthConfigurationError
 
 from line_auth import audit, signals, tasks, tokens
 from line_auth.client import TOKEN_PATH, get_client
-from line_auth.exceptions import LineAPIError
+from line_auth.exceptions import ErrorCode, LineAPIError
 from line_auth.models import AuditKind, AuditRecord, LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -152,16 +152,17 @@ def test_a_failed_login_is_recorded_after_its_transaction_rolled_back(client, li
 
 @pytest.mark.django_db(transaction=True)
 def test_a_call_inside_a_rolled_back_transaction_is_written_again_without_its_links(line_emulator, user_factory):
-    user, begun = user_factory(), timezone.now()
+    signed_in = RequestFactory().get("/")
+    signed_in.user, begun = user_factory(), timezone.now()
     with pytest.raises(LineAPIError), transaction.atomic():
         AuditRecord.objects.create(kind=AuditKind.API_CALL, outcome="x")  # undone with the rest
-        audit._write(AuditKind.CALLBACK, "success", user=user)
+        audit.callback_failed(signed_in, ErrorCode.SESSION, {}, ValueError())
         get_client().get_profile("not-a-token")
     assert not AuditRecord.objects.exists()
 
     audit.authorization_requested(RequestFactory().get("/"), {"scope": "openid"})
     outcomes = [(record.kind, record.outcome, record.user_id) for record in rows(created__gte=begun)]
-    assert outcomes == [(AuditKind.CALLBACK, "success", None), (AuditKind.API_CALL, "line_api_error", None),
+    assert outcomes == [(AuditKind.CALLBACK, "session", None), (AuditKind.API_CALL, "line_api_error", None),
                         (AuditKind.AUTHORIZATION, "started", None)]
 
 
@@ -278,3 +279,33 @@ def test_a_new_request_does_not_write_what_an_earlier_one_left(line_emulator):
     request_started.send(sender=None)
     request_finished.send(sender=None)
     assert not AuditRecord.objects.filter(created__gte=begun).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_latest_records_are_held_for_rewriting(line_emulator, monkeypatch):
+    monkeypatch.setattr(audit, "MAX_PENDING", 2)
+    begun = timezone.now()
+    with pytest.raises(LineAPIError), transaction.atomic():
+        get_client().get_jwks()
+        get_client().get_jwks()
+        get_client().get_profile("not-a-token")
+    audit.request_finished(sender=None)
+    assert [call.endpoint for call in rows(created__gte=begun)] == ["/oauth2/v2.1/certs", PROFILE]
+
+
+def test_a_bad_address_setting_keeps_the_record_without_an_address(settings, line_emulator, start, caplog):
+    settings.LINE_AUTH_AUDIT_CLIENT_ADDRESS = "hashed"
+    start(Client(REMOTE_ADDR="203.0.113.77"))
+    assert rows()[0].client_address == "" and "LINE_AUTH_AUDIT_CLIENT_ADDRESS must be" in caplog.text
+
+
+def test_an_inactive_users_native_login_is_recorded_as_refused_only(line_emulator, sdk_login):
+    hanako = line_emulator.add_user()
+    assert sdk_login(Client(), line_emulator, hanako).status_code == 200
+    user = LineAccount.objects.get().user
+    user.is_active = False
+    user.save()
+    response = sdk_login(Client(), line_emulator, hanako)
+
+    assert response.status_code == 403
+    assert [record.outcome for record in rows(kind=AuditKind.NATIVE_LOGIN)] == ["success", "login_not_allowed"]

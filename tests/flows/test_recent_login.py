@@ -145,3 +145,15 @@ def test_the_way_back_keeps_the_query_of_the_action():
     request = RequestFactory().get("/sensitive/email/?step=2&to=a%26b")
     url = reauthentication_url(request, 60)
     assert url == "/accounts/line/login/?max_age=60&next=%2Fsensitive%2Femail%2F%3Fstep%3D2%26to%3Da%2526b"
+
+
+def test_a_native_login_with_auth_time_counts_as_recent(client, line_emulator, sdk_login):
+    assert sdk_login(client, line_emulator, auth_time=int(time.time()) - 10).status_code == 200
+    assert client.get(EMAIL).status_code == 200
+    assert sdk_login(client, line_emulator).status_code == 200  # no max_age: no auth_time
+    assert client.get(EMAIL).status_code == 302
+
+
+def test_an_anonymous_session_with_an_auth_time_is_not_recent(client):
+    set_auth_time(client, int(time.time()))
+    assert client.get(EMAIL).status_code == 302
