@@ -60,6 +60,10 @@ class Codes(StrEnum):
     WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
+    INVALID_AUDIT_CLIENT_ADDRESS = "line_auth.E040"
+    INVALID_AUDIT_RETENTION = "line_auth.E041"
+    RECENT_LOGIN_MAX_AGE_REFUSED = "line_auth.W033"
+    RECENT_LOGIN_PROMPT_REFUSED = "line_auth.W034"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:
