@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,8 +23,15 @@ from requests.adapters import HTTPAdapter
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 
-if TYPE_CHECKING:
-    from line_auth.channels import Channel
+
+class Credentials(Protocol):
+    """A channel's ID and secret (``line_auth.channels.Channel`` is one)."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
 
 logger = logging.getLogger("line_auth.client")
 
@@ -110,7 +117,7 @@ class LineClient:
             raise LineUnavailable("LINE's friendship answer had no friendFlag")
         return flag
 
-    def refresh(self, refresh_token: str, channel: Channel | None = None) -> dict[str, Any]:
+    def refresh(self, refresh_token: str, channel: Credentials | None = None) -> dict[str, Any]:
         """Exchange a refresh token for a new access token (the refresh token stays)."""
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **_credentials(channel)}
         return self.json("POST", TOKEN_PATH, data=data, idempotent=True)
@@ -141,7 +148,7 @@ class LineClient:
         """``GET /oauth2/v2.1/certs``: the public keys of ES256 ID tokens (native apps, LIFF)."""
         return self.json("GET", CERTS_PATH)
 
-    def issue_channel_token(self, channel: Channel | None = None) -> str:
+    def issue_channel_token(self, channel: Credentials | None = None) -> str:
         """A stateless channel access token (15 minutes) from ``POST /oauth2/v3/token``.
 
         LINE issues these without limit and they cannot be revoked, so one is
@@ -171,7 +178,7 @@ def retry_delay(attempt: int) -> float:
     return _RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
 
 
-def _credentials(channel: Channel | None) -> dict[str, str]:
+def _credentials(channel: Credentials | None) -> dict[str, str]:
     """The ``client_id`` and ``client_secret`` of the channel, or the site-wide ones."""
     if channel is None:
         return {"client_id": line_settings.channel_id, "client_secret": line_settings.channel_secret}

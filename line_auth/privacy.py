@@ -181,7 +181,7 @@ def find_user(identifier: str) -> Any:
     """The user with this primary key or, failing that, this username; ``None`` if neither."""
     user_model = get_user_model()
     if identifier.isdigit():
-        user = user_model._default_manager.filter(pk=int(identifier)).first()
+        user = user_model.objects.filter(pk=int(identifier)).first()
         if user is not None:
             return user
-    return user_model._default_manager.filter(**{user_model.USERNAME_FIELD: identifier}).first()
+    return user_model.objects.filter(**{user_model.USERNAME_FIELD: identifier}).first()

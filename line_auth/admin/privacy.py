@@ -26,7 +26,7 @@ from line_auth.models import LineAccount
 def _users_of(queryset: QuerySet[Any]) -> Iterable[Any]:
     """The users behind the selected rows: the rows themselves on the user admin."""
     if queryset.model is LineAccount:
-        return get_user_model()._default_manager.filter(line_accounts__in=queryset).distinct().order_by("pk")
+        return get_user_model().objects.filter(line_accounts__in=queryset).distinct().order_by("pk")
     return queryset.order_by("pk")
 
 

@@ -42,6 +42,8 @@ class Codes(StrEnum):
     DUMMY_CACHE = "line_auth.E022"
     INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
     INVALID_TRUSTED_PROXIES = "line_auth.E024"
+    DEAUTHORIZE_RETRY_DELAY_NOT_POSITIVE = "line_auth.E035"
+    INVALID_DEAUTHORIZE_MAX_ATTEMPTS = "line_auth.E036"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -60,6 +62,8 @@ class Codes(StrEnum):
     WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
+    DEAUTHORIZE_ON_DELETE_OFF = "line_auth.W029"
+    DEAUTHORIZATION_RETRY_NOT_SCHEDULED = "line_auth.W030"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:
