@@ -7,6 +7,8 @@ says is gone counts as done; after the last attempt a row is failed for good.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -277,3 +279,109 @@ def test_the_command_and_the_task_run_the_retries(shop_account, shop):
     Deauthorization.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert tasks.retry_deauthorizations() == {"done": 1}
     assert set(Deauthorization.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_the_wait_doubles_up_to_a_day(settings):
+    settings.LINE_AUTH_DEAUTHORIZE_RETRY_DELAY = timedelta(minutes=5)
+    assert [deauthorization.backoff(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20)
+    ]
+    assert deauthorization.backoff(30) == timedelta(days=1)
+
+
+def test_a_token_refreshed_by_a_failed_retry_is_kept_for_the_next(shop_account, shop):
+    account = shop_account(expires_in=timedelta(minutes=-1))
+    shop.fail_next(REFRESH, status=500)
+    deauthorization.unlink(account)
+    shop.fail_next(DEAUTHORIZE, status=500)
+    now = timezone.now() + timedelta(days=1)
+
+    assert deauthorization.retry_due(clock=lambda: now) == {Outcome.QUEUED: 1}
+
+    row = Deauthorization.objects.get()
+    [refresh] = [call for call in shop.calls if call.path == REFRESH and call.status == 200]
+    assert row.access_token and row.access_token != account.access_token
+    assert row.access_token_expires_at > now
+    shop.reset_calls()
+    assert deauthorization.retry_due(clock=lambda: row.next_attempt_at) == {Outcome.DONE: 1}
+    assert [call.path for call in shop.calls] == [CHANNEL_TOKEN, DEAUTHORIZE]  # no second refresh
+
+
+def test_wrong_channel_credentials_are_queued_with_lines_error_code(shop_account, shop, settings):
+    account = shop_account()
+    settings.LINE_AUTH_CHANNELS = {"shop": {"CHANNEL_ID": SHOP_ID, "CHANNEL_SECRET": "0" * 32}}
+    assert deauthorization.unlink(account) is Outcome.QUEUED
+    row = Deauthorization.objects.get()
+    assert row.last_error == "invalid_request" and shop.count_calls(DEAUTHORIZE) == 0  # the emulator's answer
+
+
+def test_a_channel_missing_from_the_settings_is_queued_until_it_is_back(shop_account, shop, settings):
+    account = shop_account()
+    settings.LINE_AUTH_CHANNELS = {}
+    assert deauthorization.unlink(account) is Outcome.QUEUED
+    assert Deauthorization.objects.get().last_error == "unknown_channel" and shop.calls == []
+
+    settings.LINE_AUTH_CHANNELS = {"shop": {"CHANNEL_ID": SHOP_ID, "CHANNEL_SECRET": SHOP_SECRET}}
+    later = timezone.now() + timedelta(days=1)
+    assert deauthorization.retry_due(clock=lambda: later) == {Outcome.DONE: 1}
+
+
+def test_a_run_takes_at_most_its_limit_and_the_most_overdue_first(shop_account, shop):
+    for _ in range(3):
+        shop.fail_next(DEAUTHORIZE, status=500)
+        deauthorization.unlink(shop_account())
+    rows = list(Deauthorization.objects.order_by("pk"))
+    base = timezone.now()
+    for offset, row in zip((3, 1, 2), rows, strict=True):
+        Deauthorization.objects.filter(pk=row.pk).update(next_attempt_at=base - timedelta(minutes=offset))
+
+    assert deauthorization.retry_due(clock=lambda: base, limit=1) == {Outcome.DONE: 1}
+    assert Deauthorization.objects.get(pk=rows[0].pk).status == "done"
+    assert Deauthorization.objects.filter(status="pending").count() == 2
+
+
+def test_a_settled_row_is_not_tried_again(shop_account, shop):
+    shop.fail_next(DEAUTHORIZE, status=500)
+    deauthorization.unlink(shop_account())
+    row = Deauthorization.objects.get()
+    Deauthorization.objects.filter(pk=row.pk).update(status="failed")
+    shop.reset_calls()
+    assert deauthorization.retry(row.pk) is None and shop.calls == []
+
+
+def test_a_queued_row_with_no_token_left_fails_for_good(shop_account, shop):
+    shop.fail_next(DEAUTHORIZE, status=500)
+    deauthorization.unlink(shop_account())
+    Deauthorization.objects.update(access_token="", refresh_token="")
+    later = timezone.now() + timedelta(days=1)
+    assert deauthorization.retry_due(clock=lambda: later) == {Outcome.FAILED: 1}
+    assert Deauthorization.objects.get().status == "failed"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_skips_a_row_the_first_is_retrying(shop_account, shop):
+    """The first worker holds the row's lock while held at LINE; the second passes over the row
+    at once (it does not wait), and LINE is asked once."""
+    shop.fail_next(DEAUTHORIZE, status=500)
+    deauthorization.unlink(shop_account())
+    due = timezone.now() + timedelta(days=1)
+    first_at_line = shop.hold_next(CHANNEL_TOKEN)
+
+    def worker():
+        try:
+            return deauthorization.retry_due(clock=lambda: due)
+        finally:
+            connection.close()
+
+    with first_at_line, ThreadPoolExecutor(2) as pool:
+        first = pool.submit(worker)
+        first_at_line.wait_for_arrival()
+        try:
+            second = pool.submit(worker).result(timeout=30)
+        finally:
+            first_at_line.release()
+        assert second == {}
+        assert first.result() == {Outcome.DONE: 1}
+    assert shop.count_calls(DEAUTHORIZE) == 2  # the failed one at unlink, then the retry
