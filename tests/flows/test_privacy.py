@@ -248,3 +248,8 @@ def test_the_example_sites_delete_my_account_page(example_site, linked_user, lin
     assert not get_user_model().objects.filter(pk=user.pk).exists()
     assert rows_about(user.pk, [a.line_user_id for a in accounts]) == []
     assert "_auth_user_id" not in client.session
+
+
+def test_the_example_sites_sign_up_terms_carry_the_notice(example_site, client):
+    page = client.get("/").content.decode()
+    assert NOTICE in page and "By logging in you accept our terms." in page
