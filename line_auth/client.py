@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -23,6 +23,16 @@ from requests.adapters import HTTPAdapter
 from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
+
+
+class Credentials(Protocol):
+    """A channel's ID and secret (``line_auth.channels.Channel`` is one)."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
 
 logger = logging.getLogger("line_auth.client")
 
@@ -108,14 +118,9 @@ class LineClient:
             raise LineUnavailable("LINE's friendship answer had no friendFlag")
         return flag
 
-    def refresh(self, refresh_token: str) -> dict[str, Any]:
+    def refresh(self, refresh_token: str, channel: Credentials | None = None) -> dict[str, Any]:
         """Exchange a refresh token for a new access token (the refresh token stays)."""
-        data = {
-            "grant_type": "refresh_token",
-            "refresh_token": refresh_token,
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
-        }
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **_credentials(channel)}
         return self.json("POST", TOKEN_PATH, data=data, idempotent=True)
 
     def verify_access_token(self, access_token: str) -> dict[str, Any]:
@@ -144,17 +149,13 @@ class LineClient:
         """``GET /oauth2/v2.1/certs``: the public keys of ES256 ID tokens (native apps, LIFF)."""
         return self.json("GET", CERTS_PATH)
 
-    def issue_channel_token(self) -> str:
+    def issue_channel_token(self, channel: Credentials | None = None) -> str:
         """A stateless channel access token (15 minutes) from ``POST /oauth2/v3/token``.
 
         LINE issues these without limit and they cannot be revoked, so one is
         asked for when needed rather than stored.
         """
-        data = {
-            "grant_type": "client_credentials",
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
-        }
+        data = {"grant_type": "client_credentials", **_credentials(channel)}
         body = self.json("POST", CHANNEL_TOKEN_PATH, data=data, idempotent=True)
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
@@ -176,6 +177,13 @@ def retry_delay(attempt: int) -> float:
     """Seconds before retrying after failed ``attempt`` (1, 2, ...): doubling, with jitter
     so that many processes failing together do not retry in step."""
     return _RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+
+
+def _credentials(channel: Credentials | None) -> dict[str, str]:
+    """The ``client_id`` and ``client_secret`` of the channel, or the site-wide ones."""
+    if channel is None:
+        return {"client_id": line_settings.channel_id, "client_secret": line_settings.channel_secret}
+    return {"client_id": channel.channel_id, "client_secret": channel.secret}
 
 
 def _bearer(access_token: str) -> dict[str, str]:

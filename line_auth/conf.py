@@ -191,6 +191,17 @@ class LineAuthSettings(AuditSettings):
         return bool(self._get("LINE_AUTH_DEAUTHORIZE_ON_DELETE", True))
 
     @property
+    def deauthorize_retry_delay(self) -> timedelta:
+        """Wait before retrying a deauthorization LINE could not take; doubled on each failure."""
+        return duration(self._get("LINE_AUTH_DEAUTHORIZE_RETRY_DELAY", timedelta(minutes=5)))
+
+    @property
+    def deauthorize_max_attempts(self) -> int:
+        """Attempts after which a queued deauthorization is given up as failed for good."""
+        value = self._get("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", 10)
+        return whole_number("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", value, 1)
+
+    @property
     def native_verify(self) -> str:
         """How native/LIFF ID tokens are verified: ``"local"`` (no call) or ``"remote"`` (LINE)."""
         return str(self._get("LINE_AUTH_NATIVE_VERIFY", "local"))

@@ -9,6 +9,8 @@
 - ``line_auth.sync_friendships``: re-checks stale friendship statuses with LINE.
 - ``line_auth.prune_webhook_records``: deletes webhook records past their retention.
 - ``line_auth.prune_audit``: deletes audit records past ``LINE_AUTH_AUDIT_RETENTION``.
+- ``line_auth.retry_deauthorizations``: retries the deauthorizations LINE could not
+  take when a link ended; schedule it every few minutes.
 
 Without Celery this module still imports and each task is a plain function (the
 refreshes then run in the calling process), so nothing else depends on Celery.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from line_auth import audit, tokens
+from line_auth import audit, deauthorization, tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
@@ -42,7 +44,10 @@ REFRESH_DUE = "line_auth.refresh_due_line_tokens"
 SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
 PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
 PRUNE_AUDIT = "line_auth.prune_audit"
-TASK_NAMES = frozenset({REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS, PRUNE_AUDIT})
+RETRY_DEAUTHORIZATIONS = "line_auth.retry_deauthorizations"
+TASK_NAMES = frozenset(
+    {REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS, PRUNE_AUDIT, RETRY_DEAUTHORIZATIONS}
+)
 
 # Accounts read per query while queueing refreshes, in the batch engine's keyset pages.
 QUEUE_PAGE = 2000
@@ -128,3 +133,9 @@ def prune_webhook_records() -> dict[str, int]:
 def prune_audit() -> int:
     """Delete audit records older than their retention; returns how many went."""
     return audit.prune()
+
+
+@task(RETRY_DEAUTHORIZATIONS, ignore_result=True)
+def retry_deauthorizations(limit: int | None = None) -> dict[str, int]:
+    """Retry the queued deauthorizations that are due; each has its own back-off."""
+    return {outcome.value: count for outcome, count in deauthorization.retry_due(limit=limit).items()}

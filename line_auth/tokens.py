@@ -1,12 +1,13 @@
-"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize, unlink.
+"""The life of a LINE account's tokens: get, refresh, verify, revoke.
 
 Admin actions, the ``line_auth_refresh_tokens`` command, Celery tasks, receivers
 and views all call these functions, so each rule lives once. The LINE facts they
 rely on (https://developers.line.biz/en/reference/line-login/): a refresh
 returns the same refresh token and never moves its 90-day deadline;
-``invalid_grant`` means that login is over; deauthorizing needs a channel
-access token. Nothing here raises a LINE failure into its caller: outcomes are
-returned and failures logged (the client logs ``x-line-request-id``).
+``invalid_grant`` means that login is over. Deauthorizing and unlinking, which
+end the link itself, live in :mod:`line_auth.deauthorization`. Nothing here
+raises a LINE failure into its caller: outcomes are returned and failures logged
+(the client logs ``x-line-request-id``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from social_django.models import UserSocialAuth
 
 from line_auth import signals
 from line_auth.backends import LineBackend
+from line_auth.channels import Channel
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
@@ -94,14 +96,15 @@ def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
     return None
 
 
-def exchange(refresh_token: str) -> Exchange:
+def exchange(refresh_token: str, channel: Channel | None = None) -> Exchange:
     """Ask LINE for a new access token; safe in worker threads (no database access).
 
+    ``channel`` is the one the token was issued for (the site-wide one if ``None``).
     The POST is idempotent for LINE (the same refresh token comes back), so the
     client retries timeouts, 429 and 5xx with backoff.
     """
     try:
-        data = get_client().refresh(refresh_token)
+        data = get_client().refresh(refresh_token, channel)
     except LineAPIError as error:
         return Exchange(dead=error.error == "invalid_grant")
     if not isinstance(data.get("access_token"), str) or not data["access_token"]:
@@ -257,40 +260,6 @@ def _revoke_at_line(account: LineAccount) -> bool:
     return True
 
 
-def deauthorize(account: LineAccount) -> bool:
-    """Unlink the app for this LINE user, as LINE's guidelines require on account deletion.
-
-    ``/user/v1/deauthorize`` takes the user's access token, so one is refreshed
-    first if needed, and a stateless channel access token for authorization.
-    """
-    user_token = get_access_token(account)
-    if user_token is None:
-        logger.warning("Cannot deauthorize LINE account %s: no valid access token", account.line_user_id)
-        return False
-    client = get_client()
-    try:
-        client.deauthorize(client.issue_channel_token(), user_token)
-    except LineAPIError as error:
-        logger.warning(
-            "Deauthorizing LINE account %s failed: %s %s", account.line_user_id, error.code, error.error_description
-        )
-        return False
-    _forget(account)
-    return True
-
-
 def can_unlink(account: LineAccount) -> bool:
     """Whether the user keeps a way to log in (a password or another social login)."""
     return UserSocialAuth.allowed_to_disconnect(account.user, LineBackend.name)
-
-
-def unlink(account: LineAccount) -> bool:
-    """Revoke the token, then remove the link and its social-auth association.
-
-    Returns whether LINE confirmed the revocation; the link is removed either way.
-    """
-    revoked = _revoke_at_line(account)
-    with transaction.atomic():
-        UserSocialAuth.objects.filter(user=account.user, provider=LineBackend.name, uid=account.line_user_id).delete()
-        account.delete()
-    return revoked

@@ -8,7 +8,17 @@ and with Django's tag for its concern. The IDs are in
 factory of each message they report.
 """
 
-from line_auth.checks import audit, caching, configuration, database, pipeline, security, tokens, webhook_and_tasks
+from line_auth.checks import (
+    audit,
+    caching,
+    configuration,
+    database,
+    deauthorization,
+    pipeline,
+    security,
+    tokens,
+    webhook_and_tasks,
+)
 from line_auth.checks.messages import TAG, Codes
 
 __all__ = [
@@ -18,6 +28,7 @@ __all__ = [
     "caching",
     "configuration",
     "database",
+    "deauthorization",
     "pipeline",
     "security",
     "tokens",

@@ -42,6 +42,8 @@ class Codes(StrEnum):
     DUMMY_CACHE = "line_auth.E022"
     INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
     INVALID_TRUSTED_PROXIES = "line_auth.E024"
+    DEAUTHORIZE_RETRY_DELAY_NOT_POSITIVE = "line_auth.E035"
+    INVALID_DEAUTHORIZE_MAX_ATTEMPTS = "line_auth.E036"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -64,6 +66,8 @@ class Codes(StrEnum):
     INVALID_AUDIT_RETENTION = "line_auth.E041"
     RECENT_LOGIN_MAX_AGE_REFUSED = "line_auth.W033"
     RECENT_LOGIN_PROMPT_REFUSED = "line_auth.W034"
+    DEAUTHORIZE_ON_DELETE_OFF = "line_auth.W029"
+    DEAUTHORIZATION_RETRY_NOT_SCHEDULED = "line_auth.W030"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

@@ -16,6 +16,7 @@ from line_auth.fields import EncryptedTextField, is_unreadable
 # Further models live in their own modules of this package, imported here so
 # ``from line_auth.models import X`` works wherever X is defined.
 from line_auth.models.audit import AuditKind, AuditRecord
+from line_auth.models.deauthorization import Deauthorization, DeauthorizationReason, DeauthorizationStatus
 
 # LINE: a refresh token is valid up to 90 days after the access token was first
 # issued, and refreshing does not extend it (reference, "Refresh access token").
@@ -217,6 +218,9 @@ __all__ = [
     "REFRESH_TOKEN_LIFETIME",
     "AuditKind",
     "AuditRecord",
+    "Deauthorization",
+    "DeauthorizationReason",
+    "DeauthorizationStatus",
     "Friendship",
     "FriendshipChange",
     "FriendshipSource",

@@ -1,4 +1,4 @@
-"""The LINE Login button as a template tag.
+"""The LINE Login button, and the notice of what ending a link does, as template tags.
 
 Usage::
 
@@ -9,6 +9,11 @@ Usage::
 
 The button is ``line_auth/snippets/login_button.html``; override that template to
 change its markup. Its CSS is the static file ``line_auth/line_auth.css``.
+
+``{% line_link_notice %}`` prints the sentence saying that unlinking or deleting
+the account notifies LY Corporation and removes the link with LINE, translated;
+put it in sign-up terms. ``{% include "line_auth/includes/line_link_notice.html" %}``
+renders it as a paragraph (docs/templates.md).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+
+from line_auth.deauthorization import LINE_LINK_NOTICE
 
 register = template.Library()
 
@@ -52,3 +59,9 @@ def line_login_button(
         "label": label,
         "options": options,
     }
+
+
+@register.simple_tag
+def line_link_notice() -> str:
+    """The notice LINE's guidelines ask for next to unlink and delete controls, translated."""
+    return str(LINE_LINK_NOTICE)

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import audit, tokens
+from line_auth import audit, deauthorization, tokens
 from line_auth.backends import LineBackend, get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
@@ -149,7 +149,7 @@ class AccountView(View):
 
 @method_decorator([never_cache, xframe_options_deny, login_required, csrf_protect], name="dispatch")
 class DisconnectView(View):
-    """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
+    """POST: unlink a LINE account (deauthorizing the app at LINE) if the user keeps a way to log in."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = DisconnectForm(_linked_accounts(request), request.POST)
@@ -165,7 +165,7 @@ class DisconnectView(View):
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
         else:
-            tokens.unlink(account)
+            deauthorization.unlink(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
         # A URL, never a view name: redirect() would try to reverse "abc" and fail.

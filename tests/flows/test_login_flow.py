@@ -429,7 +429,7 @@ def test_signals_announce_link_and_login_without_tokens(
         assert "token" not in " ".join(kwargs)
 
 
-def test_disconnect_revokes_the_token_and_removes_the_link(login, client, line_emulator, django_user_model):
+def test_disconnect_deauthorizes_at_line_and_removes_the_link(login, client, line_emulator, django_user_model):
     login(client, line_emulator, line_emulator.add_user())
     user = django_user_model.objects.get()
     user.set_password("a-password")
@@ -439,7 +439,8 @@ def test_disconnect_revokes_the_token_and_removes_the_link(login, client, line_e
     response = client.post("/accounts/line/disconnect/", {"account": account.pk})
     assert response.status_code == 302
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
-    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+    assert line_emulator.count_calls("/user/v1/deauthorize") == 1
+    assert line_emulator.calls[-1].status == 204
 
 
 @pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", " ", "\x00", "1\x00", "-1", "٣",

@@ -24,6 +24,7 @@ DOCUMENTED = {
     "line_auth.sync_friendships",
     "line_auth.prune_webhook_records",
     "line_auth.prune_audit",
+    "line_auth.retry_deauthorizations",
 }
 
 

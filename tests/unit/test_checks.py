@@ -16,7 +16,18 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
 
-from line_auth.checks import TAG, Codes, audit, caching, configuration, database, pipeline, security, tokens
+from line_auth.checks import (
+    TAG,
+    Codes,
+    audit,
+    caching,
+    configuration,
+    database,
+    deauthorization,
+    pipeline,
+    security,
+    tokens,
+)
 from line_auth.checks import webhook_and_tasks as webhook
 
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
@@ -92,6 +103,15 @@ CASES = [
      [audit.recent_login_option_refused("max_age", Codes.RECENT_LOGIN_MAX_AGE_REFUSED)]),
     ({"LINE_AUTH_REQUEST_OPTIONS": ["max_age"]},
      [audit.recent_login_option_refused("prompt", Codes.RECENT_LOGIN_PROMPT_REFUSED)]),
+    ({"LINE_AUTH_DEAUTHORIZE_RETRY_DELAY": 0}, [deauthorization.retry_delay_not_positive()]),
+    ({"LINE_AUTH_DEAUTHORIZE_RETRY_DELAY": "soon"}, [deauthorization.retry_delay_not_positive()]),
+    ({"LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS": 0}, [deauthorization.invalid_max_attempts()]),
+    ({"LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS": "3"}, [deauthorization.invalid_max_attempts()]),
+    ({"LINE_AUTH_DEAUTHORIZE_ON_DELETE": False}, [deauthorization.deauthorize_on_delete_off()]),
+    ({"CELERY_BEAT_SCHEDULE": {"refresh": {"task": "line_auth.refresh_due_line_tokens"}}},
+     [deauthorization.retry_not_scheduled()]),
+    ({"CELERY_BEAT_SCHEDULE": {"refresh": {"task": "line_auth.refresh_due_line_tokens"},
+                               "retry": {"task": "line_auth.retry_deauthorizations"}}}, []),
 ]
 
 # Only under ``check --deploy``; the suite's LocMemCache is itself a deployment problem.
@@ -227,7 +247,7 @@ def test_each_bad_rate_limit_setting_has_its_own_id(overrides, code):
          "LINE_AUTH_RATE_LIMIT_WINDOW": 10, "LINE_AUTH_TRUSTED_PROXIES": 2},
         {"CELERY_BEAT_SCHEDULE": {name: {"task": name, "schedule": 3600} for name in (
             "line_auth.refresh_due_line_tokens", "line_auth.sync_friendships", "line_auth.prune_webhook_records",
-            "line_auth.prune_audit", "myproject.send_newsletter")}},
+            "line_auth.prune_audit", "line_auth.retry_deauthorizations", "myproject.send_newsletter")}},
         {"LINE_AUTH_WEBHOOK_EVENT_RETENTION": timedelta(days=1), "LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 60},
         {"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}, "SESSION_COOKIE_SAMESITE": "None",
          "SESSION_COOKIE_SECURE": True},
