@@ -27,10 +27,8 @@ from social_core.exceptions import (
     AuthInputError,
     AuthProviderError,
     AuthResponseError,
-    AuthSessionError,
     SocialAuthBaseException,
 )
-from social_core.utils import constant_time_compare
 from social_django.utils import load_backend, load_strategy
 
 from line_auth import client as line_client
@@ -77,9 +75,6 @@ class LineBackend(BaseOAuth2PKCE):
     NONCE_LENGTH = 32
 
     _login_options: dict[str, str] | None = None
-    # Set by auth_complete: the callback's state still to be claimed in the pipeline.
-    _state_unclaimed = False
-    _state_claimed: dict[str, Any] | None = None
 
     # -- endpoints: settings, so a site can point at the emulator or a proxy --
 
@@ -143,30 +138,19 @@ class LineBackend(BaseOAuth2PKCE):
     # -- the callback --
 
     def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
-        """Check the callback against the session, exchange the code once, verify the ID
-        token, run the pipeline.
-
-        The state must be this session's before the code is exchanged, but it is claimed
-        (social-core's single-use ``validate_state``) by the pipeline's transaction
-        (:meth:`pipeline`): one transaction instead of two, and a replay waits for it and
-        then finds the state spent.
-        """
+        """Validate the callback, exchange the code once, verify the ID token, run the pipeline."""
+        error = self.data.get("error")
         pending = self._stored_with_state()
-        error, code = self.data.get("error"), self.data.get("code")
-        if error or not code or not pending:
-            # Nothing to exchange: claim the state now (social-core raises if it is not ours).
-            self.validate_state()
-            if error:
-                raise self._callback_error(str(error))
+        state = self.validate_state()
+        if error:
+            raise self._callback_error(str(error))
+        if not self.data.get("code"):
             raise AuthInputError(self, parameter="code", code="missing_parameter", stage="callback")
-        # social-core's PKCE reads the verifier from the transaction validate_state keeps.
-        self._oauth2_transaction = pending
-        self._state_unclaimed = True
         response = self.request_access_token(
             self.access_token_url(),
             method="POST",
             headers=self.auth_headers(),
-            data=self.auth_complete_params(self.get_request_state()),
+            data=self.auth_complete_params(state),
         )
         access_token = self.get_access_token(response)
         options = pending.get("options") or {}
@@ -180,28 +164,15 @@ class LineBackend(BaseOAuth2PKCE):
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
     def _stored_with_state(self) -> dict[str, Any]:
-        """What ``auth_params`` kept with this callback's state (nonce, options, PKCE
-        verifier), or ``{}`` when this session holds no such state."""
+        """What ``auth_params`` kept with this callback's state: the nonce and the options.
+
+        It lives in the state's session transaction (``transaction_key``), which
+        ``validate_state`` removes once the state is used, so it is read first; the
+        callback trusts it only after ``validate_state`` accepted the state.
+        """
         state = self.get_request_state()
         stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
-        if not isinstance(stored, dict) or not isinstance(stored.get("state"), str):
-            return {}
-        return stored if constant_time_compare(stored["state"], state) else {}
-
-    def _claim_state(self) -> None:
-        """Make the callback's state single use, inside the pipeline's transaction.
-
-        A retried attempt claims it again: the rolled-back attempt's claim was undone.
-        """
-        if not self._state_unclaimed:
-            return
-        if self._state_claimed is None:
-            self.validate_state()
-            self._state_claimed = self._oauth2_transaction
-        elif not self.strategy.storage.nonce.consume(
-            self._nonce_scope(), self._state_claimed["timestamp"], self._state_claimed["state"]
-        ):
-            raise AuthSessionError(self, code="state_mismatch", stage="callback")
+        return stored if isinstance(stored, dict) else {}
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
         # LINE documents upper-case codes; its own SDKs compare case-insensitively.
@@ -276,7 +247,6 @@ class LineBackend(BaseOAuth2PKCE):
         pipeline = refuse_email_association(steps.for_line(configured))
         try:
             with transaction.atomic():
-                self._claim_state()
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
         except AuthAssociationError:
             if kwargs.get("user") is not None:
@@ -284,7 +254,6 @@ class LineBackend(BaseOAuth2PKCE):
             # A parallel first login (a second tab) created this LINE user's account
             # while ours was rolled back: run again and find it.
             with transaction.atomic():
-                self._claim_state()
                 return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
 
     # -- HTTP goes through the pooled LINE client --
