@@ -49,6 +49,8 @@ def check_at_login(account: LineAccount, response: dict[str, Any], now: datetime
 
     Asked only when the status is wanted and is unknown or LINE says it changed
     during this login. Updates ``account`` in memory; returns the change to record.
+    On a first login the account is not in the database yet: work done elsewhere
+    must wait for ``transaction.on_commit``.
     """
     if not wants_status(response):
         return None
