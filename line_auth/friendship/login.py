@@ -29,6 +29,7 @@ from line_auth.models import Friendship, FriendshipChange, FriendshipSource, Lin
 
 logger = logging.getLogger("line_auth.friendship")
 
+
 def wants_status(response: dict[str, Any]) -> bool:
     """Whether this login should learn the friendship status at all."""
     if not (response.get("bot_prompt") or line_settings.fetch_friendship):
