@@ -13,8 +13,10 @@ audit trail, so line_auth is compared with its trail off (``LINE_AUTH_AUDIT``).
 on, counting the login start too (its authorization request is recorded there):
 SQL statements of start and callback, and their CPU time (median).
 
-Run:  .venv/bin/python -m benchmarks.login_cost [--logins 50] [--db sqlite|postgres] [--json out.json]
+Run:  .venv/bin/python -m benchmarks.login_cost [--logins 50] [--db sqlite|postgres] [--json out.json] [--trace]
       .venv/bin/python -m benchmarks.login_cost --audit [--logins 50] [--db sqlite|postgres] [--json out.json]
+
+``--trace`` prints every statement of each row's last login, transaction control included.
 """
 
 from __future__ import annotations
@@ -57,24 +59,26 @@ def one_login(client: Any, emulator: Any, backend: str, user: Any, later: bool) 
         response = client.get(result.url)
         cpu, wall = time.process_time() - cpu_started, time.perf_counter() - wall_started
     assert response.status_code == 302, (backend, response.status_code, response.content[:300])
-    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    sql = [q["sql"] for q in queries.captured_queries]
+    statements = [text for text in sql if not text.startswith(TRANSACTION_CONTROL)]
     begin_statements = [q for q in begin_queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
     return {"calls": [call.path for call in emulator.calls], "statements": len(statements),
-            "transaction_control": len(queries) - len(statements), "cpu_ms": cpu * 1000, "wall_ms": wall * 1000,
-            "begin_statements": len(begin_statements), "begin_cpu_ms": begin_cpu * 1000}
+            "transaction_control": len(sql) - len(statements), "cpu_ms": cpu * 1000, "wall_ms": wall * 1000,
+            "sql": sql, "begin_statements": len(begin_statements), "begin_cpu_ms": begin_cpu * 1000}
 
 
 def measure(backend: str, emulator: Any, logins: int) -> dict[str, dict[str, Any]]:
     from django.test import Client
 
     rows: dict[str, list[dict[str, Any]]] = {"first": [], "returning": []}
-    for _ in range(logins):
-        user, client = emulator.add_user(), Client()
+    for number in range(logins):
+        # Each visitor has a name of their own: a taken username costs line_auth one more SELECT.
+        user, client = emulator.add_user(name=f"Visitor {backend} {number}"), Client()
         rows["first"].append(one_login(client, emulator, backend, user, later=False))
         client.logout()
         rows["returning"].append(one_login(client, emulator, backend, user, later=True))
     return {kind: {"calls": found[-1]["calls"], "statements": found[-1]["statements"],
-                   "transaction_control": found[-1]["transaction_control"],
+                   "transaction_control": found[-1]["transaction_control"], "sql": found[-1]["sql"],
                    "cpu_ms": round(statistics.median(r["cpu_ms"] for r in found), 2),
                    "wall_ms": round(statistics.median(r["wall_ms"] for r in found), 1)}
             for kind, found in rows.items()}
@@ -127,6 +131,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--audit", action="store_true", help="the audit trail's cost instead (line_auth only)")
+    parser.add_argument("--trace", action="store_true", help="print every statement of the last login of each row")
     args = parser.parse_args()
     described = setup_django(args.db, "login")
     from django.conf import settings
@@ -167,6 +172,14 @@ def main() -> None:
         ours, stock = results["line_auth"][kind], results["stock"][kind]
         print(f"{'':<10} ratio line_auth/stock: CPU {ours['cpu_ms'] / stock['cpu_ms']:.2f}, "
               f"wall at latency {ours['wall_ms_at_latency'] / stock['wall_ms_at_latency']:.2f}")
+    if args.trace:
+        for kind in ("first", "returning"):
+            for backend in BACKENDS:
+                print(f"\n-- {kind} login, {backend}:")
+                print("\n".join(f"  {text[:160]}" for text in results[backend][kind]["sql"]))
+    for rows in results.values():
+        for row in rows.values():
+            del row["sql"]
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)

@@ -159,6 +159,8 @@ class LineBackend(BaseOAuth2PKCE):
         else:
             response.update(self._identity_from_profile(access_token))
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
+        # The add-friend option this login showed, if any: friendship.login reads it.
+        response["bot_prompt"] = options.get("bot_prompt")
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
     def _stored_with_state(self) -> dict[str, Any]:

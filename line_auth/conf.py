@@ -128,8 +128,12 @@ class LineAuthSettings(AuditSettings):
 
     @property
     def fetch_friendship(self) -> bool:
-        """Ask LINE for the friendship status at login when it is unknown or changed."""
-        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", True))
+        """Ask LINE for an unknown friendship status at every login, not only with ``bot_prompt``.
+
+        Off by default: a login then makes one call to LINE. A login that shows the
+        add-friend option (``bot_prompt``) asks whatever this says.
+        """
+        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", False))
 
     @property
     def webhook_secret(self) -> str:
@@ -145,8 +149,8 @@ class LineAuthSettings(AuditSettings):
     def pending_friendship_retention(self) -> timedelta:
         """How long a webhook status waits for its user's first login before it is dropped.
 
-        Dropping it loses nothing that matters: a first login with no known status asks
-        LINE (``LINE_AUTH_FETCH_FRIENDSHIP``). Keeping it forever lets every follower who
+        Dropping it loses little: a first login with the add-friend option (or with
+        ``LINE_AUTH_FETCH_FRIENDSHIP``) asks LINE when no status is known. Keeping it forever lets every follower who
         never logs in hold a row.
         """
         return duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))

@@ -72,7 +72,8 @@ def test_no_token_code_secret_or_nonce_reaches_the_trail(
         "access_token", "id_token"]
 
 
-def test_a_web_login_records_its_request_callback_and_token_exchange(client, line_emulator, login):
+def test_a_web_login_records_its_request_callback_and_token_exchange(client, line_emulator, login, settings):
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
     taro = line_emulator.add_user()
     login(client, line_emulator, taro, begin={"prompt": "consent", "max_age": "600", "ui_locales": "ja th"})
 
@@ -132,9 +133,12 @@ def test_a_refused_native_login_records_its_kind_and_code(native_post, client, l
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_login_is_recorded_after_its_transaction_rolled_back(client, line_emulator, login, monkeypatch):
+def test_a_failed_login_is_recorded_after_its_transaction_rolled_back(
+    client, line_emulator, login, monkeypatch, settings
+):
     """The pipeline's transaction is undone, with the friendship call recorded inside it; the
     failure's own record comes after the rollback and brings that call back to the trail."""
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
     def fail(changes):
         raise AuthConfigurationError(None, code="boom")
 

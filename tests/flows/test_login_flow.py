@@ -104,10 +104,11 @@ def test_a_callback_url_with_its_own_query_string_logs_in(query, rf, line_emulat
     assert exchange.path == TOKEN and exchange.sent("redirect_uri") == callback
 
 
-def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(login, client, line_emulator):
+def test_a_login_with_openid_makes_one_call_to_line(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
-    assert [call.path for call in line_emulator.calls] == [TOKEN, "/friendship/v1/status"]
+    assert [call.path for call in line_emulator.calls] == [TOKEN]
+    assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
 
     line_emulator.reset_calls()
     client.logout()
@@ -417,7 +418,7 @@ def test_signals_announce_link_and_login_without_tokens(
     signals.friendship_changed.connect(receivers["friendship"])
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            login(client, line_emulator, line_emulator.add_user())
+            login(client, line_emulator, line_emulator.add_user(), begin={"bot_prompt": "normal"})
     finally:
         signals.line_account_linked.disconnect(receivers["linked"])
         signals.line_login.disconnect(receivers["login"])
