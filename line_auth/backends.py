@@ -35,7 +35,7 @@ from line_auth import client as line_client
 from line_auth.channels import Channel
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError
-from line_auth.internal import fitting, identity, steps
+from line_auth.internal import fitting, identity, logins, steps
 from line_auth.internal.backend_http import LineClientRequests
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
@@ -174,6 +174,8 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
             response.update(self._identity_from_profile(access_token))
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
         response["channel_id"] = self.channel.channel_id
+        # The add-friend option this login showed, if any: friendship.login reads it.
+        response["bot_prompt"] = options.get("bot_prompt")
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
     def _stored_with_state(self) -> dict[str, Any]:
@@ -276,22 +278,19 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         pipeline = steps.refuse_email_association(steps.for_line(configured), logger)
         try:
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
         except AuthAssociationError:
             if kwargs.get("user") is not None:
                 raise  # a logged-in user tried to link a LINE account someone else owns
             # A parallel first login (a second tab) created this LINE user's account
             # while ours was rolled back: run again and find it.
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
 
 
 def get_backend(request: HttpRequest, channel: Channel | None = None) -> LineBackend:
-    """The ``line`` backend bound to this request, with our callback URL.
-
-    ``channel`` is the channel a login starts with; a callback finds its own
-    in the state it comes back with.
-    """
+    """The ``line`` backend bound to this request, with our callback URL; ``channel`` is the one
+    a login starts with (a callback finds its own in the state it comes back with)."""
     strategy = load_strategy(request)
     backend: LineBackend = load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
     if channel is not None:

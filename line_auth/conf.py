@@ -15,13 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.shortcuts import resolve_url
 
+from line_auth.internal.audit_settings import AuditSettings
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
 
 DEFAULT_SCOPE = ("profile", "openid")
 
 
-class LineAuthSettings:
+class LineAuthSettings(AuditSettings):
     """Typed, documented accessors for the settings; see README "Settings"."""
 
     @staticmethod
@@ -127,8 +128,12 @@ class LineAuthSettings:
 
     @property
     def fetch_friendship(self) -> bool:
-        """Ask LINE for the friendship status at login when it is unknown or changed."""
-        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", True))
+        """Ask LINE for an unknown friendship status at every login, not only with ``bot_prompt``.
+
+        Off by default: a login then makes one call to LINE. A login that shows the
+        add-friend option (``bot_prompt``) asks whatever this says.
+        """
+        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", False))
 
     @property
     def webhook_secret(self) -> str:
@@ -144,8 +149,8 @@ class LineAuthSettings:
     def pending_friendship_retention(self) -> timedelta:
         """How long a webhook status waits for its user's first login before it is dropped.
 
-        Dropping it loses nothing that matters: a first login with no known status asks
-        LINE (``LINE_AUTH_FETCH_FRIENDSHIP``). Keeping it forever lets every follower who
+        Dropping it loses little: a first login with the add-friend option (or with
+        ``LINE_AUTH_FETCH_FRIENDSHIP``) asks LINE when no status is known. Keeping it forever lets every follower who
         never logs in hold a row.
         """
         return duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))
@@ -188,6 +193,17 @@ class LineAuthSettings:
     def deauthorize_on_delete(self) -> bool:
         """Unlink the app at LINE when a user is deleted; LINE's guidelines require it."""
         return bool(self._get("LINE_AUTH_DEAUTHORIZE_ON_DELETE", True))
+
+    @property
+    def deauthorize_retry_delay(self) -> timedelta:
+        """Wait before retrying a deauthorization LINE could not take; doubled on each failure."""
+        return duration(self._get("LINE_AUTH_DEAUTHORIZE_RETRY_DELAY", timedelta(minutes=5)))
+
+    @property
+    def deauthorize_max_attempts(self) -> int:
+        """Attempts after which a queued deauthorization is given up as failed for good."""
+        value = self._get("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", 10)
+        return whole_number("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", value, 1)
 
     @property
     def native_verify(self) -> str:

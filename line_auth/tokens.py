@@ -1,14 +1,15 @@
-"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize.
+"""The life of a LINE account's tokens: get, refresh, verify, revoke.
 
 Admin actions, the ``line_auth_refresh_tokens`` command, Celery tasks, receivers
 and views all call these functions, so each rule lives once. The LINE facts they
 rely on (https://developers.line.biz/en/reference/line-login/): a refresh
 returns the same refresh token and never moves its 90-day deadline;
-``invalid_grant`` means that login is over; deauthorizing needs a channel
-access token. Each call uses the credentials of the account's own channel; an
-account whose channel is no longer configured is left alone (``NO_CHANNEL``),
-never sent with another channel's. Nothing here raises a LINE failure into its
-caller: outcomes are returned and failures logged (the client logs ``x-line-request-id``).
+``invalid_grant`` means that login is over. Each call uses the credentials of
+the account's own channel; an account whose channel is no longer configured is
+left alone (``NO_CHANNEL``), never sent with another channel's. Deauthorizing and
+unlinking, which end the link itself, live in :mod:`line_auth.deauthorization`.
+Nothing here raises a LINE failure into its caller: outcomes are returned and
+failures logged (the client logs ``x-line-request-id``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from social_django.models import UserSocialAuth
 
 from line_auth import channels, signals
+from line_auth.backends import LineBackend
 from line_auth.channels import Channel
 from line_auth.client import get_client
 from line_auth.conf import line_settings
@@ -103,6 +106,7 @@ def decide_without_line(account: LineAccount, now: datetime, known: dict[str, Ch
 def exchange(channel: Channel, refresh_token: str) -> Exchange:
     """Ask LINE for a new access token of ``channel``; safe in worker threads (no database access).
 
+    ``channel`` is the one the token was issued for: LINE refuses another's credentials.
     The POST is idempotent for LINE (the same refresh token comes back), so the
     client retries timeouts, 429 and 5xx with backoff.
     """
@@ -256,12 +260,12 @@ def verify(account: LineAccount) -> Verification:
 
 def revoke(account: LineAccount) -> bool:
     """Revoke the access token at LINE and forget the tokens; LINE ends that login with it."""
-    revoked = revoke_at_line(account)
+    revoked = _revoke_at_line(account)
     _forget(account)
     return revoked
 
 
-def revoke_at_line(account: LineAccount) -> bool:
+def _revoke_at_line(account: LineAccount) -> bool:
     """Revoke the account's access token at LINE with its channel's credentials; failures are logged."""
     channel = channels.of_account(account) if account.access_token else None
     if channel is None:
@@ -274,26 +278,9 @@ def revoke_at_line(account: LineAccount) -> bool:
     return True
 
 
-def deauthorize(account: LineAccount) -> bool:
-    """Unlink the app for this LINE user, as LINE's guidelines require on account deletion.
-
-    ``/user/v1/deauthorize`` takes the user's access token, so one is refreshed
-    first if needed, and a stateless channel access token of the account's channel.
-    """
-    channel = channels.of_account(account)
-    if channel is None:
-        return False
-    user_token = get_access_token(account)
-    if user_token is None:
-        logger.warning("Cannot deauthorize LINE account %s: no valid access token", account.line_user_id)
-        return False
-    client = get_client()
-    try:
-        client.deauthorize(client.issue_channel_token(channel), user_token)
-    except LineAPIError as error:
-        logger.warning(
-            "Deauthorizing LINE account %s failed: %s %s", account.line_user_id, error.code, error.error_description
-        )
-        return False
-    _forget(account)
-    return True
+def can_unlink(account: LineAccount) -> bool:
+    """Whether the user keeps a way to log in: a password, another social login, or
+    another LINE account (another channel's) of theirs."""
+    if LineAccount.objects.filter(user_id=account.user_id).exclude(pk=account.pk).exists():
+        return True
+    return UserSocialAuth.allowed_to_disconnect(account.user, LineBackend.name)

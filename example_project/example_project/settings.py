@@ -80,6 +80,16 @@ if os.environ.get("DATABASE_URL_POSTGRES"):
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 
+if os.environ.get("REDIS_URL"):
+    # Several web processes: nonces spent, LINE's keys and rate-limit counters shared through Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "example"),
+        }
+    }
+
 # The two settings line_auth needs, plus the backend.
 AUTHENTICATION_BACKENDS = ["line_auth.backends.LineBackend", "django.contrib.auth.backends.ModelBackend"]
 SOCIAL_AUTH_LINE_KEY = os.environ.get("LINE_CHANNEL_ID", "1234567890")

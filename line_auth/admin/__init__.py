@@ -19,11 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from line_auth import channels
 from line_auth.admin import actions as admin_actions
+from line_auth.admin import privacy as admin_privacy
+from line_auth.admin.audit import AuditRecordAdmin
+from line_auth.admin.deauthorizations import DeauthorizationAdmin
 from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendship
 from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.internal.token_state import usable_in_database
-from line_auth.models import LineAccount
+from line_auth.models import AuditRecord, Deauthorization, LineAccount
 
 # Everything on the change page: LINE owns all of it, so it is all read-only.
 DISPLAY_FIELDS = (
@@ -140,6 +143,8 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         admin_actions.verify_tokens,
         admin_actions.disconnect_accounts,
         recheck_friendship,
+        admin_privacy.export_user_data,
+        admin_privacy.erase_user_data,
     )
     inlines = (FriendshipChangeInline,)
 
@@ -179,7 +184,7 @@ class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
 
 
 def add_inline_to_user_admin(site: admin.AdminSite) -> None:
-    """Show linked LINE accounts on the user page of whatever user admin the site uses.
+    """Show linked LINE accounts, and the export and erasure actions, on the site's user admin.
 
     Called from ``LineAuthConfig.ready`` once every app's admin module is imported
     (the project's user admin may come from an app listed after line_auth), and
@@ -194,9 +199,18 @@ def add_inline_to_user_admin(site: admin.AdminSite) -> None:
         return
     admin_class = type(user_admin)
     site.unregister(user_model)
-    extended = type(admin_class.__name__, (admin_class,), {"inlines": [*admin_class.inlines, LineAccountInline]})
+    extended = type(
+        admin_class.__name__,
+        (admin_class,),
+        {
+            "inlines": [*admin_class.inlines, LineAccountInline],
+            "actions": [*(admin_class.actions or ()), *admin_privacy.USER_ACTIONS],
+        },
+    )
     site.register(user_model, extended)
 
 
 if line_settings.enable_admin:
     admin.site.register(LineAccount, LineAccountAdmin)
+    admin.site.register(AuditRecord, AuditRecordAdmin)
+    admin.site.register(Deauthorization, DeauthorizationAdmin)

@@ -8,16 +8,29 @@ and with Django's tag for its concern. The IDs are in
 factory of each message they report.
 """
 
-from line_auth.checks import caching, channels, configuration, database, pipeline, security, tokens, webhook_and_tasks
+from line_auth.checks import (
+    audit,
+    caching,
+    channels,
+    configuration,
+    database,
+    deauthorization,
+    pipeline,
+    security,
+    tokens,
+    webhook_and_tasks,
+)
 from line_auth.checks.messages import TAG, Codes
 
 __all__ = [
     "TAG",
     "Codes",
+    "audit",
     "caching",
     "channels",
     "configuration",
     "database",
+    "deauthorization",
     "pipeline",
     "security",
     "tokens",

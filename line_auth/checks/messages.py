@@ -46,6 +46,8 @@ class Codes(StrEnum):
     CHANNEL_WITHOUT_SECRET = "line_auth.E026"
     CHANNEL_INVALID_OPTION = "line_auth.E027"
     CHANNEL_SELECTOR_UNIMPORTABLE = "line_auth.E028"
+    DEAUTHORIZE_RETRY_DELAY_NOT_POSITIVE = "line_auth.E035"
+    INVALID_DEAUTHORIZE_MAX_ATTEMPTS = "line_auth.E036"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -66,6 +68,12 @@ class Codes(StrEnum):
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
     CHANNEL_PROVIDER_UNNAMED = "line_auth.W021"
     ACCOUNTS_OF_UNKNOWN_CHANNELS = "line_auth.W022"
+    INVALID_AUDIT_CLIENT_ADDRESS = "line_auth.E040"
+    INVALID_AUDIT_RETENTION = "line_auth.E041"
+    RECENT_LOGIN_MAX_AGE_REFUSED = "line_auth.W033"
+    RECENT_LOGIN_PROMPT_REFUSED = "line_auth.W034"
+    DEAUTHORIZE_ON_DELETE_OFF = "line_auth.W029"
+    DEAUTHORIZATION_RETRY_NOT_SCHEDULED = "line_auth.W030"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

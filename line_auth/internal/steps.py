@@ -28,7 +28,8 @@ SAFER_STEPS = {STOCK_CREATE_USER: CREATE_USER}
 
 # The LINE backend's own pipeline, run when no pipeline setting applies to LINE (social-core
 # would fall back on its DEFAULT_AUTH_PIPELINE, which saves no LineAccount). It is social-core's
-# default with line_auth's ``social_user`` and ``create_user`` and ``save_line_account`` added.
+# default with line_auth's ``social_user``, ``create_user`` and ``associate_user`` in place of
+# social-core's, and ``save_line_account`` added.
 LINE_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
     "social_core.pipeline.social_auth.social_names",
@@ -37,7 +38,7 @@ LINE_AUTH_PIPELINE = (
     "line_auth.pipeline.social_user",
     "social_core.pipeline.user.get_username",
     CREATE_USER,
-    "social_core.pipeline.social_auth.associate_user",
+    "line_auth.pipeline.associate_user",
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
     SAVE_LINE_ACCOUNT,

@@ -1,4 +1,4 @@
-"""The LINE Login button as a template tag.
+"""The LINE Login button, and the notice of what ending a link does, as template tags.
 
 Usage::
 
@@ -13,6 +13,11 @@ Usage::
 
 The button is ``line_auth/snippets/login_button.html``; override that template to
 change its markup. Its CSS is the static file ``line_auth/line_auth.css``.
+
+``{% line_link_notice %}`` prints the sentence saying that unlinking or deleting
+the account notifies LY Corporation and removes the link with LINE, translated;
+put it in sign-up terms. ``{% include "line_auth/includes/line_link_notice.html" %}``
+renders it as a paragraph (docs/templates.md).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from django.http import HttpRequest
 
 from line_auth import channels
 from line_auth.channels import Channel, UnknownChannel
+from line_auth.deauthorization import LINE_LINK_NOTICE
 
 register = template.Library()
 
@@ -85,3 +91,7 @@ def line_web_channels(context: template.Context) -> tuple[Channel, ...]:
     request = context.get("request")
     offered = channels.for_request(request) if isinstance(request, HttpRequest) else channels.all_channels()
     return tuple(channel for channel in offered if channel.serves_web_login)
+@register.simple_tag
+def line_link_notice() -> str:
+    """The notice LINE's guidelines ask for next to unlink and delete controls, translated."""
+    return str(LINE_LINK_NOTICE)

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import channels, linking
+from line_auth import audit, channels, deauthorization, tokens
 from line_auth.backends import LineBackend, get_backend
 from line_auth.channels import Channel, UnknownChannel
 from line_auth.conf import line_settings
@@ -38,7 +38,7 @@ from line_auth.internal import sessions
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.ratelimit import rate_limit
 from line_auth.models import LineAccount
-from line_auth.views.failures import REFERRER_POLICY, failure_response
+from line_auth.views.failures import REFERRER_POLICY, classify, failure_response
 from line_auth.views.forms import DisconnectForm
 
 logger = logging.getLogger("line_auth.views")
@@ -94,6 +94,7 @@ class LoginView(View):
             response = do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
             return failure_response(request, error, channel=channel or "")
+        audit.authorization_requested(request, backend.login_options())
         if user is None:
             sessions.expire_with_login_state(request, backend.setting("STATE_LIFETIME", backend.STATE_LIFETIME))
         return response
@@ -127,6 +128,7 @@ class CallbackView(View):
                 backend, partial(_login, request), user=user, redirect_name=REDIRECT_FIELD_NAME
             )
         except SocialAuthBaseException as error:
+            audit.callback_failed(request, classify(error, has_code=bool(data.get("code"))).kind, data, error)
             return failure_response(request, error, has_code=bool(data.get("code")), channel=_retry_channel(backend))
         response["Referrer-Policy"] = REFERRER_POLICY
         if isinstance(response, HttpResponseRedirect):
@@ -185,7 +187,7 @@ class AccountView(View):
 
 @method_decorator([never_cache, xframe_options_deny, login_required, csrf_protect], name="dispatch")
 class DisconnectView(View):
-    """POST: unlink a LINE account (revoking its token) if the user keeps a way to log in."""
+    """POST: unlink a LINE account (deauthorizing the app at LINE) if the user keeps a way to log in."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = DisconnectForm(_linked_accounts(request), request.POST)
@@ -196,12 +198,12 @@ class DisconnectView(View):
             return render(request, AccountView.template_name,
                           {"line_accounts": _with_channels(_linked_accounts(request))}, status=400)
         account = form.cleaned_data["account"]
-        if not linking.can_unlink(account):
+        if not tokens.can_unlink(account):
             messages.error(
                 request, _("Set a password first: without LINE you would have no way to log in.")
             )
         else:
-            linking.unlink(account)
+            deauthorization.unlink(account)
             messages.success(request, _("Your LINE account was unlinked."))
         next_url = request.POST.get(REDIRECT_FIELD_NAME)
         # A URL, never a view name: redirect() would try to reverse "abc" and fail.

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from line_auth import linking, tasks, tokens
+from line_auth import deauthorization, tasks, tokens
+from line_auth.deauthorization import Outcome as Deauthorized
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
 from line_auth.testing.recording import mask
 from line_auth.tokens import Outcome
@@ -22,7 +23,6 @@ from line_auth.tokens import Outcome
 pytestmark = pytest.mark.django_db
 
 TOKEN = "/oauth2/v2.1/token"
-REVOKE = "/oauth2/v2.1/revoke"
 CHANNEL_TOKEN = "/oauth2/v3/token"
 DEAUTHORIZE = "/user/v1/deauthorize"
 FRIENDSHIP = "/friendship/v1/status"
@@ -251,7 +251,8 @@ def test_an_account_filed_before_its_provider_was_named_takes_it_at_the_next_log
     taro = line_emulator.add_user()
     seen_by_japan = line_emulator.user_id_for(taro, JAPAN["CHANNEL_ID"])
     account = line_account_factory(channel_id=JAPAN["CHANNEL_ID"], line_user_id=seen_by_japan, provider="default")
-    account.social = UserSocialAuth.objects.create(user=account.user, provider="line", uid=seen_by_japan)
+    account.social = UserSocialAuth.objects.create(user=account.user, provider="line", uid=seen_by_japan,
+                                                   id_key="sub")
     account.save()
 
     log_in(Client(), line_emulator, "jp", taro, come_back)
@@ -274,18 +275,18 @@ def test_unlinking_one_channel_keeps_the_association_the_other_channel_uses(line
     log_in(client, line_emulator, "tw", taro, come_back)
     japan = LineAccount.objects.get(channel_id=JAPAN["CHANNEL_ID"])
 
-    assert linking.can_unlink(japan)  # the Taiwan account still logs the user in
+    assert tokens.can_unlink(japan)  # the Taiwan account still logs the user in
     response = client.post("/accounts/line/disconnect/", {"account": japan.pk})
 
     assert response.status_code == 302
     taiwan = LineAccount.objects.get()
     assert taiwan.channel_id == TAIWAN["CHANNEL_ID"]
     assert UserSocialAuth.objects.get().pk == taiwan.social_id
-    (revoked,) = [call for call in line_emulator.calls if call.path == REVOKE]
-    assert revoked.sent("client_id") == JAPAN["CHANNEL_ID"]
-    assert revoked.sent("client_secret") == mask(JAPAN["CHANNEL_SECRET"])
+    (issued,) = [call for call in line_emulator.calls if call.path == CHANNEL_TOKEN]
+    assert issued.sent("client_id") == JAPAN["CHANNEL_ID"]
+    assert issued.sent("client_secret") == mask(JAPAN["CHANNEL_SECRET"])
 
-    linking.unlink(taiwan)
+    deauthorization.unlink(taiwan)
     assert not UserSocialAuth.objects.exists()
 
 
@@ -342,15 +343,18 @@ def test_each_refresh_sends_its_own_channels_credentials(account_on, line_emulat
 
 
 def test_deauthorize_uses_a_channel_token_of_the_accounts_channel(account_on, line_emulator):
-    korea = account_on("kr")
+    korea = account_on("kr", expires_in=timedelta(seconds=-1))  # refreshed first, with Korea's credentials
 
-    assert tokens.deauthorize(korea) is True
+    assert deauthorization.unlink(korea) is Deauthorized.DONE
 
     (issued,) = [call for call in line_emulator.calls if call.path == CHANNEL_TOKEN]
     assert issued.sent("client_id") == KOREA["CHANNEL_ID"]
     assert issued.sent("client_secret") == mask(KOREA["CHANNEL_SECRET"])
+    (refreshed,) = token_calls(line_emulator, "refresh_token")
+    assert refreshed.sent("client_id") == KOREA["CHANNEL_ID"]
+    assert refreshed.sent("client_secret") == mask(KOREA["CHANNEL_SECRET"])
     assert line_emulator.calls[-1].path == DEAUTHORIZE and line_emulator.calls[-1].status == 204
-    assert LineAccount.objects.get().needs_relogin
+    assert not LineAccount.objects.exists()
 
 
 def test_verify_accepts_only_a_token_of_the_accounts_own_channel(account_on, line_emulator):
@@ -370,10 +374,10 @@ def test_an_account_whose_channel_is_gone_is_never_sent_with_other_credentials(a
     assert tokens.refresh_many(LineAccount.objects.all()) == {Outcome.NO_CHANNEL: 1}
     assert not tokens.verify(korea).valid
     assert tokens.revoke(korea) is False
-    assert tokens.deauthorize(account_on("jp")) is True  # another account still works
-    line_emulator.reset_calls()
-    assert tokens.deauthorize(korea) is False
     assert line_emulator.calls == []
+    assert deauthorization.unlink(korea) is Deauthorized.QUEUED  # kept for when the channel is back
+    assert line_emulator.calls == []
+    assert deauthorization.unlink(account_on("jp")) is Deauthorized.DONE  # another channel's still works
 
 
 # -- commands and tasks limited to one channel --

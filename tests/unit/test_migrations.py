@@ -9,13 +9,13 @@ def test_models_and_migrations_agree():
 
 @pytest.mark.django_db(transaction=True)
 def test_accounts_made_before_channels_keep_their_association_and_get_the_default_provider():
-    """0004 adds ``provider`` (filled with "default") and turns the association into a foreign
+    """0006 adds ``provider`` (filled with "default") and turns the association into a foreign
     key; an account linked before it keeps its social-auth row, and a second channel's
     account may then share that row."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("line_auth", "0003_lineaccount_social")], [("line_auth", "0004_channels12_channel_provider")]
+    before, after = [("line_auth", "0005_deauthorization")], [("line_auth", "0006_channels12_channel_provider")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

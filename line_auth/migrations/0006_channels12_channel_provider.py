@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("line_auth", "0003_lineaccount_social"),
+        ("line_auth", "0005_deauthorization"),
         ("social_django", "0022_nonce_timestamp_index"),
     ]
 
