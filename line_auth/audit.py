@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 from asgiref.local import Local
-from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
+from django.core.exceptions import ImproperlyConfigured
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -246,13 +246,12 @@ def _pending() -> list[AuditRecord]:
 
 
 def _line_account(social: Any) -> LineAccount | None:
-    """The login's account, already loaded with its social-auth row by the pipeline."""
-    if social is None:
-        return None
-    try:
-        account = social.line_account
-    except ObjectDoesNotExist:
-        return None
+    """The login's account, which the pipeline keeps on its social-auth row (``channel_account``).
+
+    Channels of one provider share the row, so the row alone does not say which
+    account logged in.
+    """
+    account = getattr(social, "channel_account", None)
     return account if isinstance(account, LineAccount) else None
 
 

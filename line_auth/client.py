@@ -24,16 +24,6 @@ from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 
-
-class Credentials(Protocol):
-    """A channel's ID and secret (``line_auth.channels.Channel`` is one)."""
-
-    @property
-    def channel_id(self) -> str: ...
-
-    @property
-    def secret(self) -> str: ...
-
 logger = logging.getLogger("line_auth.client")
 
 TOKEN_PATH = "/oauth2/v2.1/token"
@@ -49,6 +39,16 @@ AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
 
 _RETRY_BASE_DELAY = 0.2
 POOL_SIZE = 32
+
+
+class Credentials(Protocol):
+    """A channel's ID and secret (``line_auth.channels.Channel`` is one)."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
 
 
 class LineClient:
@@ -118,21 +118,29 @@ class LineClient:
             raise LineUnavailable("LINE's friendship answer had no friendFlag")
         return flag
 
-    def refresh(self, refresh_token: str, channel: Credentials | None = None) -> dict[str, Any]:
-        """Exchange a refresh token for a new access token (the refresh token stays)."""
-        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **_credentials(channel)}
+    def refresh(self, channel: Credentials, refresh_token: str) -> dict[str, Any]:
+        """Exchange a refresh token for a new access token (the refresh token stays).
+
+        ``channel`` is the one that issued the token: LINE refuses any other's credentials.
+        """
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
+        }
         return self.json("POST", TOKEN_PATH, data=data, idempotent=True)
 
     def verify_access_token(self, access_token: str) -> dict[str, Any]:
         """``GET /oauth2/v2.1/verify``: scope, client_id and expires_in of a token."""
         return self.json("GET", VERIFY_PATH, params={"access_token": access_token})
 
-    def revoke(self, access_token: str) -> None:
-        """Revoke an access token; LINE answers 200 with an empty body."""
+    def revoke(self, channel: Credentials, access_token: str) -> None:
+        """Revoke an access token of ``channel``; LINE answers 200 with an empty body."""
         data = {
             "access_token": access_token,
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
         }
         self.send("POST", self.api_url(REVOKE_PATH), data=data, idempotent=True)
 
@@ -149,13 +157,17 @@ class LineClient:
         """``GET /oauth2/v2.1/certs``: the public keys of ES256 ID tokens (native apps, LIFF)."""
         return self.json("GET", CERTS_PATH)
 
-    def issue_channel_token(self, channel: Credentials | None = None) -> str:
-        """A stateless channel access token (15 minutes) from ``POST /oauth2/v3/token``.
+    def issue_channel_token(self, channel: Credentials) -> str:
+        """A stateless channel access token (15 minutes) of ``channel`` from ``POST /oauth2/v3/token``.
 
         LINE issues these without limit and they cannot be revoked, so one is
         asked for when needed rather than stored.
         """
-        data = {"grant_type": "client_credentials", **_credentials(channel)}
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
+        }
         body = self.json("POST", CHANNEL_TOKEN_PATH, data=data, idempotent=True)
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
@@ -177,13 +189,6 @@ def retry_delay(attempt: int) -> float:
     """Seconds before retrying after failed ``attempt`` (1, 2, ...): doubling, with jitter
     so that many processes failing together do not retry in step."""
     return _RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
-
-
-def _credentials(channel: Credentials | None) -> dict[str, str]:
-    """The ``client_id`` and ``client_secret`` of the channel, or the site-wide ones."""
-    if channel is None:
-        return {"client_id": line_settings.channel_id, "client_secret": line_settings.channel_secret}
-    return {"client_id": channel.channel_id, "client_secret": channel.secret}
 
 
 def _bearer(access_token: str) -> dict[str, str]:

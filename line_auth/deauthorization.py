@@ -93,7 +93,7 @@ def attempt(
     if not access_token or (access_token_expires_at is not None and access_token_expires_at <= now + USE_MARGIN):
         if not refresh_token:
             return Attempt(Outcome.NO_TOKEN)
-        exchanged = tokens.exchange(refresh_token, channel)
+        exchanged = tokens.exchange(channel, refresh_token)
         if exchanged.dead:
             return Attempt(Outcome.GONE, "invalid_grant")
         if exchanged.data is None:
@@ -114,6 +114,8 @@ def unlink(account: LineAccount, reason: DeauthorizationReason = Deauthorization
     """Deauthorize the app at LINE for this account, then remove the link and its social-auth row.
 
     The link goes whatever LINE answers; what LINE could not take now is queued.
+    Channels of one provider share the social-auth row (one LINE user ID): it
+    goes with the last of their accounts, never before.
     """
     now = timezone.now()
     result = attempt(
@@ -122,9 +124,11 @@ def unlink(account: LineAccount, reason: DeauthorizationReason = Deauthorization
     with transaction.atomic():
         if result.outcome is Outcome.QUEUED:
             _queue(account, reason, result, now)
-        UserSocialAuth.objects.filter(
-            user_id=account.user_id, provider=LineBackend.name, uid=account.line_user_id
-        ).delete()
+        siblings = LineAccount.objects.filter(user_id=account.user_id, line_user_id=account.line_user_id)
+        if not siblings.exclude(pk=account.pk).exists():
+            UserSocialAuth.objects.filter(
+                user_id=account.user_id, provider=LineBackend.name, uid=account.line_user_id
+            ).delete()
         account.delete()
     logger.info(
         "Unlinked LINE account %s (%s): deauthorization %s %s",

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from social_core.exceptions import (
     AuthAssociationError,
@@ -23,9 +24,9 @@ from social_core.pipeline import social_auth
 from social_core.pipeline import user as social_user_steps
 from social_django.models import UserSocialAuth
 
-from line_auth import signals
+from line_auth import channels, signals
 from line_auth.backends import LineBackend
-from line_auth.conf import line_settings
+from line_auth.channels import Channel
 from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import STATUS_FIELDS, announce, save_changes
 from line_auth.internal import fitting, user_model
@@ -36,21 +37,28 @@ logger = logging.getLogger("line_auth.pipeline")
 
 # What every login writes to its LineAccount; tokens and friendship only when it brings them,
 # so a login never writes back values a token refresh or the webhook changed meanwhile.
-LOGIN_FIELDS = ("user", "social", "display_name", "picture_url", "email", "amr", "last_login_at", "modified")
+LOGIN_FIELDS = (
+    "user", "social", "provider", "display_name", "picture_url", "email", "amr", "last_login_at", "modified"
+)
 
 
 def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """social-core's ``social_user`` step, in one query whether the user is new or returning.
 
-    The LINE user's social-auth row is read with its Django user and LINE account and
-    locked for the rest of the login, so two logins of one LINE user run one after the
-    other. No row means a first login, with nothing more to look up. Anything unusual (a
-    row keyed otherwise, legacy identifiers) goes through social-core's own step.
+    The LINE user's social-auth row is read with its Django user and this channel's LINE
+    account and locked for the rest of the login, so two logins of one LINE user run one
+    after the other. Channels of one provider share the row (LINE gives them one user ID),
+    each with its own account; channels of different providers never see the same ID. No
+    row means a first login, with nothing more to look up. Anything unusual (a row keyed
+    otherwise, legacy identifiers) goes through social-core's own step.
     """
     if kwargs.get("legacy_identifiers") or kwargs.get("legacy_uids"):
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
+    channel = login_channel(backend, kwargs.get("response"))
+    this_channel = Q(line_accounts__channel_id=channel.channel_id)
     rows = list(
-        UserSocialAuth.objects.select_related("user", "line_account")
+        UserSocialAuth.objects.annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
+        .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
         .select_for_update(of=("self",))
         .filter(provider=backend.name, uid=str(uid))
     )
@@ -61,11 +69,26 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
     if user and social.user != user:
         raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
-    account = getattr(social, "line_account", None)
-    if account is not None and (account.channel_id != line_settings.channel_id or account.user_id != social.user_id):
+    account = getattr(social, "channel_account", None)
+    if account is not None and account.user_id != social.user_id:
         account = None  # save_line_account finds or relinks this channel's account
     return {"social": social, "user": social.user, "is_new": False, "new_association": False,
             "line_account": account}
+
+
+def login_channel(backend: Any, response: dict[str, Any] | None) -> Channel:
+    """The channel a login is for: the identity's ``channel_id``, else the default channel.
+
+    A ``channel_id`` that names no configured channel ends the login: its account
+    must never be filed under another channel's credentials.
+    """
+    channel_id = (response or {}).get("channel_id")
+    if not channel_id:
+        return channels.default_channel()
+    channel = channels.by_id(str(channel_id))
+    if channel is None:
+        raise AuthResponseError(backend, claim="channel_id", code="unknown_channel", stage="pipeline")
+    return channel
 
 
 def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any = None, *args: Any,
@@ -135,11 +158,15 @@ def save_line_account(
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
+    channel = login_channel(backend, response)
     created = line_account is None
-    account = line_account or LineAccount(channel_id=line_settings.channel_id, line_user_id=response["sub"])
+    account = line_account or LineAccount(channel_id=channel.channel_id, line_user_id=response["sub"])
     account.user = user
+    account.provider = channel.provider
     if social is not None:
         account.social = social
+        # This login's account, where a returning login's social_user put it (the audit reads it).
+        social.channel_account = account
     profile = fitting.account_profile(response)
     account.display_name = profile["display_name"]
     account.picture_url = profile["picture_url"]

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from line_auth import audit, deauthorization, tokens
+from line_auth import audit, channels, deauthorization, tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
@@ -93,12 +93,17 @@ def refresh_line_account(account_id: int) -> str:
 
 
 @task(REFRESH_DUE, ignore_result=True)
-def refresh_due_line_tokens(window: int | None = None) -> int:
-    """Queue a refresh for every account whose token expires within the window."""
+def refresh_due_line_tokens(window: int | None = None, channel: str | None = None) -> int:
+    """Queue a refresh for every account whose token expires within the window.
+
+    ``channel`` limits it to that channel's accounts; each account is refreshed
+    with its own channel's credentials either way.
+    """
     # With Celery each refresh is its own task; without, it runs here.
     start: Callable[[int], Any] = getattr(refresh_line_account, "delay", refresh_account)
     queued = 0
-    for page in batch.pages(tokens.due_for_refresh(window=window).only("pk"), QUEUE_PAGE):
+    due = channels.limit_to(tokens.due_for_refresh(window=window), channel)
+    for page in batch.pages(due.only("pk"), QUEUE_PAGE):
         for account in page:
             start(account.pk)
         queued += len(page)
@@ -107,16 +112,17 @@ def refresh_due_line_tokens(window: int | None = None) -> int:
 
 @task(SYNC_FRIENDSHIPS)
 def sync_friendships(
-    older_than_seconds: float | None = None, workers: int | None = None
+    older_than_seconds: float | None = None, workers: int | None = None, channel: str | None = None
 ) -> dict[str, int]:
-    """Re-check stale statuses; arguments are plain numbers so any serializer carries them."""
+    """Re-check stale statuses (of one channel's accounts with ``channel``); arguments are
+    plain numbers and names so any serializer carries them."""
     older_than = (
         timedelta(seconds=older_than_seconds)
         if older_than_seconds is not None
         else line_settings.friendship_stale_after
     )
     report = run_sync(
-        stale_accounts(older_than),
+        channels.limit_to(stale_accounts(older_than), channel),
         source=FriendshipSource.SYNC,
         workers=workers or line_settings.friendship_sync_workers,
     )

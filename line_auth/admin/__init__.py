@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from line_auth import channels
 from line_auth.admin import actions as admin_actions
 from line_auth.admin import privacy as admin_privacy
 from line_auth.admin.audit import AuditRecordAdmin
@@ -31,7 +32,9 @@ from line_auth.models import AuditRecord, Deauthorization, LineAccount
 DISPLAY_FIELDS = (
     "user",
     "line_user_id",
+    "channel",
     "channel_id",
+    "provider",
     "display_name",
     "picture",
     "email",
@@ -73,8 +76,27 @@ class TokenStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChannelFilter(admin.SimpleListFilter):
+    """Accounts of one channel, by the short names operators know them by."""
+
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(channel.channel_id, channel.display_name) for channel in channels.all_channels()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LineAccount]) -> QuerySet[LineAccount]:
+        return queryset.filter(channel_id=self.value()) if self.value() else queryset
+
+
 class ReadOnlyLineFields:
     """Shared display helpers; picture and token state are computed, never raw tokens."""
+
+    @admin.display(description=_("channel"), ordering="channel_id")
+    def channel(self, account: LineAccount) -> str:
+        """The channel's name (the ID when no configured channel has it any more)."""
+        found = channels.by_id(account.channel_id)
+        return found.display_name if found else str(_("%(id)s (not configured)") % {"id": account.channel_id})
 
     @admin.display(description=_("picture"))
     def picture(self, account: LineAccount) -> str:
@@ -103,12 +125,14 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         "display_name",
         "user",
         "line_user_id",
+        "channel",
+        "provider",
         "friendship",
         "access_token_expires_at",
         "last_login_at",
     )
     list_display_links = ("display_name",)
-    list_filter = ("friendship", "friendship_source", TokenStateFilter, "created")
+    list_filter = (ChannelFilter, "provider", "friendship", "friendship_source", TokenStateFilter, "created")
     list_select_related = ("user",)
     date_hierarchy = "created"
     raw_id_fields = ("user",)
@@ -129,7 +153,7 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         user_fields = {f"user__{user_model.USERNAME_FIELD}"}
         if hasattr(user_model, "EMAIL_FIELD"):
             user_fields.add(f"user__{user_model.get_email_field_name()}")
-        return ("line_user_id", "display_name", *sorted(user_fields))
+        return ("line_user_id", "display_name", "=channel_id", "=provider", *sorted(user_fields))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # links are made by logging in with LINE, never by hand
@@ -151,7 +175,7 @@ class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
     model = LineAccount
     extra = 0
     can_delete = False
-    fields = ("picture", "display_name", "line_user_id", "friendship", "token_status", "last_login_at")
+    fields = ("picture", "display_name", "line_user_id", "channel", "friendship", "token_status", "last_login_at")
     readonly_fields = fields
     show_change_link = True
 

@@ -73,6 +73,14 @@ REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
         ),
         messages.WARNING,
     ),
+    Outcome.NO_CHANNEL: (
+        ngettext_lazy(
+            "Skipped %(count)d account whose LINE channel is no longer configured: %(accounts)s.",
+            "Skipped %(count)d accounts whose LINE channel is no longer configured: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
 }
 
 # The message and its level per disconnect result (see _disconnect).

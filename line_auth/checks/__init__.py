@@ -11,6 +11,7 @@ factory of each message they report.
 from line_auth.checks import (
     audit,
     caching,
+    channels,
     configuration,
     database,
     deauthorization,
@@ -26,6 +27,7 @@ __all__ = [
     "Codes",
     "audit",
     "caching",
+    "channels",
     "configuration",
     "database",
     "deauthorization",

@@ -8,10 +8,13 @@ shows its email address at LINE.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from django.conf import settings
 from social_core.pipeline.user import USER_FIELDS
+
+from line_auth.conf import line_settings
 
 STOCK_CREATE_USER = "social_core.pipeline.user.create_user"
 CREATE_USER = "line_auth.pipeline.create_user"
@@ -88,3 +91,19 @@ def own_step_before(pipeline: Sequence[str], step: str) -> bool:
     """Whether a step of the site's own runs before ``step`` (it may add to ``details``)."""
     earlier = pipeline[: pipeline.index(step)] if step in pipeline else []
     return any(not name.startswith(_LIBRARY_PREFIXES) for name in earlier)
+
+
+def refuse_email_association(pipeline: list[str], logger: logging.Logger) -> list[str]:
+    """``pipeline`` without its email association steps while LINE's email is trusted.
+
+    LINE does not say whether an address was verified: with the email trusted,
+    ``associate_by_email`` would log anyone showing an admin's address in as
+    that admin. Check ``line_auth.E014`` reports it; this keeps a site whose
+    checks never ran (a WSGI server does not run them) safe meanwhile.
+    """
+    refused = email_associations(pipeline) if line_settings.trust_email else []
+    if not refused:
+        return pipeline
+    logger.error("LINE login skips %s: LINE's email is trusted but not verified (check line_auth.E014)",
+                 ", ".join(refused))
+    return [step for step in pipeline if step not in refused]

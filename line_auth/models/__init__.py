@@ -45,16 +45,25 @@ class LineAccount(models.Model):
         related_name="line_accounts",
         verbose_name=_("user"),
     )
-    social = models.OneToOneField(
+    # Channels of one provider see one LINE user ID, so their accounts share the
+    # one social-auth association (provider "line", that ID).
+    social = models.ForeignKey(
         "social_django.UserSocialAuth",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="line_account",
+        related_name="line_accounts",
         verbose_name=_("social-auth association"),
         help_text=_("Read together with the account, so a returning login needs one query."),
     )
     channel_id = models.CharField(_("channel ID"), max_length=32)
+    provider = models.CharField(
+        _("provider"),
+        max_length=64,
+        default="default",
+        db_index=True,
+        help_text=_("The LINE provider of the channel: its channels share one LINE user ID per person."),
+    )
     line_user_id = models.CharField(
         _("LINE user ID"),
         max_length=64,

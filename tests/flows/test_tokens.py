@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from line_auth import signals, tokens
+from line_auth import channels, signals, tokens
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
 
@@ -113,7 +113,7 @@ def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emu
 
 
 def test_a_result_for_an_account_changed_meanwhile_is_not_written(account, line_emulator):
-    result = tokens.exchange(account.refresh_token)
+    result = tokens.exchange(channels.default_channel(), account.refresh_token)
     LineAccount.objects.get().save()  # e.g. a new login wrote the row
     assert tokens.record(account, result) is Outcome.SKIPPED
 

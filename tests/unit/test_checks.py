@@ -28,6 +28,7 @@ from line_auth.checks import (
     security,
     tokens,
 )
+from line_auth.checks import channels as channel_checks
 from line_auth.checks import webhook_and_tasks as webhook
 
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
@@ -35,7 +36,9 @@ LINE_BACKEND = "line_auth.backends.LineBackend"
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
 SAVE = "line_auth.pipeline.save_line_account"
 LOGIN_SECRET = "0123456789abcdef0123456789abcdef"  # tests/settings.py's SOCIAL_AUTH_LINE_SECRET
+LOGIN_KEY = "1234567890"  # and its SOCIAL_AUTH_LINE_KEY
 DAY = 24 * 3600
+JAPAN = {"CHANNEL_ID": "2000000001", "CHANNEL_SECRET": "a" * 32}
 
 CASES = [
     ({"SOCIAL_AUTH_LINE_KEY": ""}, [configuration.missing_credentials()]),
@@ -91,6 +94,23 @@ CASES = [
      [webhook.retention_not_positive("LINE_AUTH_WEBHOOK_EVENT_RETENTION")]),
     ({"LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 0},
      [webhook.retention_not_positive("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION")]),
+    ({"LINE_AUTH_CHANNELS": {"JP": JAPAN}}, [channel_checks.channels_unreadable(
+        "LINE_AUTH_CHANNELS: 'JP' is not a channel name: use 1-32 lowercase letters, digits, '-' or '_'.")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": JAPAN}, "LINE_AUTH_DEFAULT_CHANNEL": "kr"},
+     [channel_checks.channels_unreadable("LINE_AUTH_DEFAULT_CHANNEL names no channel: 'kr'.")]),
+    ({"LINE_AUTH_CHANNEL_LOADER": "nowhere.load"}, [channel_checks.channels_unreadable(
+        'No module named \'nowhere\'')]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "CHANNEL_SECRET": ""}}}, [channel_checks.channel_without_secret("jp")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "KIND": "liff", "CHANNEL_SECRET": ""}}},
+     [channel_checks.channel_without_secret("jp")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "AUTHORIZATION_OPTIONS": {"bot_prompt": "always"}}}},
+     [channel_checks.channel_invalid_option(
+         "jp", "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "SCOPE": "email"}}}, [channel_checks.channel_invalid_option(
+        "jp", "scope='email' is not accepted by LINE; use a space-separated set of profile, openid and email, "
+        "with profile or openid.")]),
+    ({"LINE_AUTH_CHANNEL_SELECTOR": "nowhere.select"}, [channel_checks.selector_unimportable("nowhere.select")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "PROVIDER": "retail"}}}, [channel_checks.providers_unnamed(["default"])]),
     ({"LINE_AUTH_AUDIT_CLIENT_ADDRESS": "hashed"}, [audit.invalid_audit_setting(
         Codes.INVALID_AUDIT_CLIENT_ADDRESS,
         "LINE_AUTH_AUDIT_CLIENT_ADDRESS must be one of off, truncated, full, not 'hashed'.")]),
@@ -133,7 +153,10 @@ DATABASE_CASES = [
     ((1, 1), [database.some_tokens_unreadable(1, 2, "default")]),
 ]
 
-ALL_CASES = [*CASES, *DEPLOY_CASES, *USER_MODEL_CASES, *DATABASE_CASES]
+# Accounts of a channel the site no longer configures; found by the database check.
+ORPHAN_CASES = [("2999999999", [channel_checks.accounts_of_unknown_channels(1, ["2999999999"], "default")])]
+
+ALL_CASES = [*CASES, *DEPLOY_CASES, *USER_MODEL_CASES, *DATABASE_CASES, *ORPHAN_CASES]
 
 
 def ours(**overrides):
@@ -182,6 +205,15 @@ def test_unreadable_tokens_are_reported_by_the_database_check(line_account_facto
         line_account_factory(refresh_token="r")
     assert run_checks(tags=[TAG], databases=["default"]) == expected
     assert run_checks(tags=[TAG]) == []  # only with migrate or check --database
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("channel_id", "expected"), ORPHAN_CASES)
+def test_accounts_of_a_channel_no_longer_configured_are_reported(line_account_factory, channel_id, expected):
+    line_account_factory()
+    line_account_factory(channel_id=channel_id)
+    assert run_checks(tags=[TAG], databases=["default"]) == expected
+    assert run_checks(tags=[TAG]) == []
 
 
 def test_every_id_is_unique_and_proven_by_a_case():
@@ -258,6 +290,11 @@ def test_each_bad_rate_limit_setting_has_its_own_id(overrides, code):
         {"SESSION_COOKIE_SAMESITE": "Strict"},
         {"SESSION_COOKIE_SAMESITE": None},
         {"CACHES": REDIS, "USE_X_FORWARDED_HOST": True, "LINE_AUTH_TRUSTED_PROXIES": 1},
+        # Channels declared without the social-auth settings; a MINI App needs no secret here.
+        {"SOCIAL_AUTH_LINE_KEY": "", "SOCIAL_AUTH_LINE_SECRET": "", "LINE_AUTH_CHANNELS": {
+            "jp": JAPAN, "mini": {"CHANNEL_ID": "2000000009", "KIND": "mini_app"}}},
+        {"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "PROVIDER": "retail"}, "default": {
+            "CHANNEL_ID": LOGIN_KEY, "CHANNEL_SECRET": LOGIN_SECRET, "PROVIDER": "retail"}}},
     ],
 )
 def test_sound_settings_pass(overrides):
