@@ -15,7 +15,7 @@ def test_accounts_made_before_channels_keep_their_association_and_get_the_defaul
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("line_auth", "0005_deauthorization")], [("line_auth", "0006_channels12_channel_provider")]
+    before, after = [("line_auth", "0005_deauthorization")], [("line_auth", "0006_channel_provider")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
