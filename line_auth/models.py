@@ -31,6 +31,14 @@ class FriendshipSource(models.TextChoices):
     SYNC = "sync", _("Scheduled sync")
 
 
+class AccessTokenKind(models.TextChoices):
+    """Where the stored access token came from, which decides whether the server can renew it."""
+
+    LOGIN = "login", _("LINE Login token, refreshable")
+    APP = "app", _("App token, the app refreshes it")
+    LIFF = "liff", _("LIFF token, no refresh")
+
+
 class LineAccount(models.Model):
     """One LINE user on one LINE Login channel, linked to one Django user."""
 
@@ -72,6 +80,13 @@ class LineAccount(models.Model):
     access_token = EncryptedTextField(_("access token"), blank=True, editable=False)
     refresh_token = EncryptedTextField(_("refresh token"), blank=True, editable=False)
     access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    access_token_kind = models.CharField(
+        _("access token kind"),
+        max_length=8,
+        choices=AccessTokenKind.choices,
+        blank=True,
+        help_text=_("LIFF tokens live 12 hours and come without a refresh token."),
+    )
     refresh_token_expires_at = models.DateTimeField(
         _("refresh deadline"),
         null=True,

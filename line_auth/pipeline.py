@@ -29,9 +29,16 @@ from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import announce, save_changes
 from line_auth.internal import fitting, user_model
 from line_auth.internal.token_state import expires_at
-from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
+from line_auth.models import REFRESH_TOKEN_LIFETIME, AccessTokenKind, FriendshipChange, LineAccount
 
 logger = logging.getLogger("line_auth.pipeline")
+
+
+def login_channel_id(response: Any) -> str:
+    """The channel a login is filed under: the one its token was for (native, LIFF and
+    MINI App logins say so in ``channel_id``), else the site's default channel."""
+    channel_id = response.get("channel_id") if isinstance(response, dict) else None
+    return str(channel_id or line_settings.channel_id)
 
 
 def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -44,7 +51,7 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
     account = (
         LineAccount.objects.select_related("user", "social")
         .select_for_update(of=("self",))
-        .filter(channel_id=line_settings.channel_id, line_user_id=str(uid))
+        .filter(channel_id=login_channel_id(kwargs.get("response")), line_user_id=str(uid))
         .first()
     )
     social = account.social if account is not None else None
@@ -107,7 +114,7 @@ def save_line_account(
     account, created = line_account, False
     if account is None:
         account, created = LineAccount.objects.select_for_update().get_or_create(
-            channel_id=line_settings.channel_id,
+            channel_id=login_channel_id(response),
             line_user_id=response["sub"],
             defaults={"user": user},
         )
@@ -144,8 +151,10 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
         account.access_token = access_token
         account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
         account.access_token_expires_at = expires_at(response.get("expires_in"), now)
+        account.access_token_kind = response.get("token_kind") or AccessTokenKind.APP
     refresh_token = str(response.get("refresh_token") or "")
     if refresh_token:
+        account.access_token_kind = AccessTokenKind.LOGIN
         account.refresh_token = refresh_token
         account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         account.needs_relogin = False

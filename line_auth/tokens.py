@@ -33,14 +33,17 @@ from line_auth.fields import is_unreadable
 from line_auth.internal import batch
 from line_auth.internal.token_state import copy_tokens, is_usable, refreshed_fields
 from line_auth.internal.verification import Verification, check_verification
-from line_auth.models import LineAccount
+from line_auth.models import AccessTokenKind, LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
 # Unlinking logged under its own name before it joined this module; logger names are public.
 unlink_logger = logging.getLogger("line_auth.services")
 
 # The columns a refresh of many accounts reads (the admin names the accounts it reports).
-BATCH_COLUMNS = ("pk", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified")
+BATCH_COLUMNS = ("pk", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at",
+                 "access_token_kind", "modified")
+# Tokens only a new login replaces: LIFF's (12 hours, no refresh token) and an SDK app's.
+UNRENEWABLE = (AccessTokenKind.LIFF, AccessTokenKind.APP)
 CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
 PAGE_SIZE = 500  # accounts read per query
 
@@ -52,6 +55,7 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     UNREADABLE = "unreadable"  # no configured key opens the stored refresh token
+    NOT_REFRESHABLE = "not_refreshable"  # a LIFF or app token: LINE gave the server no refresh token
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
         # The key may only be missing from the settings: an operator must look, not us.
         return Outcome.UNREADABLE
     if not account.refresh_token:
-        return Outcome.SKIPPED
+        return Outcome.NOT_REFRESHABLE if account.access_token_kind in UNRENEWABLE else Outcome.SKIPPED
     if account.refresh_deadline_passed(now):
         return mark_relogin(account, "expired")
     return None
