@@ -8,7 +8,16 @@ and with Django's tag for its concern. The IDs are in
 factory of each message they report.
 """
 
-from line_auth.checks import caching, configuration, database, pipeline, security, tokens, webhook_and_tasks
+from line_auth.checks import (
+    caching,
+    configuration,
+    database,
+    liff,
+    pipeline,
+    security,
+    tokens,
+    webhook_and_tasks,
+)
 from line_auth.checks.messages import TAG, Codes
 
 __all__ = [
@@ -17,6 +26,7 @@ __all__ = [
     "caching",
     "configuration",
     "database",
+    "liff",
     "pipeline",
     "security",
     "tokens",

@@ -42,6 +42,8 @@ class Codes(StrEnum):
     DUMMY_CACHE = "line_auth.E022"
     INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
     INVALID_TRUSTED_PROXIES = "line_auth.E024"
+    INVALID_LIFF_ID_TOKEN_MAX_AGE = "line_auth.E030"
+    MESSAGING_SECRET_IS_LOGIN_SECRET = "line_auth.E031"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -60,6 +62,9 @@ class Codes(StrEnum):
     WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
+    ALLOWED_AUDIENCES_DEPRECATED = "line_auth.W025"
+    LIFF_MODE_WITHOUT_LIFF_CHANNEL = "line_auth.W026"
+    MESSAGING_CHANNEL_ACROSS_PROVIDERS = "line_auth.W027"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

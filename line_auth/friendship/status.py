@@ -10,7 +10,7 @@ once the transaction has committed, so a rollback announces nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -92,22 +92,24 @@ def store_status(
 
 
 def store_statuses(
-    statuses: Mapping[str, tuple[str, datetime]], source: str
+    statuses: Mapping[str, tuple[str, datetime]],
+    source: str,
+    *,
+    channel_ids: Collection[str] | None = None,
 ) -> list[FriendshipChange]:
     """Write statuses keyed by LINE user ID in a bounded number of queries.
 
-    Every linked account of the user is updated (the ID is the same on every
-    channel of the provider); users who have not logged in yet are remembered
+    Every account of the user on ``channel_ids`` (all channels when ``None``) is
+    updated: a Messaging API channel's events concern only the Login channels
+    linked to its Official Account. Users who have not logged in yet are remembered
     in :class:`~line_auth.models.PendingFriendship` until they do. Call it
     inside a transaction. Rows are locked in primary-key order so two
     concurrent batches cannot deadlock.
     """
-    accounts = list(
-        LineAccount.objects.select_for_update()
-        .only("line_user_id", *STATUS_FIELDS)
-        .filter(line_user_id__in=list(statuses))
-        .order_by("pk")
-    )
+    found = LineAccount.objects.select_for_update().only("line_user_id", *STATUS_FIELDS)
+    if channel_ids is not None:
+        found = found.filter(channel_id__in=sorted(channel_ids))
+    accounts = list(found.filter(line_user_id__in=list(statuses)).order_by("pk"))
     touched: list[LineAccount] = []
     changes: list[FriendshipChange | None] = []
     for account in accounts:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
 
-from line_auth.checks import TAG, Codes, caching, configuration, database, pipeline, security, tokens
+from line_auth.checks import TAG, Codes, caching, configuration, database, liff, pipeline, security, tokens
 from line_auth.checks import webhook_and_tasks as webhook
 
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
@@ -42,8 +42,21 @@ CASES = [
     ({"LINE_AUTH_ENCRYPTION_KEYS": [Fernet.generate_key().decode(), "not-a-key"]}, [tokens.invalid_encryption_key(1)]),
     ({"LINE_AUTH_ENCRYPTION_KEYS": []}, [tokens.derived_encryption_key()]),
     ({"LINE_AUTH_NATIVE_VERIFY": "both"}, [tokens.invalid_native_verify("both")]),
-    ({"LINE_AUTH_ALLOWED_AUDIENCES": "2000000000"}, [tokens.invalid_allowed_audiences()]),
-    ({"LINE_AUTH_ALLOWED_AUDIENCES": ["my-liff-app"]}, [tokens.invalid_allowed_audiences()]),
+    ({"LINE_AUTH_ALLOWED_AUDIENCES": "2000000000"},
+     [tokens.invalid_allowed_audiences(), liff.allowed_audiences_deprecated(["2000000000"])]),
+    ({"LINE_AUTH_ALLOWED_AUDIENCES": ["my-liff-app"]},
+     [tokens.invalid_allowed_audiences(), liff.allowed_audiences_deprecated(["my-liff-app"])]),
+    ({"LINE_AUTH_ALLOWED_AUDIENCES": ["2000000000", "1234567890"]}, [liff.allowed_audiences_deprecated(["2000000000"])]),
+    ({"LINE_AUTH_LIFF_ID_TOKEN_MAX_AGE": 0}, [liff.invalid_liff_id_token_max_age(0)]),
+    ({"LINE_AUTH_LIFF_ID_TOKEN_MAX_AGE": 3601}, [liff.invalid_liff_id_token_max_age(3601)]),
+    ({"LINE_AUTH_LIFF_ID_TOKEN_MAX_AGE": "300"}, [liff.invalid_liff_id_token_max_age("300")]),
+    ({"LINE_AUTH_LIFF_ID_TOKENS": True}, [liff.liff_mode_without_liff_channel()]),
+    ({"LINE_AUTH_CHANNELS": {"mini": {"CHANNEL_ID": "2000000000", "CHANNEL_SECRET": "a" * 32, "KIND": "mini_app",
+                                      "MESSAGING_CHANNEL_SECRET": "a" * 32}}},
+     [liff.messaging_secret_is_login_secret("mini")]),
+    ({"LINE_AUTH_CHANNELS": {"tw": {"CHANNEL_ID": "2000000000", "PROVIDER": "tw", "MESSAGING_CHANNEL_SECRET": "b" * 32},
+                             "th": {"CHANNEL_ID": "2000000001", "PROVIDER": "th", "MESSAGING_CHANNEL_SECRET": "b" * 32}}},
+     [liff.messaging_channel_across_providers(["tw", "th"])]),
     ({"LINE_AUTH_NONCE_TTL": 0}, [tokens.duration_too_short("LINE_AUTH_NONCE_TTL", 0)]),
     ({"LINE_AUTH_JWKS_CACHE_TTL": 0}, [tokens.duration_too_short("LINE_AUTH_JWKS_CACHE_TTL", 0)]),
     ({"LINE_AUTH_JWKS_REFETCH_INTERVAL": -1}, [tokens.duration_too_short("LINE_AUTH_JWKS_REFETCH_INTERVAL", -1)]),
