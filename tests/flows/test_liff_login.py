@@ -288,3 +288,11 @@ def test_the_account_page_and_the_admin_say_liff_token_no_refresh(site, client, 
     account = LineAccount.objects.get()
     change = admin_client.get(f"/admin/line_auth/lineaccount/{account.pk}/change/").content.decode()
     assert "LIFF token, no refresh" in change
+
+
+def test_a_name_with_a_lone_surrogate_is_stored_readable(site, liff_mode, client, native_post):
+    """JSON can carry "\\ud800", which no database column takes: it is stored as "?"."""
+    token = site.make_id_token(site.add_user(), LIFF, alg="ES256", name="Ta\ud800ro", picture="https://x/\udfff")
+    assert native_post(client, {"id_token": token}).status_code == 200
+    account = LineAccount.objects.get()
+    assert (account.display_name, account.picture_url) == ("Ta?ro", "")
