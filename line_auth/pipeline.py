@@ -119,7 +119,7 @@ def save_line_account(
             defaults={"user": user},
         )
     account.user = user
-    if social is not None:
+    if social is not None and _social_is_free(social, account):
         account.social = social
     profile = fitting.account_profile(response)
     account.display_name = profile["display_name"]
@@ -137,6 +137,18 @@ def save_line_account(
         lambda: _announce(request, user, account, created, is_new, friendship_changes)
     )
     return {"line_account": account}
+
+
+def _social_is_free(social: Any, account: LineAccount) -> bool:
+    """Whether the social-auth row may point at this account.
+
+    There is one row per LINE user ID, and channels of one provider share the ID:
+    the row stays with the account that has it, and the person's accounts on the
+    other channels reach the same user through it.
+    """
+    if account.social_id == social.pk:
+        return True
+    return not LineAccount.objects.filter(social=social).exclude(pk=account.pk).exists()
 
 
 def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime) -> None:

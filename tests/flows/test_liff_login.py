@@ -296,3 +296,16 @@ def test_a_name_with_a_lone_surrogate_is_stored_readable(site, liff_mode, client
     assert native_post(client, {"id_token": token}).status_code == 200
     account = LineAccount.objects.get()
     assert (account.display_name, account.picture_url) == ("Ta?ro", "")
+
+
+def test_one_person_on_the_web_channel_and_a_liff_channel_is_one_user(site, client, sdk_login, native_post):
+    """Channels of one provider see one LINE user ID: the LIFF login reaches the same user."""
+    person = site.add_user()
+    assert sdk_login(client, site, person).status_code == 200
+    client.logout()
+    response = native_post(client, {"access_token": site.liff_session(person, LIFF).access_token})
+    assert response.status_code == 200, response.content
+    assert response.json()["is_new"] is False
+    accounts = LineAccount.objects.order_by("pk")
+    assert [account.channel_id for account in accounts] == ["1234567890", LIFF]
+    assert len({account.user_id for account in accounts}) == 1
