@@ -309,3 +309,25 @@ def test_one_person_on_the_web_channel_and_a_liff_channel_is_one_user(site, clie
     accounts = LineAccount.objects.order_by("pk")
     assert [account.channel_id for account in accounts] == ["1234567890", LIFF]
     assert len({account.user_id for account in accounts}) == 1
+
+
+def test_a_web_login_stores_a_refreshable_token_and_a_refresh_keeps_it_so(
+    line_emulator, client, login, native_post, settings
+):
+    """A LIFF token on the web channel gives way to LINE Login's once the web login's
+    refresh token renews it: the account then says so, and the refresh jobs take it."""
+    person = line_emulator.add_user()
+    assert login(client, line_emulator, person).status_code == 302
+    account = LineAccount.objects.get()
+    assert account.access_token_kind == AccessTokenKind.LOGIN
+
+    settings.LINE_AUTH_CHANNELS = {"default": {"CHANNEL_ID": "1234567890", "KIND": "liff",
+                                               "CHANNEL_SECRET": settings.SOCIAL_AUTH_LINE_SECRET}}
+    liff_token = line_emulator.liff_access_token(person, "1234567890")
+    assert native_post(client, {"access_token": liff_token}).status_code == 200
+    account.refresh_from_db()
+    assert account.access_token_kind == AccessTokenKind.LIFF and account.refresh_token
+
+    assert tokens.refresh(account) == tokens.Outcome.REFRESHED
+    account.refresh_from_db()
+    assert account.access_token_kind == AccessTokenKind.LOGIN and account.access_token != liff_token
