@@ -34,7 +34,7 @@ from social_django.utils import load_backend, load_strategy
 from line_auth import client as line_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError, LineUnavailable
-from line_auth.internal import fitting, identity, steps
+from line_auth.internal import fitting, identity, logins, steps
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
 
@@ -245,14 +245,14 @@ class LineBackend(BaseOAuth2PKCE):
         pipeline = refuse_email_association(steps.for_line(configured))
         try:
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
         except AuthAssociationError:
             if kwargs.get("user") is not None:
                 raise  # a logged-in user tried to link a LINE account someone else owns
             # A parallel first login (a second tab) created this LINE user's account
             # while ours was rolled back: run again and find it.
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
 
     # -- HTTP goes through the pooled LINE client --
 

@@ -20,6 +20,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 
@@ -75,7 +76,7 @@ class LineClient:
         kwargs.setdefault("timeout", line_settings.requests_timeout)
         for attempt in range(1, attempts + 1):
             try:
-                response = self.session.request(method, url, **kwargs)
+                response = audit.api_call(self.session.request, method, url, **kwargs)
             except requests.RequestException as error:
                 failure: LineAPIError = LineUnavailable(
                     f"LINE could not be reached ({type(error).__name__})"

@@ -15,13 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.shortcuts import resolve_url
 
+from line_auth.internal.audit_settings import AuditSettings
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
 
 DEFAULT_SCOPE = ("profile", "openid")
 
 
-class LineAuthSettings:
+class LineAuthSettings(AuditSettings):
     """Typed, documented accessors for the settings; see README "Settings"."""
 
     @staticmethod

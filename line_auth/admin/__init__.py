@@ -18,11 +18,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from line_auth.admin import actions as admin_actions
+from line_auth.admin.audit import AuditRecordAdmin
 from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendship
 from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.internal.token_state import usable_in_database
-from line_auth.models import AccessTokenKind, LineAccount
+from line_auth.models import AccessTokenKind, AuditRecord, LineAccount
 
 # Everything on the change page: LINE owns all of it, so it is all read-only.
 DISPLAY_FIELDS = (
@@ -180,3 +181,4 @@ def add_inline_to_user_admin(site: admin.AdminSite) -> None:
 
 if line_settings.enable_admin:
     admin.site.register(LineAccount, LineAccountAdmin)
+    admin.site.register(AuditRecord, AuditRecordAdmin)

@@ -9,6 +9,7 @@ factory of each message they report.
 """
 
 from line_auth.checks import (
+    audit,
     caching,
     configuration,
     database,
@@ -23,6 +24,7 @@ from line_auth.checks.messages import TAG, Codes
 __all__ = [
     "TAG",
     "Codes",
+    "audit",
     "caching",
     "configuration",
     "database",

@@ -65,6 +65,10 @@ class Codes(StrEnum):
     ALLOWED_AUDIENCES_DEPRECATED = "line_auth.W025"
     LIFF_MODE_WITHOUT_LIFF_CHANNEL = "line_auth.W026"
     MESSAGING_CHANNEL_ACROSS_PROVIDERS = "line_auth.W027"
+    INVALID_AUDIT_CLIENT_ADDRESS = "line_auth.E040"
+    INVALID_AUDIT_RETENTION = "line_auth.E041"
+    RECENT_LOGIN_MAX_AGE_REFUSED = "line_auth.W033"
+    RECENT_LOGIN_PROMPT_REFUSED = "line_auth.W034"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

@@ -29,6 +29,8 @@ from typing import Any, Generic, TypeVar
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
+from line_auth import audit
+
 Row = TypeVar("Row", bound=Model)
 Answer = TypeVar("Answer")
 Result = TypeVar("Result")
@@ -100,7 +102,9 @@ class _Run(Generic[Row, Answer, Result]):
         self.last_write = self.last_progress = time.monotonic()
 
     def over(self, rows: QuerySet[Row], page_size: int) -> None:
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="line-batch") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="line-batch", initializer=audit.defer_in_this_thread
+        ) as pool:
             for page in pages(rows, page_size):
                 for row in page:
                     settled = self.steps.settle(row)
@@ -143,6 +147,7 @@ class _Run(Generic[Row, Answer, Result]):
                 for row, answer in self.answered:
                     self.done(row, self.steps.record(row, answer))
             self.answered.clear()
+        audit.write_deferred()  # the workers' calls to LINE
         self.last_write = time.monotonic()
 
     def done(self, row: Row, result: Result) -> None:

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("line_auth", "0003_lineaccount_social"),
+        ("line_auth", "0004_audit13_audit_trail"),
     ]
 
     operations = [

@@ -29,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from social_core.actions import do_auth, do_complete
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import tokens
+from line_auth import audit, tokens
 from line_auth.backends import LineBackend, get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidOption
@@ -37,7 +37,7 @@ from line_auth.internal import sessions
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.ratelimit import rate_limit
 from line_auth.models import LineAccount
-from line_auth.views.failures import REFERRER_POLICY, failure_response
+from line_auth.views.failures import REFERRER_POLICY, classify, failure_response
 from line_auth.views.forms import DisconnectForm
 
 logger = logging.getLogger("line_auth.views")
@@ -77,6 +77,7 @@ class LoginView(View):
             response = do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
             return failure_response(request, error)
+        audit.authorization_requested(request, backend.login_options())
         if user is None:
             sessions.expire_with_login_state(request, backend.setting("STATE_LIFETIME", backend.STATE_LIFETIME))
         return response
@@ -106,6 +107,7 @@ class CallbackView(View):
                 backend, partial(_login, request), user=user, redirect_name=REDIRECT_FIELD_NAME
             )
         except SocialAuthBaseException as error:
+            audit.callback_failed(request, classify(error, has_code=bool(data.get("code"))).kind, data, error)
             return failure_response(request, error, has_code=bool(data.get("code")))
         response["Referrer-Policy"] = REFERRER_POLICY
         if isinstance(response, HttpResponseRedirect):

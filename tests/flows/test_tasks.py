@@ -23,6 +23,7 @@ DOCUMENTED = {
     "line_auth.refresh_due_line_tokens",
     "line_auth.sync_friendships",
     "line_auth.prune_webhook_records",
+    "line_auth.prune_audit",
 }
 
 
@@ -56,6 +57,7 @@ def test_without_celery_every_task_is_a_plain_function_that_works(
     assert without_celery.refresh_line_account(10**9) == "skipped"
     assert without_celery.sync_friendships(older_than_seconds=0)["checked"] == 2
     assert without_celery.prune_webhook_records() == {"webhook_events": 0, "pending_friendships": 0}
+    assert without_celery.prune_audit() == 0
 
 
 def test_a_refresh_line_cannot_answer_raises_so_celery_retries(linked_account, line_emulator, line_account_factory):

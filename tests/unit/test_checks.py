@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
 
-from line_auth.checks import TAG, Codes, caching, configuration, database, liff, pipeline, security, tokens
+from line_auth.checks import TAG, Codes, audit, caching, configuration, database, liff, pipeline, security, tokens
 from line_auth.checks import webhook_and_tasks as webhook
 
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
@@ -37,7 +37,7 @@ CASES = [
         "with profile or openid.")]),
     ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"bot_prompt": "always"}}, [configuration.invalid_option(
         "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
-    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "redirect_uri"]},
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt", "redirect_uri"]},
      [configuration.unknown_request_option(["redirect_uri"])]),
     ({"LINE_AUTH_ENCRYPTION_KEYS": [Fernet.generate_key().decode(), "not-a-key"]}, [tokens.invalid_encryption_key(1)]),
     ({"LINE_AUTH_ENCRYPTION_KEYS": []}, [tokens.derived_encryption_key()]),
@@ -80,7 +80,7 @@ CASES = [
     ({"LINE_AUTH_TRUST_EMAIL": True, "SOCIAL_AUTH_PIPELINE": [ASSOCIATE, SAVE]},
      [pipeline.email_takeover([ASSOCIATE])]),
     ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}}, [security.form_post_samesite()]),
-    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"]}, [security.request_form_post_refused()]),
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["max_age", "prompt", "response_mode"]}, [security.request_form_post_refused()]),
     ({"SESSION_COOKIE_SAMESITE": "None"}, [security.samesite_none_insecure()]),
     ({"SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": False}, [security.samesite_none_insecure()]),
     ({"LINE_AUTH_API_BASE_URL": "http://127.0.0.1:8001"}, [security.insecure_base_url()]),
@@ -95,6 +95,18 @@ CASES = [
      [webhook.retention_not_positive("LINE_AUTH_WEBHOOK_EVENT_RETENTION")]),
     ({"LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 0},
      [webhook.retention_not_positive("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION")]),
+    ({"LINE_AUTH_AUDIT_CLIENT_ADDRESS": "hashed"}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_CLIENT_ADDRESS,
+        "LINE_AUTH_AUDIT_CLIENT_ADDRESS must be one of off, truncated, full, not 'hashed'.")]),
+    ({"LINE_AUTH_AUDIT_RETENTION": 0}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_RETENTION, "LINE_AUTH_AUDIT_RETENTION must be longer than zero.")]),
+    ({"LINE_AUTH_AUDIT_RETENTION": "a month"}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_RETENTION, "could not convert string to float: 'a month'")]),
+    # tests/urls.py guards views with recent_line_login, one of them with prompt_login.
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["prompt"]},
+     [audit.recent_login_option_refused("max_age", Codes.RECENT_LOGIN_MAX_AGE_REFUSED)]),
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["max_age"]},
+     [audit.recent_login_option_refused("prompt", Codes.RECENT_LOGIN_PROMPT_REFUSED)]),
 ]
 
 # Only under ``check --deploy``; the suite's LocMemCache is itself a deployment problem.
@@ -231,13 +243,14 @@ def test_each_bad_rate_limit_setting_has_its_own_id(overrides, code):
          "LINE_AUTH_RATE_LIMIT_WINDOW": 10, "LINE_AUTH_TRUSTED_PROXIES": 2},
         {"CELERY_BEAT_SCHEDULE": {name: {"task": name, "schedule": 3600} for name in (
             "line_auth.refresh_due_line_tokens", "line_auth.sync_friendships", "line_auth.prune_webhook_records",
-            "myproject.send_newsletter")}},
+            "line_auth.prune_audit", "myproject.send_newsletter")}},
         {"LINE_AUTH_WEBHOOK_EVENT_RETENTION": timedelta(days=1), "LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 60},
         {"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}, "SESSION_COOKIE_SAMESITE": "None",
          "SESSION_COOKIE_SECURE": True},
-        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"], "SESSION_COOKIE_SAMESITE": "None",
-         "SESSION_COOKIE_SECURE": True},
-        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt"]},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt", "response_mode"],
+         "SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt"]},
+        {"LINE_AUTH_AUDIT_CLIENT_ADDRESS": "off", "LINE_AUTH_AUDIT_RETENTION": 86400},
         {"SESSION_COOKIE_SAMESITE": "Strict"},
         {"SESSION_COOKIE_SAMESITE": None},
         {"CACHES": REDIS, "USE_X_FORWARDED_HOST": True, "LINE_AUTH_TRUSTED_PROXIES": 1},

@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from line_auth.fields import EncryptedTextField, is_unreadable
 
+# Further models live in their own modules of this package, imported here so
+# ``from line_auth.models import X`` works wherever X is defined.
+from line_auth.models.audit import AuditKind, AuditRecord
+
 # LINE: a refresh token is valid up to 90 days after the access token was first
 # issued, and refreshing does not extend it (reference, "Refresh access token").
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
@@ -223,3 +227,15 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+__all__ = [
+    "REFRESH_TOKEN_LIFETIME",
+    "AuditKind",
+    "AuditRecord",
+    "Friendship",
+    "FriendshipChange",
+    "FriendshipSource",
+    "LineAccount",
+    "PendingFriendship",
+    "WebhookEvent",
+]
