@@ -195,6 +195,12 @@ class FriendshipChange(models.Model):
 class PendingFriendship(models.Model):
     """A webhook status for a LINE user who has not logged in yet, applied at first login."""
 
+    channel_id = models.CharField(
+        _("channel ID"),
+        max_length=32,
+        blank=True,
+        help_text=_("The Login channel whose first login takes it; empty: any channel."),
+    )
     line_user_id = models.CharField(_("LINE user ID"), max_length=64)
     friendship = models.CharField(_("friendship"), max_length=16, choices=Friendship.choices)
     event_at = models.DateTimeField(_("happened at"))
@@ -204,7 +210,9 @@ class PendingFriendship(models.Model):
         verbose_name_plural = _("friendships awaiting a login")
         ordering = ("-event_at",)
         constraints = [
-            models.UniqueConstraint(fields=("line_user_id",), name="line_auth_unique_pending_user"),
+            models.UniqueConstraint(
+                fields=("channel_id", "line_user_id"), name="line_auth_unique_pending_user_per_channel"
+            ),
         ]
 
     def __str__(self) -> str:

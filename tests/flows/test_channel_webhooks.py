@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 TW_BOT, TH_BOT, LEGACY_BOT = "a" * 32, "b" * 32, "c" * 32
 TW, TW_MINI, TH = "2100000001", "2100000003", "2100000005"
-USER = "U" + "1" * 32
+USER = "U" + "7" * 32
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +107,23 @@ def test_a_declared_default_channel_brings_its_own_webhook_secret(client, settin
 def test_without_any_secret_the_default_webhook_is_off(client, settings):
     settings.LINE_AUTH_CHANNELS = {}
     assert deliver(client, "/accounts/line/webhook/", follow(), TW_BOT).status_code == 404
+
+
+def test_a_follow_before_the_first_login_waits_for_a_linked_channel_only(
+    client, settings, line_emulator, native_post
+):
+    """Thailand's Official Account was followed before any login: the user's first account
+    on Taiwan's channel does not take that status; their first one on Thailand's does."""
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = False
+    person = line_emulator.add_user(user_id=USER)
+    line_emulator.add_channel(TW, "1" * 32, app_types=("web", "mobile"))
+    line_emulator.add_channel(TH, "5" * 32, app_types=("web", "mobile"))
+    assert deliver(client, "/accounts/line/webhook/th/", follow("01HTHFIRST"), TH_BOT).status_code == 200
+
+    for channel_id in (TW, TH):
+        token = line_emulator.issue_tokens(person, channel_id)["access_token"]
+        assert native_post(client, {"access_token": token}).status_code == 200
+        client.logout()
+
+    statuses = dict(LineAccount.objects.values_list("channel_id", "friendship"))
+    assert statuses == {TW: Friendship.UNKNOWN, TH: Friendship.FRIEND}
