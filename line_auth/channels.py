@@ -35,6 +35,8 @@ logger = logging.getLogger("line_auth.channels")
 QuerySetT = TypeVar("QuerySetT", bound=QuerySet[Any])
 
 DEFAULT_NAME = "default"
+# Channels listed only in the deprecated LINE_AUTH_ALLOWED_AUDIENCES are named with this prefix.
+LEGACY_AUDIENCE_PREFIX = "audience-"
 DEFAULT_PROVIDER = "default"
 # A short name appears in URLs and CSS classes, so it stays a slug.
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -92,8 +94,8 @@ class Channel:
 
     @property
     def serves_web_login(self) -> bool:
-        """LINE MINI App channels have no browser login of their own; the others do."""
-        return self.kind is not ChannelKind.MINI_APP
+        """LINE MINI App channels have no browser login of their own, and none without a secret."""
+        return self.kind is not ChannelKind.MINI_APP and bool(self.secret)
 
 
 def channel_from_setting(name: str, value: Mapping[str, Any]) -> Channel:
@@ -170,10 +172,28 @@ def _declared() -> list[Channel]:
     return channels
 
 
+def _legacy_audiences(known: list[Channel]) -> list[Channel]:
+    """IDs listed only in the deprecated ``LINE_AUTH_ALLOWED_AUDIENCES`` (check W025): LIFF
+    apps' channels under the site's provider, whose secret the site never had."""
+    ids = {channel.channel_id for channel in known}
+    return [
+        Channel(name=f"{LEGACY_AUDIENCE_PREFIX}{channel_id}", channel_id=channel_id, kind=ChannelKind.LIFF)
+        for channel_id in dict.fromkeys(line_settings.allowed_audiences) if channel_id not in ids
+    ]
+
+
+def is_legacy_audience(channel: Channel) -> bool:
+    """Whether the channel comes from ``LINE_AUTH_ALLOWED_AUDIENCES`` rather than being declared."""
+    return channel.name.startswith(LEGACY_AUDIENCE_PREFIX) and not channel.secret
+
+
 def _loaded() -> list[Channel]:
     if not line_settings.channel_loader:
         return []
-    loader: Callable[[], Iterable[Channel]] = import_string(line_settings.channel_loader)
+    try:
+        loader: Callable[[], Iterable[Channel]] = import_string(line_settings.channel_loader)
+    except ImportError as error:
+        raise ImproperlyConfigured(str(error)) from error
     return list(loader())
 
 
@@ -184,6 +204,7 @@ def all_channels() -> tuple[Channel, ...]:
     a token or a callback could then be filed under the wrong credentials.
     """
     channels = _declared() + _loaded()
+    channels += _legacy_audiences(channels)
     _refuse_duplicates(channels)
     preferred = line_settings.default_channel
     if preferred:
@@ -248,6 +269,11 @@ def limit_to(accounts: QuerySetT, name: str | None) -> QuerySetT:
     quietly limiting a run to nothing.
     """
     return accounts if name is None else accounts.filter(channel_id=get(name).channel_id)
+
+
+def any_webhook() -> bool:
+    """Whether any channel receives webhook events, so friendship may be waiting for a first login."""
+    return any(channel.messaging_secret for channel in all_channels())
 
 
 def for_request(request: HttpRequest) -> tuple[Channel, ...]:

@@ -110,6 +110,14 @@ class LineClient:
         """``GET /v2/profile``: userId, displayName, pictureUrl, statusMessage."""
         return self.json("GET", PROFILE_PATH, headers=_bearer(access_token))
 
+    def get_userinfo(self, access_token: str) -> dict[str, Any]:
+        """``GET /oauth2/v2.1/userinfo``: sub, and name and picture when ``profile`` was granted.
+
+        Needs only ``openid``, so it answers for channels whose users consented to
+        nothing more (new LINE MINI App channels since 2026-01-08).
+        """
+        return self.json("GET", USERINFO_PATH, headers=_bearer(access_token))
+
     def get_friendship(self, access_token: str) -> bool:
         """``GET /friendship/v1/status``: is the user a friend of the linked OA."""
         data = self.json("GET", FRIENDSHIP_PATH, headers=_bearer(access_token))

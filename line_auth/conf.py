@@ -212,9 +212,28 @@ class LineAuthSettings(AuditSettings):
 
     @property
     def allowed_audiences(self) -> tuple[str, ...]:
-        """Extra channel IDs whose tokens a native login accepts (LIFF apps on a linked channel)."""
+        """Deprecated: channel IDs a native login accepts besides ``LINE_AUTH_CHANNELS`` (W025)."""
         value = self._get("LINE_AUTH_ALLOWED_AUDIENCES", ())
         return (value,) if isinstance(value, str) else tuple(str(item) for item in value)
+
+    @property
+    def liff_id_tokens(self) -> bool:
+        """Accept a LIFF ID token sent without a server nonce (``liff.getIDToken()``).
+
+        Off by default: a nonce the server issued is the stronger proof. When on,
+        such a token must be fresh, for a LIFF or LINE MINI App channel, and is
+        accepted once (docs/liff.md).
+        """
+        return bool(self._get("LINE_AUTH_LIFF_ID_TOKENS", False))
+
+    @property
+    def liff_id_token_max_age(self) -> int:
+        """Seconds after its ``iat`` a LIFF ID token sent without a nonce is still accepted.
+
+        LIFF hands out the token when the app opens; an app sends it at once, so a
+        short window limits what a captured token is worth (E030 checks the range).
+        """
+        return int(self._get("LINE_AUTH_LIFF_ID_TOKEN_MAX_AGE", 300))
 
     @property
     def native_login_session(self) -> bool:

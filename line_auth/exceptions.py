@@ -23,6 +23,10 @@ class ErrorCode(StrEnum):
     INVALID_ID_TOKEN = "invalid_id_token"
     INVALID_NONCE = "invalid_nonce"
     INVALID_ACCESS_TOKEN = "invalid_access_token"
+    # LIFF ID-token mode (docs/liff.md): a token sent without a nonce.
+    ID_TOKEN_TOO_OLD = "id_token_too_old"
+    ID_TOKEN_REPLAYED = "id_token_replayed"
+    NOT_A_LIFF_CHANNEL = "not_a_liff_channel"
     LOGIN_NOT_ALLOWED = "login_not_allowed"
     EMAIL_REQUIRED = "email_required"
     EMAIL_IN_USE = "email_in_use"
@@ -117,6 +121,24 @@ class InvalidIdToken(LineAuthError):
 
 class InvalidIdTokenSignature(InvalidIdToken):
     """The ID token's signature does not verify: a forgery or the wrong key, not a bad claim."""
+
+
+class IdTokenTooOld(InvalidIdToken):
+    """A LIFF ID token sent without a nonce was issued longer ago than the freshness window."""
+
+    code = ErrorCode.ID_TOKEN_TOO_OLD
+
+
+class IdTokenReplayed(InvalidIdToken):
+    """A LIFF ID token sent without a nonce was already used for a login."""
+
+    code = ErrorCode.ID_TOKEN_REPLAYED
+
+
+class NotLiffChannel(InvalidIdToken):
+    """A token without a nonce names a channel that is not a LIFF or LINE MINI App channel."""
+
+    code = ErrorCode.NOT_A_LIFF_CHANNEL
 
 
 class Refused(LineAuthError):

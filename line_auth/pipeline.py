@@ -31,7 +31,7 @@ from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import STATUS_FIELDS, announce, save_changes
 from line_auth.internal import fitting, user_model
 from line_auth.internal.token_state import expires_at
-from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
+from line_auth.models import REFRESH_TOKEN_LIFETIME, AccessTokenKind, FriendshipChange, LineAccount
 
 logger = logging.getLogger("line_auth.pipeline")
 
@@ -220,9 +220,11 @@ def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime)
         account.access_token = access_token
         account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
         account.access_token_expires_at = expires_at(response.get("expires_in"), now)
-        fields += ("access_token", "scopes", "access_token_expires_at")
+        account.access_token_kind = response.get("token_kind") or AccessTokenKind.APP
+        fields += ("access_token", "scopes", "access_token_expires_at", "access_token_kind")
     refresh_token = str(response.get("refresh_token") or "")
     if refresh_token:
+        account.access_token_kind = AccessTokenKind.LOGIN
         account.refresh_token = refresh_token
         account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         account.needs_relogin = False

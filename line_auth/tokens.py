@@ -37,7 +37,7 @@ from line_auth.fields import is_unreadable
 from line_auth.internal import batch
 from line_auth.internal.token_state import copy_tokens, is_usable, refreshed_fields
 from line_auth.internal.verification import Verification, check_verification
-from line_auth.models import LineAccount
+from line_auth.models import AccessTokenKind, LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
 # Revoking logged under its own name before it joined this module; logger names are public.
@@ -45,8 +45,11 @@ unlink_logger = logging.getLogger("line_auth.services")
 
 # The columns a refresh of many accounts reads (the admin names the accounts it reports).
 BATCH_COLUMNS = (
-    "pk", "channel_id", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified"
+    "pk", "channel_id", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at",
+    "access_token_kind", "modified",
 )
+# Tokens only a new login replaces: LIFF's (12 hours, no refresh token) and an SDK app's.
+UNRENEWABLE = (AccessTokenKind.LIFF, AccessTokenKind.APP)
 CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
 PAGE_SIZE = 500  # accounts read per query
 
@@ -59,6 +62,7 @@ class Outcome(str, enum.Enum):
     SKIPPED = "skipped"
     UNREADABLE = "unreadable"  # no configured key opens the stored refresh token
     NO_CHANNEL = "no_channel"  # the account's channel is no longer configured
+    NOT_REFRESHABLE = "not_refreshable"  # a LIFF or app token: LINE gave the server no refresh token
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ def decide_without_line(account: LineAccount, now: datetime, known: dict[str, Ch
         # The key may only be missing from the settings: an operator must look, not us.
         return Outcome.UNREADABLE
     if not account.refresh_token:
-        return Outcome.SKIPPED
+        return Outcome.NOT_REFRESHABLE if account.access_token_kind in UNRENEWABLE else Outcome.SKIPPED
     if account.refresh_deadline_passed(now):
         return mark_relogin(account, "expired")
     return None

@@ -17,6 +17,7 @@ urlpatterns = [
     path("account/", web.AccountView.as_view(), name="account"),
     path("disconnect/", web.DisconnectView.as_view(), name="disconnect"),
     path("webhook/", webhook.WebhookView.as_view(), name="webhook"),
+    path("webhook/<slug:channel>/", webhook.WebhookView.as_view(), name="channel_webhook"),
     path("native/nonce/", native.NonceView.as_view(), name="native_nonce"),
     path("native/login/", native.NativeLoginView.as_view(), name="native_login"),
 ]

@@ -26,7 +26,7 @@ from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendshi
 from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.internal.token_state import usable_in_database
-from line_auth.models import AuditRecord, Deauthorization, LineAccount
+from line_auth.models import AccessTokenKind, AuditRecord, Deauthorization, LineAccount
 
 # Everything on the change page: LINE owns all of it, so it is all read-only.
 DISPLAY_FIELDS = (
@@ -113,10 +113,14 @@ class ReadOnlyLineFields:
         if not account.access_token:
             return str(_("none (a new login is needed)"))
         if account.access_token_expires_at is None:
-            return str(_("present"))
-        return str(_("present, expires %(date)s")) % {
-            "date": timezone.localtime(account.access_token_expires_at).strftime("%Y-%m-%d %H:%M")
-        }
+            status = str(_("present"))
+        else:
+            status = str(_("present, expires %(date)s")) % {
+                "date": timezone.localtime(account.access_token_expires_at).strftime("%Y-%m-%d %H:%M")
+            }
+        if account.access_token_kind == AccessTokenKind.LIFF:
+            return f"{status} ({account.get_access_token_kind_display()})"
+        return status
 
 
 class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin):

@@ -63,6 +63,16 @@ REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
         ),
         messages.INFO,
     ),
+    Outcome.NOT_REFRESHABLE: (
+        ngettext_lazy(
+            "Skipped %(count)d account holding a LIFF or app token, which LINE lets no server "
+            "refresh; its next login brings a new one: %(accounts)s.",
+            "Skipped %(count)d accounts holding a LIFF or app token, which LINE lets no server "
+            "refresh; their next login brings a new one: %(accounts)s.",
+            "count",
+        ),
+        messages.INFO,
+    ),
     Outcome.UNREADABLE: (
         ngettext_lazy(
             "Skipped %(count)d account whose tokens no key in LINE_AUTH_ENCRYPTION_KEYS "

@@ -87,8 +87,8 @@ def check_channels(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 def _problems(channel: Channel) -> list[CheckMessage]:
-    if _from_social_auth(channel):
-        return []  # its settings have their own checks (E001, E003, E016)
+    if _from_social_auth(channel) or channels.is_legacy_audience(channel):
+        return []  # their settings have their own checks (E001, E003, E016; W025)
     options = {"scope": " ".join(channel.scope), **channel.authorization_options}
     try:
         validate_options(options)

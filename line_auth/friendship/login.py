@@ -21,6 +21,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from line_auth import channels
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError
@@ -81,6 +82,6 @@ def friendship_at_login(
     Only a new account can have a pending webhook status (once an account
     exists, the webhook writes to it directly), and only while the webhook is on.
     """
-    pending = take_pending(account) if created and line_settings.webhook_secret else None
+    pending = take_pending(account) if created and channels.any_webhook() else None
     changes = [pending, check_at_login(account, response, now)]
     return [change for change in changes if change is not None]

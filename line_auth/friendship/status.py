@@ -10,7 +10,7 @@ once the transaction has committed, so a rollback announces nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from django.db import transaction
@@ -92,22 +92,24 @@ def store_status(
 
 
 def store_statuses(
-    statuses: Mapping[str, tuple[str, datetime]], source: str
+    statuses: Mapping[str, tuple[str, datetime]],
+    source: str,
+    *,
+    channel_ids: Collection[str] | None = None,
 ) -> list[FriendshipChange]:
     """Write statuses keyed by LINE user ID in a bounded number of queries.
 
-    Every linked account of the user is updated (the ID is the same on every
-    channel of the provider); users who have not logged in yet are remembered
+    Every account of the user on ``channel_ids`` (all channels when ``None``) is
+    updated: a Messaging API channel's events concern only the Login channels
+    linked to its Official Account. Users who have not logged in yet are remembered
     in :class:`~line_auth.models.PendingFriendship` until they do. Call it
     inside a transaction. Rows are locked in primary-key order so two
     concurrent batches cannot deadlock.
     """
-    accounts = list(
-        LineAccount.objects.select_for_update()
-        .only("line_user_id", *STATUS_FIELDS)
-        .filter(line_user_id__in=list(statuses))
-        .order_by("pk")
-    )
+    found = LineAccount.objects.select_for_update().only("channel_id", "line_user_id", *STATUS_FIELDS)
+    if channel_ids is not None:
+        found = found.filter(channel_id__in=sorted(channel_ids))
+    accounts = list(found.filter(line_user_id__in=list(statuses)).order_by("pk"))
     touched: list[LineAccount] = []
     changes: list[FriendshipChange | None] = []
     for account in accounts:
@@ -117,42 +119,69 @@ def store_statuses(
             touched.append(account)
     if touched:
         LineAccount.objects.bulk_update(touched, STATUS_FIELDS)
-    linked = {account.line_user_id for account in accounts}
-    remember({user_id: status for user_id, status in statuses.items() if user_id not in linked})
+    remember(_awaiting(statuses, accounts, channel_ids))
     return record(changes)
 
 
-def remember(statuses: Mapping[str, tuple[str, datetime]]) -> None:
-    """Keep the newest status of users without a linked account, for their first login.
+def _awaiting(
+    statuses: Mapping[str, tuple[str, datetime]],
+    accounts: list[LineAccount],
+    channel_ids: Collection[str] | None,
+) -> dict[tuple[str, str], tuple[str, datetime]]:
+    """The statuses to keep, by (channel ID, LINE user ID), for accounts not made yet.
 
-    Inserting first (conflicts ignored) and then correcting older rows under a
-    lock stays right when two deliveries for the same user race.
+    Each linked channel on which the user has no account keeps its own; without
+    ``channel_ids`` one status waits for the user's first account on any channel.
+    """
+    have = {(account.channel_id, account.line_user_id) for account in accounts}
+    users = {account.line_user_id for account in accounts}
+    if channel_ids is None:
+        return {("", user_id): status for user_id, status in statuses.items() if user_id not in users}
+    return {
+        (channel_id, user_id): status
+        for user_id, status in statuses.items()
+        for channel_id in sorted(channel_ids)
+        if (channel_id, user_id) not in have
+    }
+
+
+def remember(statuses: Mapping[tuple[str, str], tuple[str, datetime]]) -> None:
+    """Keep the newest status of users without an account, for its first login.
+
+    Keys are (channel ID, LINE user ID), the channel empty for "any". Inserting
+    first (conflicts ignored) and then correcting older rows under a lock stays
+    right when two deliveries for the same user race.
     """
     if not statuses:
         return
     PendingFriendship.objects.bulk_create(
         [
-            PendingFriendship(line_user_id=user_id, friendship=current, event_at=at)
-            for user_id, (current, at) in statuses.items()
+            PendingFriendship(channel_id=channel_id, line_user_id=user_id, friendship=current, event_at=at)
+            for (channel_id, user_id), (current, at) in statuses.items()
         ],
         ignore_conflicts=True,
     )
     outdated = []
     for pending in PendingFriendship.objects.select_for_update().filter(
-        line_user_id__in=list(statuses)
+        line_user_id__in=sorted({user_id for _, user_id in statuses}),
+        channel_id__in=sorted({channel_id for channel_id, _ in statuses}),
     ):
-        current, at = statuses[pending.line_user_id]
-        if at > pending.event_at:
-            pending.friendship, pending.event_at = current, at
+        found = statuses.get((pending.channel_id, pending.line_user_id))
+        if found is not None and found[1] > pending.event_at:
+            pending.friendship, pending.event_at = found
             outdated.append(pending)
     if outdated:
         PendingFriendship.objects.bulk_update(outdated, ("friendship", "event_at"))
 
 
 def take_pending(account: LineAccount) -> FriendshipChange | None:
-    """Apply (and forget) what the webhook told us while the user had no linked account."""
-    pending = PendingFriendship.objects.filter(line_user_id=account.line_user_id).first()
+    """Apply (and forget) what the webhook told us for this account before it existed:
+    its own channel's status, or one kept for any channel, the newer if both."""
+    waiting = PendingFriendship.objects.filter(
+        line_user_id=account.line_user_id, channel_id__in=("", account.channel_id)
+    )
+    pending = waiting.order_by("-event_at").first()
     if pending is None:
         return None
-    pending.delete()
+    waiting.delete()
     return apply_status(account, pending.friendship, FriendshipSource.WEBHOOK, pending.event_at)

@@ -10,7 +10,7 @@ https://developers.line.biz/en/reference/messaging-api/#webhooks
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeGuard
@@ -78,8 +78,11 @@ def _is_line_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and LINE_ID.fullmatch(value) is not None
 
 
-def process(events: Iterable[FriendshipEvent]) -> int:
+def process(events: Iterable[FriendshipEvent], channel_ids: Collection[str] | None = None) -> int:
     """Apply the first delivery of each event; return how many were new.
+
+    ``channel_ids`` are the Login channels linked to the Official Account whose
+    webhook this is: only their accounts change (``None``: every channel's).
 
     The number of queries does not grow with the number of events: a few bulk
     reads and writes, whatever the batch size.
@@ -97,6 +100,7 @@ def process(events: Iterable[FriendshipEvent]) -> int:
             store_statuses(
                 {user_id: (event.friendship, event.at) for user_id, event in latest.items()},
                 FriendshipSource.WEBHOOK,
+                channel_ids=channel_ids,
             )
         retention.prune(now)
     return len(fresh)

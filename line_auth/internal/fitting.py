@@ -35,7 +35,16 @@ def _max_length(model: type[models.Model], field_name: str) -> int | None:
 
 
 def _text(value: Any) -> str:
-    return str(value or "").replace("\x00", "")
+    # A lone surrogate (JSON allows "\ud800") is no UTF-8 any database takes: it becomes "?".
+    return str(value or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fit(model: type[models.Model], field_name: str, value: Any) -> str:
@@ -47,7 +56,7 @@ def fit(model: type[models.Model], field_name: str, value: Any) -> str:
 
 def whole(model: type[models.Model], field_name: str, value: Any) -> str:
     """``value`` unchanged if it is text that fits the column with no control character, else ``""``."""
-    if not isinstance(value, str) or any(character in value for character in _CONTROL):
+    if not isinstance(value, str) or any(character in value for character in _CONTROL) or not _is_utf8(value):
         return ""
     max_length = _max_length(model, field_name)
     return value if max_length is None or len(value) <= max_length else ""

@@ -1,7 +1,8 @@
-"""The identity a login carries into the pipeline, from LINE's two sources.
+"""The identity a login carries into the pipeline, from LINE's three sources.
 
-Web logins and native/LIFF logins both read it from a verified ID token or,
-without one, from LINE's profile API; both shapes end up as the same dict.
+Web logins and native/LIFF logins read it from a verified ID token or, without
+one, from LINE's profile API, or from its userinfo endpoint when only
+``openid`` was granted; every shape ends up as the same dict.
 Its values are raw; :mod:`line_auth.internal.fitting` makes them fit where they are
 written. Only the LINE user ID is checked here: it is never cut or repaired,
 so one that cannot be stored as it is refuses the login.
@@ -46,6 +47,23 @@ def from_profile(profile: dict[str, Any]) -> dict[str, Any] | None:
         "sub": user_id,
         "name": profile.get("displayName", ""),
         "picture": profile.get("pictureUrl", ""),
+        "email": "",
+        "amr": [],
+    }
+
+
+def from_userinfo(userinfo: dict[str, Any]) -> dict[str, Any] | None:
+    """The identity in an ``/oauth2/v2.1/userinfo`` answer; ``None`` without a usable ``sub``.
+
+    ``name`` and ``picture`` are there only when ``profile`` was granted.
+    """
+    user_id = line_user_id(userinfo.get("sub"))
+    if not user_id:
+        return None
+    return {
+        "sub": user_id,
+        "name": userinfo.get("name", ""),
+        "picture": userinfo.get("picture", ""),
         "email": "",
         "amr": [],
     }

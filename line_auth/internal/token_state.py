@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from line_auth.models import LineAccount
+from line_auth.models import AccessTokenKind, LineAccount
 
 # A token this close to its expiry is refreshed before use, so it cannot die mid-request.
 USE_MARGIN = timedelta(minutes=5)
@@ -22,6 +22,7 @@ TOKEN_STATE = (
     "access_token_expires_at",
     "refresh_token_expires_at",
     "scopes",
+    "access_token_kind",
     "needs_relogin",
     "modified",
 )
@@ -72,6 +73,7 @@ def refreshed_fields(data: dict[str, Any], now: datetime) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "access_token": data["access_token"],
         "access_token_expires_at": expires_at(data.get("expires_in"), now),
+        "access_token_kind": AccessTokenKind.LOGIN,
     }
     # LINE returns the same refresh token; if it ever sends another, keep that one.
     # Either way the 90-day deadline stays where the login put it.

@@ -36,6 +36,14 @@ class FriendshipSource(models.TextChoices):
     SYNC = "sync", _("Scheduled sync")
 
 
+class AccessTokenKind(models.TextChoices):
+    """Where the stored access token came from, which decides whether the server can renew it."""
+
+    LOGIN = "login", _("LINE Login token, refreshable")
+    APP = "app", _("App token, the app refreshes it")
+    LIFF = "liff", _("LIFF token, no refresh")
+
+
 class LineAccount(models.Model):
     """One LINE user on one LINE Login channel, linked to one Django user."""
 
@@ -86,6 +94,13 @@ class LineAccount(models.Model):
     access_token = EncryptedTextField(_("access token"), blank=True, editable=False)
     refresh_token = EncryptedTextField(_("refresh token"), blank=True, editable=False)
     access_token_expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    access_token_kind = models.CharField(
+        _("access token kind"),
+        max_length=8,
+        choices=AccessTokenKind.choices,
+        blank=True,
+        help_text=_("LIFF tokens live 12 hours and come without a refresh token."),
+    )
     refresh_token_expires_at = models.DateTimeField(
         _("refresh deadline"),
         null=True,
@@ -190,6 +205,12 @@ class FriendshipChange(models.Model):
 class PendingFriendship(models.Model):
     """A webhook status for a LINE user who has not logged in yet, applied at first login."""
 
+    channel_id = models.CharField(
+        _("channel ID"),
+        max_length=32,
+        blank=True,
+        help_text=_("The Login channel whose first login takes it; empty: any channel."),
+    )
     line_user_id = models.CharField(_("LINE user ID"), max_length=64)
     friendship = models.CharField(_("friendship"), max_length=16, choices=Friendship.choices)
     event_at = models.DateTimeField(_("happened at"))
@@ -199,7 +220,9 @@ class PendingFriendship(models.Model):
         verbose_name_plural = _("friendships awaiting a login")
         ordering = ("-event_at",)
         constraints = [
-            models.UniqueConstraint(fields=("line_user_id",), name="line_auth_unique_pending_user"),
+            models.UniqueConstraint(
+                fields=("channel_id", "line_user_id"), name="line_auth_unique_pending_user_per_channel"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,13 +13,14 @@ from .authorize import AuthorizationResult, decide, parse_request
 from .channel_tokens import new_key_id, public_assertion_key
 from .controls import ApiControls
 from .keys import KeyRing
+from .liff import LiffApps
 from .minting import TokenMinting
 from .platform_state import PlatformState, check_error_case
 from .state import DEFAULT_PICTURE_URL, DEFAULT_PROVIDER, Channel, EmulatedUser, EmulatorError
 from .transport import Passthrough, intercept
 
 
-class LineEmulator(TokenMinting, ApiControls):
+class LineEmulator(TokenMinting, LiffApps, ApiControls):
     """An in-memory LINE Login platform: channels, users, the browser flow and the APIs.
 
     Everything it needs comes through the constructor: the ``channels`` and ``users``

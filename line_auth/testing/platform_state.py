@@ -52,6 +52,8 @@ class PlatformState:
     clock_offset: float = 0.0
     key_ring: KeyRing = field(default_factory=KeyRing)
     channels: dict[str, Channel] = field(default_factory=dict)
+    # What users of each LIFF or MINI App channel consent to (``liff.LiffApps``).
+    liff_scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     users: dict[str, EmulatedUser] = field(default_factory=dict)
     friends: set[tuple[str, str]] = field(default_factory=set)
     consents: set[tuple[str, str]] = field(default_factory=set)

@@ -1,4 +1,5 @@
-"""Server login for native apps (LINE SDK) and LIFF: the app sends a token, never a profile.
+"""Server login for native apps (LINE SDK), LIFF and LINE MINI Apps: the app sends a token,
+never a profile.
 
 The server trusts only what it verifies itself
 (:mod:`line_auth.internal.native_identity`). The user and ``LineAccount`` are
@@ -22,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from social_core.exceptions import SocialAuthBaseException
 
-from line_auth import audit
+from line_auth import audit, channels
 from line_auth.backends import get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import (
@@ -36,7 +37,10 @@ from line_auth.exceptions import (
 )
 from line_auth.internal import nonces, sessions
 from line_auth.internal.id_token import MAX_TOKEN_LENGTH
-from line_auth.internal.native_identity import identity_from_access_token, identity_from_id_token
+from line_auth.internal.native_identity import (
+    identity_from_access_token,
+    identity_from_id_token,
+)
 from line_auth.internal.ratelimit import rate_limit
 
 logger = logging.getLogger("line_auth.native")
@@ -47,6 +51,9 @@ STATUS = {
     ErrorCode.INVALID_ID_TOKEN: 401,
     ErrorCode.INVALID_NONCE: 401,
     ErrorCode.INVALID_ACCESS_TOKEN: 401,
+    ErrorCode.ID_TOKEN_TOO_OLD: 401,
+    ErrorCode.ID_TOKEN_REPLAYED: 401,
+    ErrorCode.NOT_A_LIFF_CHANNEL: 401,
     ErrorCode.LOGIN_NOT_ALLOWED: 403,
     ErrorCode.EMAIL_REQUIRED: 403,
     ErrorCode.EMAIL_IN_USE: 409,
@@ -86,7 +93,8 @@ class NonceView(View):
 
 @method_decorator([csrf_exempt, never_cache], name="dispatch")
 class NativeLoginView(View):
-    """``POST`` a JSON ``{"id_token", "nonce"}`` or ``{"access_token"}``; log the LINE user in.
+    """``POST`` a JSON ``{"id_token", "nonce"}``, ``{"access_token"}`` or, in LIFF mode,
+    ``{"id_token"}`` alone; log the LINE user in.
 
     CSRF is not checked, as apps have no CSRF cookie; requiring the JSON content
     type instead keeps a cross-site form from logging a visitor in (browsers
@@ -128,15 +136,22 @@ class NativeLoginView(View):
         return JsonResponse(self.answer(user, identity))
 
     def verify(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The ``response`` dict a web login would hand the pipeline, from a verified token."""
+        """The ``response`` dict a web login would hand the pipeline, from a verified token.
+
+        The token's own channel (its ``aud``, or ``client_id`` per LINE) must be one
+        this request may use; the identity names it as ``channel_id``.
+        """
         id_token, access_token = payload.get("id_token"), payload.get("access_token")
         if bool(id_token) == bool(access_token):
             raise InvalidRequest("send either id_token (with nonce) or access_token")
+        accepted = channels.for_request(self.request)
         if access_token:
-            return identity_from_access_token(_text(access_token, "access_token"))
-        return identity_from_id_token(
-            _text(id_token, "id_token"), _text(payload.get("nonce"), "nonce")
-        )
+            return identity_from_access_token(_text(access_token, "access_token"), accepted)
+        nonce = payload.get("nonce")
+        if nonce is None and line_settings.liff_id_tokens:
+            # LIFF mode: liff.getIDToken() carries no nonce of ours (docs/liff.md).
+            return identity_from_id_token(_text(id_token, "id_token"), None, accepted)
+        return identity_from_id_token(_text(id_token, "id_token"), _text(nonce, "nonce"), accepted)
 
     def answer(self, user: Any, identity: dict[str, Any]) -> dict[str, Any]:
         """The JSON body of a successful login; override to add your own API token."""

@@ -1,9 +1,11 @@
-"""The Messaging API webhook endpoint: the signature first, then the friendship.
+"""The Messaging API webhook endpoints: the signature first, then the friendship.
 
-Off (404) until ``LINE_AUTH_WEBHOOK_SECRET`` holds the secret of the Messaging
-API channel of the Official Account linked to the LINE Login channel (not the
-LINE Login channel's secret). LINE signs the raw body; the signature is checked
-before anything is parsed, because LINE's addresses are not published and the
+``webhook/`` serves the default channel, ``webhook/<channel name>/`` any other;
+each is off (404) until its channel names the secret of the Messaging API
+channel of the Official Account linked to it (``MESSAGING_CHANNEL_SECRET``, or
+``LINE_AUTH_WEBHOOK_SECRET`` for the default channel; never the LINE Login
+channel's secret). LINE signs the raw body; the signature is checked before
+anything is parsed, because LINE's addresses are not published and the
 signature is the only proof a request came from LINE.
 https://developers.line.biz/en/reference/messaging-api/#webhooks
 """
@@ -22,7 +24,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from line_auth.conf import line_settings
+from line_auth.friendship.messaging import MessagingChannel, for_webhook
 from line_auth.friendship.webhook import friendship_events, process
 
 logger = logging.getLogger("line_auth.webhook")
@@ -46,18 +48,21 @@ class WebhookView(View):
     """``POST``: LINE's webhook deliveries. 404 while the webhook is off."""
 
     http_method_names = ["post"]
+    messaging: MessagingChannel
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not line_settings.webhook_secret:
+        messaging = for_webhook(kwargs.get("channel"))
+        if messaging is None:
             raise Http404
+        self.messaging = messaging
         return super().dispatch(request, *args, **kwargs)
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: HttpRequest, channel: str | None = None) -> HttpResponse:
         claimed = request.headers.get(SIGNATURE_HEADER)
         if not claimed:
             return HttpResponse(status=400)
         body = request.body
-        if not is_signed(body, claimed, line_settings.webhook_secret):
+        if not is_signed(body, claimed, self.messaging.secret):
             logger.warning("Refused a webhook request with a wrong signature")
             return HttpResponse(status=403)
         try:
@@ -66,6 +71,6 @@ class WebhookView(View):
             # RecursionError: a body nested too deeply for the JSON parser.
             logger.warning("Refused a signed webhook request whose body is not a LINE webhook")
             return HttpResponse(status=400)
-        applied = process(events)
+        applied = process(events, self.messaging.login_channel_ids)
         logger.debug("Webhook: %d friendship events, %d new", len(events), applied)
         return HttpResponse(status=200)

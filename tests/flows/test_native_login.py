@@ -113,9 +113,20 @@ def test_remote_verification_asks_line(sdk_login, client, line_emulator, setting
 
 def test_remote_verification_refuses_what_line_refuses(assert_refused, sdk_login, client, line_emulator, settings):
     settings.LINE_AUTH_NATIVE_VERIFY = "remote"
+    now = int(time.time())
+    response = sdk_login(client, line_emulator, iat=now - 7200, exp=now - 3600)
+    assert_refused(response, 401, "invalid_id_token")
+    assert response.json()["error_description"] == "IdToken expired."
+
+
+def test_remote_verification_never_asks_line_about_a_foreign_channel(
+    assert_refused, sdk_login, client, line_emulator, settings
+):
+    settings.LINE_AUTH_NATIVE_VERIFY = "remote"
     response = sdk_login(client, line_emulator, aud="999")
     assert_refused(response, 401, "invalid_id_token")
-    assert response.json()["error_description"] == "Invalid IdToken Audience."
+    assert response.json()["error_description"] == "wrong audience"
+    assert line_emulator.calls == []
 
 
 # -- JWKS --

@@ -215,12 +215,21 @@ def test_unblock_and_unfollow(client, line_account_factory):
     ]
 
 
-def test_every_linked_account_of_the_user_is_updated(client, line_account_factory):
+def test_every_account_of_the_user_on_a_linked_channel_is_updated(client, line_account_factory, settings):
+    """Two Login channels linked to this Official Account (the same Messaging API secret) both
+    hear of the follow; a channel linked to another Official Account, or none, does not."""
+    settings.LINE_AUTH_CHANNELS = {
+        "tw": {"CHANNEL_ID": "2000000000", "MESSAGING_CHANNEL_SECRET": SECRET},
+        "th": {"CHANNEL_ID": "2000000001", "MESSAGING_CHANNEL_SECRET": "f" * 32},
+    }
     first = line_account_factory()
     second = line_account_factory(line_user_id=first.line_user_id, channel_id="2000000000")
+    other_bot = line_account_factory(line_user_id=first.line_user_id, channel_id="2000000001")
+    unknown = line_account_factory(line_user_id=first.line_user_id, channel_id="2000000002")
     send(client, event("follow", first.line_user_id))
-    assert set(LineAccount.objects.values_list("friendship", flat=True)) == {Friendship.FRIEND}
-    assert FriendshipChange.objects.filter(account__in=[first, second]).count() == 2
+    friends = set(LineAccount.objects.filter(friendship=Friendship.FRIEND).values_list("pk", flat=True))
+    assert friends == {first.pk, second.pk}
+    assert FriendshipChange.objects.filter(account__in=[other_bot, unknown]).count() == 0
 
 
 @pytest.mark.WH_07

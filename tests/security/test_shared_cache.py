@@ -1,5 +1,5 @@
-"""Several web processes sharing one Redis cache: a nonce is spent once, and a rate limit
-is one budget, however many processes count against it.
+"""Several web processes sharing one Redis cache: a nonce, or a LIFF ID token sent without
+one, is spent once, and a rate limit is one budget, however many processes count against it.
 
 Needs Redis on 127.0.0.1:6379 (the CI script starts it); database LINE_AUTH_TEST_REDIS_DB.
 """
@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import caches
 from django.test import RequestFactory
 
-from line_auth.exceptions import RateLimited
-from line_auth.internal import nonces, ratelimit
+from line_auth.exceptions import IdTokenReplayed, RateLimited
+from line_auth.internal import liff_tokens, nonces, ratelimit
 
 pytestmark = [pytest.mark.LA_03]
 
@@ -59,6 +59,23 @@ def requests_allowed(count: int) -> int:
 def test_a_nonce_is_spent_once_across_processes(redis_cache):
     nonce = nonces.issue()
     assert sorted(in_processes(spend, [nonce] * PROCESSES * 3)) == [False] * (PROCESSES * 3 - 1) + [True]
+
+
+LIFF_CLAIMS = {"iss": "https://access.line.me", "sub": "U" + "c" * 32, "aud": "2100000002",
+               "iat": int(NOW) - 5, "exp": int(NOW) + 3600}
+
+
+def spend_liff_token(claims: dict) -> bool:
+    try:
+        liff_tokens.accept_once(claims, now=NOW)
+    except IdTokenReplayed:
+        return False
+    return True
+
+
+def test_a_liff_id_token_is_accepted_once_across_processes(redis_cache):
+    spent = in_processes(spend_liff_token, [LIFF_CLAIMS] * PROCESSES * 3)
+    assert sorted(spent) == [False] * (PROCESSES * 3 - 1) + [True]
 
 
 def test_a_rate_limit_is_one_budget_across_processes(redis_cache, settings):
