@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 
 from line_auth import signals
+from line_auth.internal.set_sql import update_rows, upsert_newer
 from line_auth.models import FriendshipChange, FriendshipSource, LineAccount, PendingFriendship
 
 STATUS_FIELDS = ("friendship", "friendship_source", "friendship_checked_at")
@@ -115,8 +116,7 @@ def store_statuses(
         if is_newer(account, at):
             changes.append(apply_status(account, current, source, at))
             touched.append(account)
-    if touched:
-        LineAccount.objects.bulk_update(touched, STATUS_FIELDS)
+    update_rows(touched, STATUS_FIELDS)
     linked = {account.line_user_id for account in accounts}
     remember({user_id: status for user_id, status in statuses.items() if user_id not in linked})
     return record(changes)
@@ -125,28 +125,19 @@ def store_statuses(
 def remember(statuses: Mapping[str, tuple[str, datetime]]) -> None:
     """Keep the newest status of users without a linked account, for their first login.
 
-    Inserting first (conflicts ignored) and then correcting older rows under a
-    lock stays right when two deliveries for the same user race.
+    One upsert in which a stored status is replaced only by a newer one, so two
+    deliveries for the same user racing each other still leave the newest.
     """
-    if not statuses:
-        return
-    PendingFriendship.objects.bulk_create(
-        [
-            PendingFriendship(line_user_id=user_id, friendship=current, event_at=at)
-            for user_id, (current, at) in statuses.items()
-        ],
-        ignore_conflicts=True,
+    upsert_newer(
+        PendingFriendship,
+        {
+            "line_user_id": list(statuses),
+            "friendship": [current for current, _ in statuses.values()],
+            "event_at": [at for _, at in statuses.values()],
+        },
+        key="line_user_id",
+        newer="event_at",
     )
-    outdated = []
-    for pending in PendingFriendship.objects.select_for_update().filter(
-        line_user_id__in=list(statuses)
-    ):
-        current, at = statuses[pending.line_user_id]
-        if at > pending.event_at:
-            pending.friendship, pending.event_at = current, at
-            outdated.append(pending)
-    if outdated:
-        PendingFriendship.objects.bulk_update(outdated, ("friendship", "event_at"))
 
 
 def take_pending(account: LineAccount) -> FriendshipChange | None:
