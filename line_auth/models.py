@@ -105,10 +105,28 @@ class LineAccount(models.Model):
         ]
         indexes = [
             models.Index(fields=("access_token_expires_at",), name="line_auth_access_expiry_idx"),
-            # Webhook events name a LINE user on any channel of the provider.
-            models.Index(fields=("line_user_id",), name="line_auth_line_user_id_idx"),
+            # Webhook events name a LINE user on any channel of the provider; the
+            # admin's search matches the start of an ID. The pattern operator class
+            # serves both "=" and LIKE 'U1a2b%' on PostgreSQL whatever the database's
+            # collation (other databases ignore it).
+            models.Index(
+                fields=("line_user_id",),
+                name="line_auth_line_user_prefix_idx",
+                opclasses=("varchar_pattern_ops",),
+            ),
             # The friendship sync looks for stale statuses.
             models.Index(fields=("friendship_checked_at",), name="line_auth_friendship_known_idx"),
+            # The admin lists the newest links first, a page at a time, and filters by date.
+            models.Index(fields=("created", "id"), name="line_auth_created_idx"),
+            # The admin's "needs a new login" filter: deadlines passed, or flagged (few rows).
+            models.Index(fields=("refresh_token_expires_at",), name="line_auth_refresh_deadline_idx"),
+            models.Index(
+                fields=("needs_relogin",),
+                name="line_auth_needs_relogin_idx",
+                condition=models.Q(needs_relogin=True),
+            ),
+            # The name search's index is PostgreSQL-only (an expression with an
+            # operator class) and made by migration 0004 outside the model state.
         ]
 
     def __str__(self) -> str:
@@ -208,3 +226,41 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class Metric(models.TextChoices):
+    """What a :class:`DailyFigure` counts."""
+
+    LINKED = "linked", _("accounts linked")
+    FOLLOWS = "follows", _("follows")
+    UNFOLLOWS = "unfollows", _("unfollows")
+    # Snapshots taken at each roll-up, on the day of the roll-up:
+    FRIENDS = "friends", _("friends")
+    NOT_FRIENDS = "not_friends", _("not friends")
+    FRIENDSHIP_UNKNOWN = "friendship_unknown", _("friendship unknown")
+    # Snapshots too, on the day the tokens expire:
+    ACCESS_EXPIRY = "access_expiry", _("access tokens expiring")
+    REFRESH_EXPIRY = "refresh_expiry", _("refresh deadlines passing")
+
+
+class DailyFigure(models.Model):
+    """One number per local day and metric, so the overview never counts the big tables.
+
+    Written by :func:`line_auth.figures.roll_up` (a command and a task).
+    """
+
+    day = models.DateField(_("day"))
+    metric = models.CharField(_("metric"), max_length=32, choices=Metric.choices)
+    value = models.BigIntegerField(_("value"))
+    updated = models.DateTimeField(_("counted at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
+        ordering = ("day", "metric")
+        constraints = [
+            models.UniqueConstraint(fields=("metric", "day"), name="line_auth_unique_daily_figure"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric}: {self.value}"

@@ -8,6 +8,7 @@
   its account's row lock; retried with backoff while LINE is unavailable.
 - ``line_auth.sync_friendships``: re-checks stale friendship statuses with LINE.
 - ``line_auth.prune_webhook_records``: deletes webhook records past their retention.
+- ``line_auth.roll_up_figures``: counts the admin overview's daily figures again.
 
 Without Celery this module still imports and each task is a plain function (the
 refreshes then run in the calling process), so nothing else depends on Celery.
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from line_auth import tokens
+from line_auth import figures, tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
@@ -40,7 +41,8 @@ REFRESH_ACCOUNT = "line_auth.refresh_line_account"
 REFRESH_DUE = "line_auth.refresh_due_line_tokens"
 SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
 PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
-TASK_NAMES = frozenset({REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS})
+ROLL_UP_FIGURES = "line_auth.roll_up_figures"
+TASK_NAMES = frozenset({REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS, ROLL_UP_FIGURES})
 
 # Accounts read per query while queueing refreshes, in the batch engine's keyset pages.
 QUEUE_PAGE = 2000
@@ -120,3 +122,9 @@ def sync_friendships(
 def prune_webhook_records() -> dict[str, int]:
     """Delete processed webhook event IDs and pending friendships past their retention."""
     return retention.prune()
+
+
+@task(ROLL_UP_FIGURES, ignore_result=True)
+def roll_up_figures(full: bool = False) -> int:
+    """Count the overview's daily figures again (recent days only unless ``full``)."""
+    return figures.roll_up(full=full)

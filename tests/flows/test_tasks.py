@@ -23,6 +23,7 @@ DOCUMENTED = {
     "line_auth.refresh_due_line_tokens",
     "line_auth.sync_friendships",
     "line_auth.prune_webhook_records",
+    "line_auth.roll_up_figures",
 }
 
 
