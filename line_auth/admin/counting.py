@@ -42,7 +42,7 @@ class EstimatedCountPaginator(Paginator):
     """
 
     # Estimates above this many rows are shown as they are; at or below, counted.
-    exact_count_limit = 100_000
+    exact_count_limit = 10_000
 
     estimated = False
 
