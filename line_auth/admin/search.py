@@ -7,8 +7,8 @@ whole table. Here a term matches:
   ``line_user_id`` index (its pattern operator class serves ``LIKE 'U1a%'``);
 - the start of a display name, ignoring case, on PostgreSQL's
   ``UPPER(display_name)`` index (migration 0004);
-- a user's username exactly, on the user table's unique index; the users are
-  looked up first, so the account query stays an OR of index scans.
+- a user's username exactly, on the user table's unique index; their accounts
+  are looked up first, so the account query stays an OR of index scans.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from line_auth.models import LineAccount
+
 LINE_USER_ID_START = re.compile(r"U[0-9a-f]{1,32}")
-# More users than this with one username cannot happen (it is unique); the cap
-# keeps a custom user model with a non-unique USERNAME_FIELD from listing them all.
-MAX_USERS = 100
+# One user rarely has more LINE accounts (one per channel); the cap keeps a
+# custom user model with a non-unique USERNAME_FIELD from listing them all.
+MAX_ACCOUNTS = 100
 
 
 def search_accounts(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
@@ -33,12 +35,10 @@ def search_accounts(queryset: QuerySet[Any], term: str) -> QuerySet[Any]:
     found = Q(display_name__istartswith=term)
     if LINE_USER_ID_START.fullmatch(term):
         found |= Q(line_user_id__startswith=term)
-    user_model = get_user_model()
-    users = list(
-        user_model._default_manager.filter(**{user_model.USERNAME_FIELD: term}).values_list("pk", flat=True)[
-            :MAX_USERS
-        ]
+    username = f"user__{get_user_model().USERNAME_FIELD}"
+    by_username = list(
+        LineAccount.objects.filter(**{username: term}).values_list("pk", flat=True)[:MAX_ACCOUNTS]
     )
-    if users:
-        found |= Q(user_id__in=users)
+    if by_username:
+        found |= Q(pk__in=by_username)
     return queryset.filter(found)

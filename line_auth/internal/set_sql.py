@@ -27,7 +27,7 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str], using: str 
     model = type(rows[0])
     connection = connections[using]
     if connection.vendor != "postgresql":
-        model._default_manager.using(using).bulk_update(rows, fields)
+        _rows(model, using).bulk_update(rows, fields)
         return
     opts = model._meta
     columns = [_field(model, opts.pk.name), *(_field(model, name) for name in fields)]
@@ -55,7 +55,7 @@ def insert_new(
     if not keys:
         return set()
     connection = connections[using]
-    manager = model._default_manager.using(using)
+    manager = _rows(model, using)
     if connection.vendor != "postgresql":
         stored = set(manager.filter(**{f"{key}__in": set(keys)}).values_list(key, flat=True))
         rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
@@ -93,7 +93,7 @@ def upsert_newer(
     if not keys:
         return
     connection = connections[using]
-    manager = model._default_manager.using(using)
+    manager = _rows(model, using)
     rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
     if connection.vendor != "postgresql":
         manager.bulk_create([model(**row) for row in rows], ignore_conflicts=True)
@@ -135,6 +135,11 @@ def _unnest(
         for field in fields
     ]
     return f"UNNEST({arrays}) AS new({names})", params
+
+
+def _rows(model: type[models.Model], using: str) -> models.QuerySet[Any]:
+    """All rows of ``model``, without relying on how its managers are named."""
+    return models.QuerySet(model, using=using)
 
 
 def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
