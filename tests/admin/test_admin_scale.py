@@ -36,8 +36,9 @@ def accounts(django_user_model):
         first = made[0]
         made[0] += count
         now = timezone.now()
+        name = django_user_model.USERNAME_FIELD  # any user model of the test matrix
         users = django_user_model.objects.bulk_create(
-            [django_user_model(username=f"scale{first + index}") for index in range(count)]
+            [django_user_model(**{name: f"scale{first + index}"}) for index in range(count)]
         )
         created = LineAccount.objects.bulk_create(
             [
