@@ -262,9 +262,13 @@ def test_only_recent_days_are_counted_again_unless_full(accounts):
     now = timezone.now()
     figures.roll_up(now)
     late = now - timedelta(days=10)
-    FriendshipChange.objects.create(account=made[0], previous=Friendship.FRIEND, current=Friendship.NOT_FRIEND,
-                                    source=FriendshipSource.WEBHOOK, event_at=late)
+    day_late = now - timedelta(days=1)  # LINE may deliver that late: counted again
+    for event_at in (late, day_late):
+        FriendshipChange.objects.create(account=made[0], previous=Friendship.FRIEND,
+                                        current=Friendship.NOT_FRIEND, source=FriendshipSource.WEBHOOK,
+                                        event_at=event_at)
     figures.roll_up(now)
+    assert stored()[Metric.UNFOLLOWS, timezone.localdate(day_late)] == 1
     assert (Metric.UNFOLLOWS, timezone.localdate(late)) not in stored()
     out = StringIO()
     call_command("line_auth_roll_up_figures", "--full", stdout=out)
