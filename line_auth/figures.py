@@ -49,6 +49,9 @@ def roll_up(now: datetime | None = None, *, full: bool = False) -> int:
     """Count the figures again; return how many rows were written.
 
     ``full`` counts every day since the first account (the first roll-up does anyway).
+    One transaction: the overview sees the old figures or the new, never half. Run
+    one at a time (one scheduled task): a second run at the same moment fails on the
+    unique constraint and changes nothing.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -56,10 +59,7 @@ def roll_up(now: datetime | None = None, *, full: bool = False) -> int:
         since = None if full else previous_roll_up_day()
         if since is not None:
             since -= timedelta(days=LATE_DAYS)
-        figures = {
-            **_flows(since),
-            **_snapshot(today, now),
-        }
+        counted = {**_flows(since), **_snapshot(today, now)}
         flows = DailyFigure.objects.filter(metric__in=FLOWS)
         if since is not None:
             flows = flows.filter(day__gte=since)
@@ -67,10 +67,10 @@ def roll_up(now: datetime | None = None, *, full: bool = False) -> int:
         DailyFigure.objects.filter(metric__in=EXPIRIES).delete()
         DailyFigure.objects.filter(metric__in=SHARE.values(), day=today).delete()
         DailyFigure.objects.bulk_create(
-            [DailyFigure(day=day, metric=metric, value=value) for (metric, day), value in figures.items()],
+            [DailyFigure(day=day, metric=metric, value=value) for (metric, day), value in counted.items()],
             batch_size=1000,
         )
-    return len(figures)
+    return len(counted)
 
 
 def previous_roll_up_day() -> date | None:
