@@ -18,6 +18,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.formats import number_format
 
 
 def planned_rows(queryset: QuerySet[Any]) -> int | None:
@@ -54,3 +55,8 @@ class EstimatedCountPaginator(Paginator):
                 self.estimated = True
                 return estimate
         return super().count
+
+    @property
+    def shown_count(self) -> str:
+        """The count with the active locale's digit grouping: "about 9,999,358"."""
+        return str(number_format(self.count, force_grouping=True))

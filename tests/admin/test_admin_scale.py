@@ -175,6 +175,10 @@ def test_at_or_below_the_limit_the_count_is_exact(admin_client, accounts, monkey
     assert "about" not in response.content.decode()
 
 
+def test_an_estimated_count_is_shown_with_digit_grouping():
+    assert EstimatedCountPaginator(range(1_234_567), 100).shown_count == "1,234,567"
+
+
 def test_other_databases_always_count_exactly(admin_client, accounts, monkeypatch):
     accounts(12)
     monkeypatch.setattr(EstimatedCountPaginator, "exact_count_limit", 0 if not ON_POSTGRES else 10**9)
