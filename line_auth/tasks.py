@@ -11,6 +11,7 @@
 - ``line_auth.prune_audit``: deletes audit records past ``LINE_AUTH_AUDIT_RETENTION``.
 - ``line_auth.retry_deauthorizations``: retries the deauthorizations LINE could not
   take when a link ended; schedule it every few minutes.
+- ``line_auth.roll_up_figures``: counts the admin overview's daily figures again.
 
 Without Celery this module still imports and each task is a plain function (the
 refreshes then run in the calling process), so nothing else depends on Celery.
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from line_auth import audit, channels, deauthorization, tokens
+from line_auth import audit, channels, deauthorization, figures, tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
@@ -45,9 +46,11 @@ SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
 PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
 PRUNE_AUDIT = "line_auth.prune_audit"
 RETRY_DEAUTHORIZATIONS = "line_auth.retry_deauthorizations"
-TASK_NAMES = frozenset(
-    {REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS, PRUNE_AUDIT, RETRY_DEAUTHORIZATIONS}
-)
+ROLL_UP_FIGURES = "line_auth.roll_up_figures"
+TASK_NAMES = frozenset({
+    REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, PRUNE_WEBHOOK_RECORDS, PRUNE_AUDIT, RETRY_DEAUTHORIZATIONS,
+    ROLL_UP_FIGURES,
+})
 
 # Accounts read per query while queueing refreshes, in the batch engine's keyset pages.
 QUEUE_PAGE = 2000
@@ -145,3 +148,9 @@ def prune_audit() -> int:
 def retry_deauthorizations(limit: int | None = None) -> dict[str, int]:
     """Retry the queued deauthorizations that are due; each has its own back-off."""
     return {outcome.value: count for outcome, count in deauthorization.retry_due(limit=limit).items()}
+
+
+@task(ROLL_UP_FIGURES, ignore_result=True)
+def roll_up_figures(full: bool = False) -> int:
+    """Count the overview's daily figures again (recent days only unless ``full``)."""
+    return figures.roll_up(full=full)

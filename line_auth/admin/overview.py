@@ -1,20 +1,20 @@
 """An overview page for the LINE accounts admin: growth, friendship and token expiry.
 
-Every number is aggregated in the database (``TruncDate`` and ``Count``), so
-the page makes the same small number of queries for a hundred accounts or a
-million. Charts are server-side SVG from :mod:`line_auth.admin.charts`, each followed
-by its numbers in a table that only screen readers see.
+Every number comes from :mod:`line_auth.figures`, counted ahead of time by
+``manage.py line_auth_roll_up_figures`` or its task, so the page reads a few
+hundred small rows in a constant number of queries, for a hundred accounts or
+ten million, and never counts ``LineAccount``. Charts are server-side SVG from
+:mod:`line_auth.admin.charts`, each followed by its numbers in a table that only
+screen readers see.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from line_auth import figures
 from line_auth.admin import charts
 from line_auth.admin.deauthorizations import outstanding_counts
-from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
+from line_auth.models import Friendship, Metric
 
 HISTORY_DAYS = 90
-EXPIRY_DAYS = 30
+EXPIRY_DAYS = figures.EXPIRY_DAYS
 
 
 @dataclass(frozen=True)
@@ -40,31 +41,21 @@ class Chart:
     rows: list[tuple[Any, ...]]
 
 
-def per_day(queryset: QuerySet[Any], field: str, **counts: Any) -> dict[date, dict[str, int]]:
-    """Counts per local calendar day of ``field``, in one grouped query."""
-    rows = (
-        queryset.annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day")
-        .annotate(**counts)
-    )
-    return {row.pop("day"): row for row in rows}
-
-
 def days(first: date, count: int) -> list[date]:
     return [first + timedelta(days=offset) for offset in range(count)]
 
 
-def linked_accounts_chart(today: date) -> Chart:
+def history(today: date) -> list[date]:
+    return days(today - timedelta(days=HISTORY_DAYS - 1), HISTORY_DAYS)
+
+
+def linked_accounts_chart(today: date, counted: figures.Figures) -> Chart:
     """The running total of linked accounts over the last days."""
-    window = days(today - timedelta(days=HISTORY_DAYS - 1), HISTORY_DAYS)
-    start = _start_of(window[0])
-    accounts = LineAccount.objects.all()
-    total = accounts.filter(created__lt=start).count()
-    linked = per_day(accounts.filter(created__gte=start), "created", n=Count("pk"))
+    window = history(today)
+    total = counted.linked_before
     totals = []
-    for day in window:
-        total += linked.get(day, {}).get("n", 0)
+    for linked in counted.series(Metric.LINKED, window):
+        total += linked
         totals.append(total)
     title = _("Linked accounts, last %(days)d days") % {"days": HISTORY_DAYS}
     summary = _("%(total)s linked accounts on %(day)s, %(start)s on %(first)s.") % {
@@ -82,15 +73,9 @@ def linked_accounts_chart(today: date) -> Chart:
     )
 
 
-def friendship_share_chart() -> Chart:
-    """How many linked accounts are friends of the Official Account, now."""
-    counts = dict(
-        LineAccount.objects.order_by()
-        .values("friendship")
-        .annotate(n=Count("pk"))
-        .values_list("friendship", "n")
-    )
-    parts = [(str(label), counts.get(value, 0)) for value, label in Friendship.choices]
+def friendship_share_chart(counted: figures.Figures) -> Chart:
+    """How many linked accounts are friends of the Official Account, at the last count."""
+    parts = [(str(label), counted.shares.get(figures.SHARE[value], 0)) for value, label in Friendship.choices]
     title = _("Share of friends")
     summary = "; ".join(f"{name}: {charts.number(value)}" for name, value in parts)
     return Chart(
@@ -101,24 +86,11 @@ def friendship_share_chart() -> Chart:
     )
 
 
-def follows_chart(today: date) -> Chart:
-    """Follows and unfollows per day, from the friendship history.
-
-    A first status learned at login is not a follow (the user may have been a
-    friend for years); a webhook event always is, it reports the act itself.
-    """
-    window = days(today - timedelta(days=HISTORY_DAYS - 1), HISTORY_DAYS)
-    webhook = Q(source=FriendshipSource.WEBHOOK)
-    became_friend = Q(current=Friendship.FRIEND) & (Q(previous=Friendship.NOT_FRIEND) | webhook)
-    left = Q(current=Friendship.NOT_FRIEND) & (Q(previous=Friendship.FRIEND) | webhook)
-    counted = per_day(
-        FriendshipChange.objects.filter(event_at__gte=_start_of(window[0])),
-        "event_at",
-        follows=Count("pk", filter=became_friend),
-        unfollows=Count("pk", filter=left),
-    )
-    follows = [counted.get(day, {}).get("follows", 0) for day in window]
-    unfollows = [counted.get(day, {}).get("unfollows", 0) for day in window]
+def follows_chart(today: date, counted: figures.Figures) -> Chart:
+    """Follows and unfollows per day (the rule is :data:`line_auth.figures.BECAME_FRIEND`)."""
+    window = history(today)
+    follows = counted.series(Metric.FOLLOWS, window)
+    unfollows = counted.series(Metric.UNFOLLOWS, window)
     title = _("Follows and unfollows per day, last %(days)d days") % {"days": HISTORY_DAYS}
     summary = _("%(follows)s follows and %(unfollows)s unfollows in %(days)d days.") % {
         "follows": charts.number(sum(follows)),
@@ -140,23 +112,11 @@ def follows_chart(today: date) -> Chart:
     )
 
 
-def expiry_chart(now: datetime) -> Chart:
+def expiry_chart(today: date, counted: figures.Figures) -> Chart:
     """Access tokens and refresh deadlines that fall in the coming days."""
-    window = days(timezone.localdate(now), EXPIRY_DAYS)
-    end = _start_of(window[-1] + timedelta(days=1))
-    accounts = LineAccount.objects.all()
-    access = per_day(
-        accounts.filter(access_token_expires_at__gte=now, access_token_expires_at__lt=end),
-        "access_token_expires_at",
-        n=Count("pk"),
-    )
-    refresh = per_day(
-        accounts.filter(refresh_token_expires_at__gte=now, refresh_token_expires_at__lt=end),
-        "refresh_token_expires_at",
-        n=Count("pk"),
-    )
-    access_counts = [access.get(day, {}).get("n", 0) for day in window]
-    refresh_counts = [refresh.get(day, {}).get("n", 0) for day in window]
+    window = days(today, EXPIRY_DAYS)
+    access_counts = counted.series(Metric.ACCESS_EXPIRY, window)
+    refresh_counts = counted.series(Metric.REFRESH_EXPIRY, window)
     title = _("Tokens expiring in the next %(days)d days") % {"days": EXPIRY_DAYS}
     summary = _(
         "%(access)s access tokens expire and %(refresh)s refresh deadlines pass "
@@ -177,10 +137,6 @@ def expiry_chart(now: datetime) -> Chart:
     )
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 class OverviewAdminMixin:
     """Adds ``overview/`` to a ModelAdmin of :class:`~line_auth.models.LineAccount`."""
 
@@ -196,17 +152,18 @@ class OverviewAdminMixin:
         """The charts; anyone who may see LINE accounts may see them."""
         if not self.has_view_permission(request):  # type: ignore[attr-defined]
             raise PermissionDenied
-        now = timezone.now()
-        today = timezone.localdate(now)
+        today = timezone.localdate()
+        counted = figures.read(history(today)[0], today + timedelta(days=EXPIRY_DAYS - 1))
         context = {
             **self.admin_site.each_context(request),  # type: ignore[attr-defined]
             "opts": self.opts,  # type: ignore[attr-defined]
             "title": _("LINE accounts overview"),
+            "counted_at": counted.counted_at,
             "charts": [
-                linked_accounts_chart(today),
-                friendship_share_chart(),
-                follows_chart(today),
-                expiry_chart(now),
+                linked_accounts_chart(today, counted),
+                friendship_share_chart(counted),
+                follows_chart(today, counted),
+                expiry_chart(today, counted),
             ],
             "deauthorizations": outstanding_counts(),
         }

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import transaction
 
 from line_auth import signals
+from line_auth.internal.set_sql import update_rows, upsert_newer
 from line_auth.models import FriendshipChange, FriendshipSource, LineAccount, PendingFriendship
 
 STATUS_FIELDS = ("friendship", "friendship_source", "friendship_checked_at")
@@ -117,8 +118,7 @@ def store_statuses(
         if is_newer(account, at):
             changes.append(apply_status(account, current, source, at))
             touched.append(account)
-    if touched:
-        LineAccount.objects.bulk_update(touched, STATUS_FIELDS)
+    update_rows(touched, STATUS_FIELDS)
     remember(_awaiting(statuses, accounts, channel_ids))
     return record(changes)
 
@@ -148,30 +148,21 @@ def _awaiting(
 def remember(statuses: Mapping[tuple[str, str], tuple[str, datetime]]) -> None:
     """Keep the newest status of users without an account, for its first login.
 
-    Keys are (channel ID, LINE user ID), the channel empty for "any". Inserting
-    first (conflicts ignored) and then correcting older rows under a lock stays
-    right when two deliveries for the same user race.
+    Keys are (channel ID, LINE user ID), the channel empty for "any". One upsert in
+    which a stored status is replaced only by a newer one, so two deliveries for
+    the same user racing each other still leave the newest.
     """
-    if not statuses:
-        return
-    PendingFriendship.objects.bulk_create(
-        [
-            PendingFriendship(channel_id=channel_id, line_user_id=user_id, friendship=current, event_at=at)
-            for (channel_id, user_id), (current, at) in statuses.items()
-        ],
-        ignore_conflicts=True,
+    upsert_newer(
+        PendingFriendship,
+        {
+            "channel_id": [channel_id for channel_id, _ in statuses],
+            "line_user_id": [user_id for _, user_id in statuses],
+            "friendship": [current for current, _ in statuses.values()],
+            "event_at": [at for _, at in statuses.values()],
+        },
+        key=("channel_id", "line_user_id"),
+        newer="event_at",
     )
-    outdated = []
-    for pending in PendingFriendship.objects.select_for_update().filter(
-        line_user_id__in=sorted({user_id for _, user_id in statuses}),
-        channel_id__in=sorted({channel_id for channel_id, _ in statuses}),
-    ):
-        found = statuses.get((pending.channel_id, pending.line_user_id))
-        if found is not None and found[1] > pending.event_at:
-            pending.friendship, pending.event_at = found
-            outdated.append(pending)
-    if outdated:
-        PendingFriendship.objects.bulk_update(outdated, ("friendship", "event_at"))
 
 
 def take_pending(account: LineAccount) -> FriendshipChange | None:

@@ -20,6 +20,7 @@ from django.utils import timezone as django_timezone
 
 from line_auth.friendship import retention
 from line_auth.friendship.status import store_statuses
+from line_auth.internal.set_sql import insert_new
 from line_auth.models import Friendship, FriendshipSource, WebhookEvent
 
 # follow: added as a friend or unblocked (follow.isUnblocked); unfollow: blocked.
@@ -107,17 +108,17 @@ def process(events: Iterable[FriendshipEvent], channel_ids: Collection[str] | No
 
 
 def _first_deliveries(events: list[FriendshipEvent], now: datetime) -> list[FriendshipEvent]:
-    """Drop events already processed (LINE redelivers) and note the others as processed."""
-    ids = {event.event_id for event in events}
-    seen = set(WebhookEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
-    fresh: dict[str, FriendshipEvent] = {}
+    """Drop events already processed (LINE redelivers) and note the others as processed.
+
+    Of two concurrent deliveries of one event, only the one whose insert of the
+    ``webhookEventId`` wins applies it.
+    """
+    first: dict[str, FriendshipEvent] = {}
     for event in events:
-        if event.event_id not in seen:
-            fresh.setdefault(event.event_id, event)
-    # A concurrent redelivery may insert the same ID; applying an event twice is
-    # harmless because an equal or older status never changes the history.
-    WebhookEvent.objects.bulk_create(
-        [WebhookEvent(event_id=event_id, received_at=now) for event_id in fresh],
-        ignore_conflicts=True,
+        first.setdefault(event.event_id, event)
+    new = insert_new(
+        WebhookEvent,
+        {"event_id": list(first), "received_at": [now] * len(first)},
+        key="event_id",
     )
-    return list(fresh.values())
+    return [event for event_id, event in first.items() if event_id in new]

@@ -17,6 +17,7 @@ from line_auth.fields import EncryptedTextField, is_unreadable
 # ``from line_auth.models import X`` works wherever X is defined.
 from line_auth.models.audit import AuditKind, AuditRecord
 from line_auth.models.deauthorization import Deauthorization, DeauthorizationReason, DeauthorizationStatus
+from line_auth.models.figures import DailyFigure, Metric
 
 # LINE: a refresh token is valid up to 90 days after the access token was first
 # issued, and refreshing does not extend it (reference, "Refresh access token").
@@ -134,10 +135,28 @@ class LineAccount(models.Model):
         ]
         indexes = [
             models.Index(fields=("access_token_expires_at",), name="line_auth_access_expiry_idx"),
-            # Webhook events name a LINE user on any channel of the provider.
-            models.Index(fields=("line_user_id",), name="line_auth_line_user_id_idx"),
+            # Webhook events name a LINE user on any channel of the provider; the
+            # admin's search matches the start of an ID. The pattern operator class
+            # serves both "=" and LIKE 'U1a2b%' on PostgreSQL whatever the database's
+            # collation (other databases ignore it).
+            models.Index(
+                fields=("line_user_id",),
+                name="line_auth_line_user_prefix_idx",
+                opclasses=("varchar_pattern_ops",),
+            ),
             # The friendship sync looks for stale statuses.
             models.Index(fields=("friendship_checked_at",), name="line_auth_friendship_known_idx"),
+            # The admin lists the newest links first, a page at a time, and filters by date.
+            models.Index(fields=("created", "id"), name="line_auth_created_idx"),
+            # The admin's "needs a new login" filter: deadlines passed, or flagged (few rows).
+            models.Index(fields=("refresh_token_expires_at",), name="line_auth_refresh_deadline_idx"),
+            models.Index(
+                fields=("needs_relogin",),
+                name="line_auth_needs_relogin_idx",
+                condition=models.Q(needs_relogin=True),
+            ),
+            # The name search's index is PostgreSQL-only (an expression with an
+            # operator class) and made by migration 0004 outside the model state.
         ]
 
     def __str__(self) -> str:
@@ -250,6 +269,7 @@ __all__ = [
     "REFRESH_TOKEN_LIFETIME",
     "AuditKind",
     "AuditRecord",
+    "DailyFigure",
     "Deauthorization",
     "DeauthorizationReason",
     "DeauthorizationStatus",
@@ -257,6 +277,7 @@ __all__ = [
     "FriendshipChange",
     "FriendshipSource",
     "LineAccount",
+    "Metric",
     "PendingFriendship",
     "WebhookEvent",
 ]

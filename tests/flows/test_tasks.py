@@ -25,6 +25,7 @@ DOCUMENTED = {
     "line_auth.prune_webhook_records",
     "line_auth.prune_audit",
     "line_auth.retry_deauthorizations",
+    "line_auth.roll_up_figures",
 }
 
 

@@ -444,6 +444,55 @@ def test_five_hundred_events_take_a_bounded_number_of_queries(
         send(client, *events)
 
 
+def statements(client, *events: dict) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert send(client, *events).status_code == 200
+    return len(captured)
+
+
+def mixed_deliveries(client, make_account, accounts: int, tag: str) -> tuple[int, int]:
+    """Two bodies of follows, unfollows and redeliveries; the statements each took."""
+    linked = [make_account().line_user_id for _ in range(accounts)]
+    strangers = [f"U{tag}{index:031x}" for index in range(accounts)]
+    first = []
+    for n, user_id in enumerate(linked):  # each user: an unfollow, then its older follow
+        first += [
+            event("unfollow", user_id, T0 + 2 * n + 1, f"{tag}A{n}U"),
+            event("follow", user_id, T0 + 2 * n, f"{tag}A{n}F"),
+        ]
+    first += [event("unfollow", user_id, T0 + 10_000, f"{tag}S{n}U") for n, user_id in enumerate(strangers)]
+    one = statements(client, *first)
+
+    second = [{**first[0], "deliveryContext": {"isRedelivery": True}}]  # applied already
+    second += [event("follow", user_id, T0 + 20_000, f"{tag}B{n}F") for n, user_id in enumerate(linked[::2])]
+    # Older than the unfollow the strangers' pending statuses hold: they lose.
+    second += [event("follow", user_id, T0, f"{tag}S{n}F") for n, user_id in enumerate(strangers)]
+    two = statements(client, *second)
+
+    accounts_now = LineAccount.objects.filter(line_user_id__in=linked)
+    assert set(accounts_now.filter(friendship=Friendship.FRIEND).values_list("line_user_id", flat=True)) == set(
+        linked[::2]
+    )
+    assert set(accounts_now.filter(friendship=Friendship.NOT_FRIEND).values_list("line_user_id", flat=True)) == set(
+        linked[1::2]
+    )
+    pending = PendingFriendship.objects.filter(line_user_id__in=strangers)
+    assert dict(pending.values_list("line_user_id", "friendship")) == dict.fromkeys(strangers, Friendship.NOT_FRIEND)
+    # unknown -> not a friend for every account, then not a friend -> friend for half.
+    assert FriendshipChange.objects.filter(account__line_user_id__in=linked).count() == accounts + len(linked[::2])
+    assert WebhookEvent.objects.filter(event_id__startswith=tag).count() == len(first) + len(second) - 1
+    return one, two
+
+
+def test_mixed_batches_end_right_in_as_many_statements_for_15_events_as_for_150(client, line_account_factory):
+    few = mixed_deliveries(client, line_account_factory, 5, "a")
+    many = mixed_deliveries(client, line_account_factory, 50, "b")
+    assert many == few
+    # PostgreSQL: BEGIN, claim the event IDs, lock the accounts, update them, upsert
+    # the pending statuses, insert the history, two prunes, COMMIT.
+    assert max(few) <= (9 if connection.vendor == "postgresql" else 12), few
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 def test_five_hundred_events_on_postgres_take_one_statement_per_step(
