@@ -19,6 +19,7 @@ from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
 
 DEFAULT_SCOPE = ("profile", "openid")
+TASK_ENGINES = ("django", "celery", None)
 
 
 class LineAuthSettings:
@@ -159,6 +160,39 @@ class LineAuthSettings:
     def friendship_sync_workers(self) -> int:
         """Calls to LINE the friendship sync makes at the same time."""
         return max(1, int(self._get("LINE_AUTH_FRIENDSHIP_SYNC_WORKERS", 4)))
+
+    @property
+    def line_requests_per_second(self) -> float | None:
+        """Calls to LINE per second that all batch work together may make; ``None`` lifts it.
+
+        Shared through ``LINE_AUTH_CACHE`` by every process and machine, so adding
+        workers makes a run faster only up to this figure. LINE publishes no number
+        but forbids mass requests.
+        """
+        value = self._get("LINE_AUTH_LINE_REQUESTS_PER_SECOND", 50)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ImproperlyConfigured(
+                f"LINE_AUTH_LINE_REQUESTS_PER_SECOND must be a positive number or None, not {value!r}."
+            )
+        return float(value)
+
+    @property
+    def task_engine(self) -> str | None:
+        """Where background work is queued: ``"django"`` (Django's task framework),
+        ``"celery"``, or ``None`` to do it in the calling process."""
+        value = self._get("LINE_AUTH_TASK_ENGINE", None)
+        if value not in TASK_ENGINES:
+            raise ImproperlyConfigured(
+                f'LINE_AUTH_TASK_ENGINE must be "django", "celery" or None, not {value!r}.'
+            )
+        return value
+
+    @property
+    def batch_chunk_size(self) -> int:
+        """Accounts per chunk task: one chunk is one task a worker takes, and one retry's worth."""
+        return _count("LINE_AUTH_BATCH_CHUNK_SIZE", self._get("LINE_AUTH_BATCH_CHUNK_SIZE", 500), 1)
 
     @property
     def trust_email(self) -> bool:

@@ -43,6 +43,7 @@ unlink_logger = logging.getLogger("line_auth.services")
 BATCH_COLUMNS = ("pk", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified")
 CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
 PAGE_SIZE = 500  # accounts read per query
+REFRESH_LEASE = "line_auth.refresh"  # the lease a batch refresh holds on each account
 
 class Outcome(str, enum.Enum):
     """What became of one account's refresh."""
@@ -189,6 +190,7 @@ def refresh_many(
         settle=lambda account: decide_without_line(account, now),
         ask=lambda account: exchange(account.refresh_token),
         record=record,
+        lease=REFRESH_LEASE,
     )
     report = None if progress is None else lambda: progress(counts)
     batch.run(

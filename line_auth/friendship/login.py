@@ -12,6 +12,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
+from line_auth import tasks
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError
@@ -41,15 +44,22 @@ def friendship_at_login(
     """
     changes = [take_pending(account) if created else None]
     if needs_friendship_check(account, response):
-        try:
-            is_friend = get_client().get_friendship(str(response.get("access_token") or ""))
-        except LineAPIError as error:
-            logger.warning(
-                "Friendship status unavailable for LINE account %s: %s",
-                account.line_user_id,
-                error.code,
-            )
+        if line_settings.task_engine is not None:
+            # Off the request path: a worker asks LINE once this login is committed.
+            transaction.on_commit(lambda: tasks.enqueue_friendship_check(account.pk))
         else:
-            current = Friendship.FRIEND if is_friend else Friendship.NOT_FRIEND
-            changes.append(apply_status(account, current, FriendshipSource.LOGIN, now))
+            changes.append(_ask_now(account, response, now))
     return [change for change in changes if change is not None]
+
+
+def _ask_now(account: LineAccount, response: dict[str, Any], now: datetime) -> FriendshipChange | None:
+    """Ask LINE during the login itself; a LINE failure never fails the login."""
+    try:
+        is_friend = get_client().get_friendship(str(response.get("access_token") or ""))
+    except LineAPIError as error:
+        logger.warning(
+            "Friendship status unavailable for LINE account %s: %s", account.line_user_id, error.code
+        )
+        return None
+    current = Friendship.FRIEND if is_friend else Friendship.NOT_FRIEND
+    return apply_status(account, current, FriendshipSource.LOGIN, now)

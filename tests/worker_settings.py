@@ -1,0 +1,19 @@
+"""Settings of task worker processes the tests start: the test settings, on the test run's
+database, LINE emulator and Redis, with line_auth's work queued on ``LINE_AUTH_TASK_ENGINE``."""
+
+import os
+
+from tests.settings import *  # noqa: F403
+from tests.settings import DATABASES
+
+DATABASES["default"]["NAME"] = os.environ["LINE_AUTH_WORKER_DATABASE"]
+LINE_AUTH_ACCESS_BASE_URL = LINE_AUTH_API_BASE_URL = os.environ["LINE_AUTH_WORKER_LINE_URL"]
+LINE_AUTH_TASK_ENGINE = os.environ.get("LINE_AUTH_WORKER_ENGINE", "django")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["LINE_AUTH_WORKER_CACHE"],
+    }
+}
+LOGGING = {"version": 1, "disable_existing_loggers": False}
