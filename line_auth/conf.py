@@ -195,6 +195,11 @@ class LineAuthSettings:
         return _count("LINE_AUTH_BATCH_CHUNK_SIZE", self._get("LINE_AUTH_BATCH_CHUNK_SIZE", 500), 1)
 
     @property
+    def batch_concurrency(self) -> int:
+        """Calls to LINE at once in one worker's refresh chunk; workers multiply it."""
+        return _count("LINE_AUTH_BATCH_CONCURRENCY", self._get("LINE_AUTH_BATCH_CONCURRENCY", 4), 1)
+
+    @property
     def trust_email(self) -> bool:
         """Copy LINE's (unverified) email onto new Django users."""
         return bool(self._get("LINE_AUTH_TRUST_EMAIL", False))

@@ -61,7 +61,8 @@ class RefreshPostponed(LineUnavailable):
 
 
 def _refresh_counts(accounts: Any) -> dict[str, int]:
-    return {outcome.value: count for outcome, count in tokens.refresh_many(accounts).items()}
+    counts = tokens.refresh_many(accounts, concurrency=line_settings.batch_concurrency)
+    return {outcome.value: count for outcome, count in counts.items()}
 
 
 def _sync_counts(accounts: Any) -> dict[str, int]:

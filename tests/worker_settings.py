@@ -17,3 +17,7 @@ CACHES = {
     }
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A test may tune a worker through its environment.
+for _name in ("LINE_AUTH_BATCH_CHUNK_SIZE", "LINE_AUTH_BATCH_CONCURRENCY", "LINE_AUTH_LINE_REQUESTS_PER_SECOND"):
+    if _name in os.environ:
+        globals()[_name] = float(os.environ[_name]) if "." in os.environ[_name] else int(os.environ[_name])

@@ -92,7 +92,7 @@ def test_with_the_task_framework_each_chunk_is_its_own_task(
         assert result.task.func is tasks.run_batch_chunk.func
         tasks.run_batch_chunk.call(*result.args)
     assert line_emulator.count_calls(TOKEN) == 5
-    assert all(LineAccount.objects.get(pk=pk).access_token != a.access_token for pk, a in zip(pks, due))
+    assert all(LineAccount.objects.get(pk=a.pk).access_token != a.access_token for a in due)
 
 
 def test_a_chunk_run_again_asks_line_about_nothing_already_done(
