@@ -8,12 +8,22 @@ and with Django's tag for its concern. The IDs are in
 factory of each message they report.
 """
 
-from line_auth.checks import caching, configuration, database, pipeline, security, tokens, webhook_and_tasks
+from line_auth.checks import (
+    background_work,
+    caching,
+    configuration,
+    database,
+    pipeline,
+    security,
+    tokens,
+    webhook_and_tasks,
+)
 from line_auth.checks.messages import TAG, Codes
 
 __all__ = [
     "TAG",
     "Codes",
+    "background_work",
     "caching",
     "configuration",
     "database",

@@ -42,6 +42,10 @@ class Codes(StrEnum):
     DUMMY_CACHE = "line_auth.E022"
     INVALID_RATE_LIMIT_WINDOW = "line_auth.E023"
     INVALID_TRUSTED_PROXIES = "line_auth.E024"
+    INVALID_REQUESTS_PER_SECOND = "line_auth.E045"
+    INVALID_TASK_ENGINE = "line_auth.E046"
+    TASK_ENGINE_NOT_INSTALLED = "line_auth.E047"
+    INVALID_BATCH_SIZE = "line_auth.E048"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -60,6 +64,7 @@ class Codes(StrEnum):
     WEBHOOK_EVENT_RETENTION_NOT_POSITIVE = "line_auth.W018"
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
+    TASKS_RUN_IN_REQUEST = "line_auth.W037"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:
