@@ -16,10 +16,16 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 
 from line_auth.internal.option_values import OPTION_NAMES
-from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
+from line_auth.internal.setting_values import (
+    RateLimit,
+    duration,
+    optional_rate,
+    parse_rate_limits,
+    task_engine,
+    whole_number,
+)
 
 DEFAULT_SCOPE = ("profile", "openid")
-TASK_ENGINES = ("django", "celery", None)
 
 
 class LineAuthSettings:
@@ -163,41 +169,25 @@ class LineAuthSettings:
 
     @property
     def line_requests_per_second(self) -> float | None:
-        """Calls to LINE per second that all batch work together may make; ``None`` lifts it.
-
-        Shared through ``LINE_AUTH_CACHE`` by every process and machine, so adding
-        workers makes a run faster only up to this figure. LINE publishes no number
-        but forbids mass requests.
-        """
-        value = self._get("LINE_AUTH_LINE_REQUESTS_PER_SECOND", 50)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ImproperlyConfigured(
-                f"LINE_AUTH_LINE_REQUESTS_PER_SECOND must be a positive number or None, not {value!r}."
-            )
-        return float(value)
+        """Calls to LINE per second all batch work shares, every process and machine together
+        (through ``LINE_AUTH_CACHE``); ``None`` lifts it. LINE forbids mass requests."""
+        return optional_rate("LINE_AUTH_LINE_REQUESTS_PER_SECOND", self._get("LINE_AUTH_LINE_REQUESTS_PER_SECOND", 50))
 
     @property
     def task_engine(self) -> str | None:
-        """Where background work is queued: ``"django"`` (Django's task framework),
-        ``"celery"``, or ``None`` to do it in the calling process."""
-        value = self._get("LINE_AUTH_TASK_ENGINE", None)
-        if value not in TASK_ENGINES:
-            raise ImproperlyConfigured(
-                f'LINE_AUTH_TASK_ENGINE must be "django", "celery" or None, not {value!r}.'
-            )
-        return value
+        """Where background work is queued: ``"django"`` (the task framework), ``"celery"``, or
+        ``None`` to do it in the calling process."""
+        return task_engine(self._get("LINE_AUTH_TASK_ENGINE", None))
 
     @property
     def batch_chunk_size(self) -> int:
         """Accounts per chunk task: one chunk is one task a worker takes, and one retry's worth."""
-        return _count("LINE_AUTH_BATCH_CHUNK_SIZE", self._get("LINE_AUTH_BATCH_CHUNK_SIZE", 500), 1)
+        return whole_number("LINE_AUTH_BATCH_CHUNK_SIZE", self._get("LINE_AUTH_BATCH_CHUNK_SIZE", 500), 1)
 
     @property
     def batch_concurrency(self) -> int:
         """Calls to LINE at once in one worker's refresh chunk; workers multiply it."""
-        return _count("LINE_AUTH_BATCH_CONCURRENCY", self._get("LINE_AUTH_BATCH_CONCURRENCY", 4), 1)
+        return whole_number("LINE_AUTH_BATCH_CONCURRENCY", self._get("LINE_AUTH_BATCH_CONCURRENCY", 4), 1)
 
     @property
     def trust_email(self) -> bool:
