@@ -21,3 +21,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 for _name in ("LINE_AUTH_BATCH_CHUNK_SIZE", "LINE_AUTH_BATCH_CONCURRENCY", "LINE_AUTH_LINE_REQUESTS_PER_SECOND"):
     if _name in os.environ:
         globals()[_name] = float(os.environ[_name]) if "." in os.environ[_name] else int(os.environ[_name])
+# A Celery worker process consumes the queue the test publishes to, and hands a dead worker's
+# unacknowledged task to another after this many seconds.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("LINE_AUTH_WORKER_QUEUE", "line_auth_workers")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": float(os.environ.get("LINE_AUTH_WORKER_REDELIVER_AFTER", 3600))
+}

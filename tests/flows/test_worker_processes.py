@@ -1,5 +1,6 @@
-"""Every task run by real ``manage.py db_worker`` processes (django-tasks-db) on PostgreSQL,
-against the LINE emulator served on loopback, sharing the request budget through Redis.
+"""Real worker processes on PostgreSQL: ``manage.py db_worker`` (django-tasks-db) running every
+task, and Celery workers, against the LINE emulator served on loopback, sharing the request
+budget through Redis; workers killed with SIGKILL mid-chunk lose no account and repeat none.
 
 The workers are separate processes, so they need a database other processes can open:
 these tests run with ``LINE_AUTH_TEST_DB=postgres`` (the SQLite test database lives in
@@ -207,3 +208,57 @@ def test_two_workers_on_one_chunk_never_ask_about_the_same_account(
 
     assert [refreshes_of(emulator, account) for account in accounts] == [1] * 4
     assert task_statuses() == [("line_auth.tasks.run_batch_chunk", "SUCCESSFUL")] * 2
+
+
+def test_a_celery_worker_killed_mid_chunk_hands_it_to_the_next_which_does_only_the_rest(
+    worker_env, settings, line_emulator_server, linked_account, line_account_factory
+):
+    pytest.importorskip("celery")
+    from line_auth.internal.background import CELERY_TASKS
+    from tests.celery_app import app
+
+    emulator = line_emulator_server.emulator
+    accounts = due_accounts(line_emulator_server, linked_account, line_account_factory, 4)
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}_processes"
+    env = {**worker_env, "LINE_AUTH_WORKER_ENGINE": "celery", "LINE_AUTH_WORKER_QUEUE": queue,
+           "LINE_AUTH_BATCH_CONCURRENCY": "1", "LINE_AUTH_WORKER_REDELIVER_AFTER": "1"}
+    command = [sys.executable, "-m", "celery", "-A", "tests.celery_app", "worker", "--pool", "solo",
+               "--prefetch-multiplier", "1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+               "--loglevel", "WARNING", "-Q", queue]
+    with app.connection_for_write() as connection_:
+        connection_.default_channel.queue_purge(queue)
+    emulator.hold_next(TOKEN).release()
+    second = emulator.hold_next(TOKEN)  # the first worker dies while LINE holds this one
+    for _ in range(2):
+        emulator.hold_next(TOKEN).release()
+    last = emulator.hold_next(TOKEN)  # the next worker's third and last call
+    CELERY_TASKS[tasks.RUN_CHUNK].apply_async(
+        ("refresh_tokens", accounts[0].pk, accounts[-1].pk, {"window": None}), queue=queue
+    )
+    workers = [subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,  # noqa: S603
+                                stderr=subprocess.DEVNULL)]
+    try:
+        second.wait_for_arrival(WORKER_TIMEOUT)
+        wait_for_lease(accounts[0])
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(WORKER_TIMEOUT)
+        wait_for_lease(accounts[1])
+        assert [refreshes_of(emulator, account) for account in accounts] == [1, 0, 0, 0]
+
+        # Unacknowledged, the chunk goes to the next worker once the visibility timeout passes.
+        workers.append(subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,  # noqa: S603
+                                        stderr=subprocess.DEVNULL))
+        last.wait_for_arrival(WORKER_TIMEOUT)
+        last.release()
+        wait_for_lease(accounts[-1])
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait(WORKER_TIMEOUT)
+        with app.connection_for_write() as connection_:
+            connection_.default_channel.queue_delete(queue)
+
+    assert [refreshes_of(emulator, account) for account in accounts] == [1] * 4
+    for account in accounts:
+        assert LineAccount.objects.get(pk=account.pk).access_token != account.access_token
