@@ -17,6 +17,9 @@ CACHES = {
     }
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A call the test holds at the emulator must stay unanswered however long the test takes,
+# not time out and be retried.
+LINE_AUTH_REQUESTS_TIMEOUT = 600
 # A test may tune a worker through its environment.
 for _name in ("LINE_AUTH_BATCH_CHUNK_SIZE", "LINE_AUTH_BATCH_CONCURRENCY", "LINE_AUTH_LINE_REQUESTS_PER_SECOND"):
     if _name in os.environ:
