@@ -23,6 +23,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import QuerySet
+
 from line_auth import tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
@@ -60,17 +62,17 @@ class RefreshPostponed(LineUnavailable):
     code = ErrorCode.REFRESH_POSTPONED
 
 
-def _refresh_counts(accounts: Any) -> dict[str, int]:
+def _refresh_counts(accounts: QuerySet[LineAccount]) -> dict[str, int]:
     counts = tokens.refresh_many(accounts, concurrency=line_settings.batch_concurrency)
     return {outcome.value: count for outcome, count in counts.items()}
 
 
-def _sync_counts(accounts: Any) -> dict[str, int]:
+def _sync_counts(accounts: QuerySet[LineAccount]) -> dict[str, int]:
     workers = line_settings.friendship_sync_workers
     return run_sync(accounts, source=FriendshipSource.SYNC, workers=workers).as_dict()
 
 
-def _stale(older_than_seconds: float | None = None) -> Any:
+def _stale(older_than_seconds: float | None = None) -> QuerySet[LineAccount]:
     older_than = (
         line_settings.friendship_stale_after
         if older_than_seconds is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import requests
 from django.core.checks import Warning
@@ -92,3 +94,16 @@ def test_the_django_engine_on_the_immediate_backend_is_a_warning(settings):
     assert isinstance(background_work.tasks_run_in_request(), Warning)
     settings.TASKS = DB_TASKS
     assert background_work.check_background_work() == []
+
+
+@pytest.mark.django_db
+def test_a_batch_takes_one_slot_of_the_budget_per_call_to_line(
+    settings, clock, linked_account, line_emulator, line_account_factory
+):
+    from line_auth import tokens
+
+    settings.LINE_AUTH_LINE_REQUESTS_PER_SECOND = 10  # one call per 0.1 s window
+    for _ in range(3):
+        linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    assert tokens.refresh_many(tokens.due_for_refresh(), concurrency=1)[tokens.Outcome.REFRESHED] == 3
+    assert clock[0] - 1000 == pytest.approx(0.2)  # the 2nd and 3rd call each waited a window
