@@ -30,7 +30,9 @@ def clock(monkeypatch):
     return now
 
 
-@pytest.mark.parametrize(("rate", "calls", "seconds"), [(10, 30, 2.9), (100, 30, 0.2), (0.5, 3, 4.0), (15, 31, 2.0), (25, 51, 2.0)])
+@pytest.mark.parametrize(
+    ("rate", "calls", "seconds"), [(10, 30, 2.9), (100, 30, 0.2), (0.5, 3, 4.0), (15, 31, 2.0), (25, 51, 2.0)]
+)
 def test_the_budget_lets_through_its_rate_and_no_more(settings, clock, rate, calls, seconds):
     settings.LINE_AUTH_LINE_REQUESTS_PER_SECOND = rate
     for _ in range(calls):
