@@ -6,9 +6,17 @@ CPU time (median, emulator in-process, no latency) and the wall time of the
 callback with 50 ms injected per LINE call (median). Both backends run in the
 same Django project against the same in-process LINE emulator. Returning logins
 happen a minute after the first one (the clock social-core stamps into
-``extra_data`` is moved), as they would in real life.
+``extra_data`` is moved), as they would in real life. The stock backend keeps no
+audit trail, so line_auth is compared with its trail off (``LINE_AUTH_AUDIT``).
 
-Run:  .venv/bin/python -m benchmarks.login_cost [--logins 50] [--db sqlite|postgres] [--json out.json]
+``--audit`` measures the trail's own cost instead: line_auth alone, trail off and
+on, counting the login start too (its authorization request is recorded there):
+SQL statements of start and callback, and their CPU time (median).
+
+Run:  .venv/bin/python -m benchmarks.login_cost [--logins 50] [--db sqlite|postgres] [--json out.json] [--trace]
+      .venv/bin/python -m benchmarks.login_cost --audit [--logins 50] [--db sqlite|postgres] [--json out.json]
+
+``--trace`` prints every statement of each row's last login, transaction control included.
 """
 
 from __future__ import annotations
@@ -39,7 +47,10 @@ def one_login(client: Any, emulator: Any, backend: str, user: Any, later: bool) 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    begin = client.post(BEGIN[backend])
+    with CaptureQueriesContext(connection) as begin_queries:
+        begin_cpu = time.process_time()
+        begin = client.post(BEGIN[backend])
+        begin_cpu = time.process_time() - begin_cpu
     result = emulator.authorize(begin["Location"], user)
     emulator.reset_calls()
     clock = mock.patch("social_core.backends.base.time", _MinuteLater) if later else mock.MagicMock()
@@ -48,25 +59,69 @@ def one_login(client: Any, emulator: Any, backend: str, user: Any, later: bool) 
         response = client.get(result.url)
         cpu, wall = time.process_time() - cpu_started, time.perf_counter() - wall_started
     assert response.status_code == 302, (backend, response.status_code, response.content[:300])
-    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    sql = [q["sql"] for q in queries.captured_queries]
+    statements = [text for text in sql if not text.startswith(TRANSACTION_CONTROL)]
+    begin_statements = [q for q in begin_queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
     return {"calls": [call.path for call in emulator.calls], "statements": len(statements),
-            "transaction_control": len(queries) - len(statements), "cpu_ms": cpu * 1000, "wall_ms": wall * 1000}
+            "transaction_control": len(sql) - len(statements), "cpu_ms": cpu * 1000, "wall_ms": wall * 1000,
+            "sql": sql, "begin_statements": len(begin_statements), "begin_cpu_ms": begin_cpu * 1000}
 
 
 def measure(backend: str, emulator: Any, logins: int) -> dict[str, dict[str, Any]]:
     from django.test import Client
 
     rows: dict[str, list[dict[str, Any]]] = {"first": [], "returning": []}
-    for _ in range(logins):
-        user, client = emulator.add_user(), Client()
+    for number in range(logins):
+        # Each visitor has a name of their own: a taken username costs line_auth one more SELECT.
+        user, client = emulator.add_user(name=f"Visitor {backend} {number}"), Client()
         rows["first"].append(one_login(client, emulator, backend, user, later=False))
         client.logout()
         rows["returning"].append(one_login(client, emulator, backend, user, later=True))
     return {kind: {"calls": found[-1]["calls"], "statements": found[-1]["statements"],
-                   "transaction_control": found[-1]["transaction_control"],
+                   "transaction_control": found[-1]["transaction_control"], "sql": found[-1]["sql"],
                    "cpu_ms": round(statistics.median(r["cpu_ms"] for r in found), 2),
                    "wall_ms": round(statistics.median(r["wall_ms"] for r in found), 1)}
             for kind, found in rows.items()}
+
+
+def audit_cost(emulator: Any, logins: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """line_auth's login start and callback with the audit trail off and on, in turn, so
+    neither side gets a warmer process; one untimed round first."""
+    from django.test import Client, override_settings
+
+    measured: dict[str, dict[str, list[dict[str, Any]]]] = {
+        audit: {"first": [], "returning": []} for audit in ("off", "on")}
+    for round_number in range(logins + 1):
+        for audit, rows in measured.items():
+            with override_settings(LINE_AUTH_AUDIT=audit == "on"):
+                user, client = emulator.add_user(), Client()
+                first = one_login(client, emulator, "line_auth", user, later=False)
+                client.logout()
+                returning = one_login(client, emulator, "line_auth", user, later=True)
+            if round_number:
+                rows["first"].append(first)
+                rows["returning"].append(returning)
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for audit, rows in measured.items():
+        results[audit] = {
+            kind: {"statements": found[-1]["begin_statements"] + found[-1]["statements"],
+                   "transaction_control": found[-1]["transaction_control"],
+                   "cpu_ms": round(statistics.median(r["begin_cpu_ms"] + r["cpu_ms"] for r in found), 2)}
+            for kind, found in rows.items()
+        }
+    return results
+
+
+def report_audit_cost(described: str, logins: int, results: dict[str, dict[str, dict[str, Any]]]) -> None:
+    print(f"{described}; {logins} logins per row; login start + callback of line_auth")
+    print(f"{'login':<10} {'audit':<6} {'SQL':>5} {'txn':>4} {'CPU ms':>7}")
+    for kind in ("first", "returning"):
+        for audit in ("off", "on"):
+            row = results[audit][kind]
+            print(f"{kind:<10} {audit:<6} {row['statements']:>5} {row['transaction_control']:>4} {row['cpu_ms']:>7}")
+        off, on = results["off"][kind], results["on"][kind]
+        print(f"{'':<10} trail adds {on['statements'] - off['statements']} statements, "
+              f"CPU x{on['cpu_ms'] / off['cpu_ms']:.2f}")
 
 
 def main() -> None:
@@ -75,9 +130,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per LINE call for the wall-time run")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--audit", action="store_true", help="the audit trail's cost instead (line_auth only)")
+    parser.add_argument("--trace", action="store_true", help="print every statement of the last login of each row")
     args = parser.parse_args()
     described = setup_django(args.db, "login")
     from django.conf import settings
+    from django.test import override_settings
     from django.test.utils import setup_test_environment
 
     from line_auth.testing import LineEmulator
@@ -85,7 +143,15 @@ def main() -> None:
     setup_test_environment()
     emulator = LineEmulator()
     emulator.add_channel(settings.SOCIAL_AUTH_LINE_KEY, settings.SOCIAL_AUTH_LINE_SECRET)
-    with emulator.intercept():
+    if args.audit:
+        with emulator.intercept():
+            audit_results = audit_cost(emulator, args.logins)
+        report_audit_cost(described, args.logins, audit_results)
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump(audit_results, handle, indent=2)
+        return
+    with emulator.intercept(), override_settings(LINE_AUTH_AUDIT=False):
         results = {backend: measure(backend, emulator, args.logins) for backend in BACKENDS}
         emulator.latency = args.latency
         slow = {backend: measure(backend, emulator, max(5, args.logins // 5)) for backend in BACKENDS}
@@ -106,6 +172,14 @@ def main() -> None:
         ours, stock = results["line_auth"][kind], results["stock"][kind]
         print(f"{'':<10} ratio line_auth/stock: CPU {ours['cpu_ms'] / stock['cpu_ms']:.2f}, "
               f"wall at latency {ours['wall_ms_at_latency'] / stock['wall_ms_at_latency']:.2f}")
+    if args.trace:
+        for kind in ("first", "returning"):
+            for backend in BACKENDS:
+                print(f"\n-- {kind} login, {backend}:")
+                print("\n".join(f"  {text[:160]}" for text in results[backend][kind]["sql"]))
+    for rows in results.values():
+        for row in rows.values():
+            del row["sql"]
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=2)

@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 User = get_user_model()
 User.objects.filter(username='admin').exists() or User.objects.create_superuser('admin', 'admin@example.com', 'admin')"
 if [ -z "${LINE_CHANNEL_ID:-}" ]; then
-  ../.venv/bin/python -m line_auth.testing.server --port 8001 --user "Taro Line" --user "Hanako Line" &
+  ../.venv/bin/python -m line_auth.testing.server --port 8001 --user "Taro Line" --user "Hanako Line" \
+    --channel 2000000002:fedcba9876543210fedcba9876543210 &
   emulator=$!
   trap 'kill $emulator 2>/dev/null' EXIT
 fi

@@ -13,16 +13,19 @@ class LineAuthConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import pre_delete
 
         import line_auth.checks  # noqa: F401  (registers the system checks)
-        from line_auth import receivers
+        from line_auth import audit, receivers
         from line_auth.internal import sessions
 
         user_logged_out.connect(
             receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout"
         )
         user_logged_in.connect(sessions.restore_expiry, dispatch_uid="line_auth.restore_session_expiry")
+        request_started.connect(audit.request_started, dispatch_uid="line_auth.audit_request_started")
+        request_finished.connect(audit.request_finished, dispatch_uid="line_auth.audit_request_finished")
         pre_delete.connect(
             receivers.deauthorize_on_delete,
             sender=get_user_model(),

@@ -14,7 +14,7 @@ in an extra database table.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.db import transaction
@@ -25,16 +25,18 @@ from social_core.exceptions import (
     AuthAssociationError,
     AuthCanceled,
     AuthInputError,
-    AuthProviderError,
     AuthResponseError,
     SocialAuthBaseException,
 )
 from social_django.utils import load_backend, load_strategy
 
+from line_auth import channels
 from line_auth import client as line_client
+from line_auth.channels import Channel
 from line_auth.conf import line_settings
-from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError, LineUnavailable
-from line_auth.internal import fitting, identity, steps
+from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError
+from line_auth.internal import fitting, identity, logins, steps
+from line_auth.internal.backend_http import LineClientRequests
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
 
@@ -44,23 +46,7 @@ logger = logging.getLogger("line_auth.backends")
 SECRET_RESPONSE_KEYS = ("access_token", "refresh_token", "id_token")
 
 
-def refuse_email_association(pipeline: list[str]) -> list[str]:
-    """``pipeline`` without its email association steps while LINE's email is trusted.
-
-    LINE does not say whether an address was verified: with the email trusted,
-    ``associate_by_email`` would log anyone showing an admin's address in as
-    that admin. Check ``line_auth.E014`` reports it; this keeps a site whose
-    checks never ran (a WSGI server does not run them) safe meanwhile.
-    """
-    refused = steps.email_associations(pipeline) if line_settings.trust_email else []
-    if not refused:
-        return pipeline
-    logger.error("LINE login skips %s: LINE's email is trusted but not verified (check line_auth.E014)",
-                 ", ".join(refused))
-    return [step for step in pipeline if step not in refused]
-
-
-class LineBackend(BaseOAuth2PKCE):
+class LineBackend(LineClientRequests, BaseOAuth2PKCE):
     """LINE Login (OAuth 2.0 code flow + OpenID Connect) for social-auth."""
 
     name = "line"
@@ -75,6 +61,29 @@ class LineBackend(BaseOAuth2PKCE):
     NONCE_LENGTH = 32
 
     _login_options: dict[str, str] | None = None
+    _channel: Channel | None = None
+
+    # -- the channel: chosen at the login, bound to its state, used at the callback --
+
+    @property
+    def channel(self) -> Channel:
+        """The channel of this login: the one chosen, or the default channel."""
+        if self._channel is None:
+            self._channel = channels.default_channel()
+        return self._channel
+
+    def use_channel(self, channel: Channel) -> None:
+        """Log in through ``channel``; its ID, secret, scope and options are used from now on."""
+        self._channel = channel
+        self._login_options = None
+
+    def get_key_and_secret(self) -> tuple[str, str]:
+        """The channel's ID and secret, instead of social-core's single KEY and SECRET.
+
+        social-core's documented hook: the authorization URL's ``client_id`` and
+        the code exchange's credentials both come from here.
+        """
+        return self.channel.channel_id, self.channel.secret
 
     # -- endpoints: settings, so a site can point at the emulator or a proxy --
 
@@ -107,7 +116,8 @@ class LineBackend(BaseOAuth2PKCE):
         """
         if self._login_options is None:
             request_values = self.strategy.request_data()
-            self._login_options = resolve_options(request_values, line_settings.request_options)
+            channel_options = {"scope": " ".join(self.channel.scope), **self.channel.authorization_options}
+            self._login_options = resolve_options(request_values, line_settings.request_options, channel_options)
         return self._login_options
 
     def get_scope(self) -> list[str]:
@@ -117,12 +127,15 @@ class LineBackend(BaseOAuth2PKCE):
     def auth_params(self, state: str | None = None) -> dict[str, str]:
         """social-core's parameters (state, PKCE) plus the nonce and LINE's options.
 
-        The nonce and options are kept with the state, for the callback to check.
+        The nonce, the options and the channel are kept with the state, for the
+        callback to check: a callback cannot choose its channel.
         """
         params = super().auth_params(state)
         options = self.login_options()
         nonce = self.strategy.random_string(self.NONCE_LENGTH)
-        self._remember(state, nonce=nonce, options=options)
+        channel = self.channel
+        self._remember(state, nonce=nonce, options=options,
+                       channel={"name": channel.name, "channel_id": channel.channel_id})
         params["nonce"] = nonce
         params.update({name: value for name, value in options.items() if name != "scope"})
         return params
@@ -142,6 +155,7 @@ class LineBackend(BaseOAuth2PKCE):
         error = self.data.get("error")
         pending = self._stored_with_state()
         state = self.validate_state()
+        self.use_channel(self._bound_channel(pending))
         if error:
             raise self._callback_error(str(error))
         if not self.data.get("code"):
@@ -159,6 +173,9 @@ class LineBackend(BaseOAuth2PKCE):
         else:
             response.update(self._identity_from_profile(access_token))
         response["friendship_status_changed"] = self.data.get("friendship_status_changed")
+        response["channel_id"] = self.channel.channel_id
+        # The add-friend option this login showed, if any: friendship.login reads it.
+        response["bot_prompt"] = options.get("bot_prompt")
         return self.do_auth(access_token, *args, response=response, **kwargs)
 
     def _stored_with_state(self) -> dict[str, Any]:
@@ -171,6 +188,22 @@ class LineBackend(BaseOAuth2PKCE):
         state = self.get_request_state()
         stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
         return stored if isinstance(stored, dict) else {}
+
+    def _bound_channel(self, pending: dict[str, Any]) -> Channel:
+        """The channel the login was started with, as stored with its state.
+
+        A state stored before channels existed names none: it was the default
+        channel's. A stored channel that is no longer configured, no longer takes
+        web logins, or whose name and ID disagree is refused, never replaced.
+        """
+        stored = pending.get("channel")
+        if stored is None:
+            return channels.default_channel()
+        found = channels.by_id(str(stored.get("channel_id", ""))) if isinstance(stored, dict) else None
+        if found is None or found.name != stored.get("name") or not found.serves_web_login:
+            logger.warning("LINE callback refused: its stored channel is not a configured web channel")
+            raise AuthResponseError(self, code="channel_mismatch", stage="callback")
+        return found
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
         # LINE documents upper-case codes; its own SDKs compare case-insensitively.
@@ -189,8 +222,8 @@ class LineBackend(BaseOAuth2PKCE):
         try:
             claims = verify_web_id_token(
                 token,
-                channel_id=line_settings.channel_id,
-                channel_secret=line_settings.channel_secret,
+                channel_id=self.channel.channel_id,
+                channel_secret=self.channel.secret,
                 issuer=line_settings.id_token_issuer,
                 nonce=str(pending.get("nonce") or ""),
                 max_age=int(max_age) if max_age is not None else None,
@@ -242,45 +275,24 @@ class LineBackend(BaseOAuth2PKCE):
         comparing lists. docs/pipeline.md says exactly what runs.
         """
         configured = pipeline if self.setting("PIPELINE") is not None else None
-        pipeline = refuse_email_association(steps.for_line(configured))
+        pipeline = steps.refuse_email_association(steps.for_line(configured), logger)
         try:
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
         except AuthAssociationError:
             if kwargs.get("user") is not None:
                 raise  # a logged-in user tried to link a LINE account someone else owns
             # A parallel first login (a second tab) created this LINE user's account
             # while ours was rolled back: run again and find it.
             with transaction.atomic():
-                return super().pipeline(pipeline, pipeline_index, *args, **kwargs)
-
-    # -- HTTP goes through the pooled LINE client --
-
-    def request(self, url: str, *, method: Literal["GET", "POST", "DELETE"] = "GET",
-                headers: Any = None, data: Any = None, json: Any = None, auth: Any = None,
-                params: Any = None, timeout: float | None = None, stage: Any = "user_info") -> Any:
-        """Through the pooled LINE client (timeouts, retries, the emulator), with its errors
-        turned into social-core's, so the callback ends on the friendly page."""
-        try:
-            return line_client.get_client().send(
-                method, url, headers=headers, data=data, json=json, auth=auth, params=params,
-                idempotent=False, **({"timeout": timeout} if timeout else {}),
-            )
-        except LineAPIError as error:
-            raise self._api_failure(error, stage=stage) from error
-
-    def _api_failure(self, error: LineAPIError, *, stage: Any) -> SocialAuthBaseException:
-        if isinstance(error, LineUnavailable):
-            return AuthProviderError(self, code="unavailable", status_code=error.status_code, stage=stage)
-        data = {"error": error.error.lower(), "error_description": error.error_description}
-        found = self.get_provider_error(data, stage=stage, status_code=error.status_code)
-        if found is not None:
-            return found
-        code = "rate_limited" if error.status_code == 429 else "unavailable" if error.is_transient else "http_error"
-        return AuthProviderError(self, code=code, status_code=error.status_code, stage=stage)
+                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
 
 
-def get_backend(request: HttpRequest) -> LineBackend:
-    """The ``line`` backend bound to this request, with our callback URL."""
+def get_backend(request: HttpRequest, channel: Channel | None = None) -> LineBackend:
+    """The ``line`` backend bound to this request, with our callback URL; ``channel`` is the one
+    a login starts with (a callback finds its own in the state it comes back with)."""
     strategy = load_strategy(request)
-    return load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
+    backend: LineBackend = load_backend(strategy, LineBackend.name, redirect_uri=reverse("line_auth:complete"))
+    if channel is not None:
+        backend.use_channel(channel)
+    return backend

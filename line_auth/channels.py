@@ -15,19 +15,24 @@ with ``LINE_AUTH_CHANNEL_LOADER`` and narrow what a request may use with
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from line_auth.conf import line_settings
-from line_auth.exceptions import LineAuthError
+from line_auth.exceptions import ErrorCode, LineAuthError
+
+logger = logging.getLogger("line_auth.channels")
+QuerySetT = TypeVar("QuerySetT", bound=QuerySet[Any])
 
 DEFAULT_NAME = "default"
 DEFAULT_PROVIDER = "default"
@@ -60,6 +65,8 @@ class ChannelKind(StrEnum):
 
 class UnknownChannel(LineAuthError, LookupError):
     """No configured channel (or none this request may use) has that name or ID."""
+
+    code = ErrorCode.UNKNOWN_CHANNEL
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,29 @@ def by_id(channel_id: str) -> Channel | None:
         if channel.channel_id == channel_id:
             return channel
     return None
+
+
+def of_account(account: Any, known: Mapping[str, Channel] | None = None) -> Channel | None:
+    """The channel whose credentials an account's tokens need, or ``None`` (logged) if gone.
+
+    Never another channel: LINE would refuse its credentials, and they must not
+    travel with this account's tokens. ``known`` maps IDs to channels, read once
+    for a batch.
+    """
+    channel = known.get(account.channel_id) if known is not None else by_id(account.channel_id)
+    if channel is None:
+        logger.warning("LINE account %s is left alone: its channel %s is not configured",
+                       account.line_user_id, account.channel_id)
+    return channel
+
+
+def limit_to(accounts: QuerySetT, name: str | None) -> QuerySetT:
+    """The LINE accounts of ``accounts`` on the channel called ``name`` (all for ``None``).
+
+    Raises ``UnknownChannel`` for a name no channel has: a typo fails loudly rather than
+    quietly limiting a run to nothing.
+    """
+    return accounts if name is None else accounts.filter(channel_id=get(name).channel_id)
 
 
 def for_request(request: HttpRequest) -> tuple[Channel, ...]:

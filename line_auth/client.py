@@ -15,11 +15,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
 
+from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
 from line_auth.internal import budget
@@ -40,6 +41,16 @@ AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
 _RETRY_BASE_DELAY = 0.2
 TOO_MANY_REQUESTS = 429
 POOL_SIZE = 32
+
+
+class Credentials(Protocol):
+    """A channel's ID and secret (``line_auth.channels.Channel`` is one)."""
+
+    @property
+    def channel_id(self) -> str: ...
+
+    @property
+    def secret(self) -> str: ...
 
 
 class LineClient:
@@ -77,7 +88,7 @@ class LineClient:
         kwargs.setdefault("timeout", line_settings.requests_timeout)
         for attempt in range(1, attempts + 1):
             try:
-                response = self.session.request(method, url, **kwargs)
+                response = audit.api_call(self.session.request, method, url, **kwargs)
             except requests.RequestException as error:
                 failure: LineAPIError = LineUnavailable(
                     f"LINE could not be reached ({type(error).__name__})"
@@ -114,13 +125,16 @@ class LineClient:
             raise LineUnavailable("LINE's friendship answer had no friendFlag")
         return flag
 
-    def refresh(self, refresh_token: str) -> dict[str, Any]:
-        """Exchange a refresh token for a new access token (the refresh token stays)."""
+    def refresh(self, channel: Credentials, refresh_token: str) -> dict[str, Any]:
+        """Exchange a refresh token for a new access token (the refresh token stays).
+
+        ``channel`` is the one that issued the token: LINE refuses any other's credentials.
+        """
         data = {
             "grant_type": "refresh_token",
             "refresh_token": refresh_token,
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
         }
         return self.json("POST", TOKEN_PATH, data=data, idempotent=True)
 
@@ -128,12 +142,12 @@ class LineClient:
         """``GET /oauth2/v2.1/verify``: scope, client_id and expires_in of a token."""
         return self.json("GET", VERIFY_PATH, params={"access_token": access_token})
 
-    def revoke(self, access_token: str) -> None:
-        """Revoke an access token; LINE answers 200 with an empty body."""
+    def revoke(self, channel: Credentials, access_token: str) -> None:
+        """Revoke an access token of ``channel``; LINE answers 200 with an empty body."""
         data = {
             "access_token": access_token,
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
         }
         self.send("POST", self.api_url(REVOKE_PATH), data=data, idempotent=True)
 
@@ -150,16 +164,16 @@ class LineClient:
         """``GET /oauth2/v2.1/certs``: the public keys of ES256 ID tokens (native apps, LIFF)."""
         return self.json("GET", CERTS_PATH)
 
-    def issue_channel_token(self) -> str:
-        """A stateless channel access token (15 minutes) from ``POST /oauth2/v3/token``.
+    def issue_channel_token(self, channel: Credentials) -> str:
+        """A stateless channel access token (15 minutes) of ``channel`` from ``POST /oauth2/v3/token``.
 
         LINE issues these without limit and they cannot be revoked, so one is
         asked for when needed rather than stored.
         """
         data = {
             "grant_type": "client_credentials",
-            "client_id": line_settings.channel_id,
-            "client_secret": line_settings.channel_secret,
+            "client_id": channel.channel_id,
+            "client_secret": channel.secret,
         }
         body = self.json("POST", CHANNEL_TOKEN_PATH, data=data, idempotent=True)
         token = body.get("access_token")

@@ -15,20 +15,20 @@ from typing import Any
 from django.conf import settings
 from django.shortcuts import resolve_url
 
+from line_auth.internal.audit_settings import AuditSettings
+from line_auth.internal.background_settings import BackgroundSettings
 from line_auth.internal.option_values import OPTION_NAMES
 from line_auth.internal.setting_values import (
     RateLimit,
     duration,
-    optional_rate,
     parse_rate_limits,
-    task_engine,
     whole_number,
 )
 
 DEFAULT_SCOPE = ("profile", "openid")
 
 
-class LineAuthSettings:
+class LineAuthSettings(AuditSettings, BackgroundSettings):
     """Typed, documented accessors for the settings; see README "Settings"."""
 
     @staticmethod
@@ -134,8 +134,12 @@ class LineAuthSettings:
 
     @property
     def fetch_friendship(self) -> bool:
-        """Ask LINE for the friendship status at login when it is unknown or changed."""
-        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", True))
+        """Ask LINE for an unknown friendship status at every login, not only with ``bot_prompt``.
+
+        Off by default: a login then makes one call to LINE. A login that shows the
+        add-friend option (``bot_prompt``) asks whatever this says.
+        """
+        return bool(self._get("LINE_AUTH_FETCH_FRIENDSHIP", False))
 
     @property
     def webhook_secret(self) -> str:
@@ -151,8 +155,8 @@ class LineAuthSettings:
     def pending_friendship_retention(self) -> timedelta:
         """How long a webhook status waits for its user's first login before it is dropped.
 
-        Dropping it loses nothing that matters: a first login with no known status asks
-        LINE (``LINE_AUTH_FETCH_FRIENDSHIP``). Keeping it forever lets every follower who
+        Dropping it loses little: a first login with the add-friend option (or with
+        ``LINE_AUTH_FETCH_FRIENDSHIP``) asks LINE when no status is known. Keeping it forever lets every follower who
         never logs in hold a row.
         """
         return duration(self._get("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION", timedelta(days=30)))
@@ -166,28 +170,6 @@ class LineAuthSettings:
     def friendship_sync_workers(self) -> int:
         """Calls to LINE the friendship sync makes at the same time."""
         return max(1, int(self._get("LINE_AUTH_FRIENDSHIP_SYNC_WORKERS", 4)))
-
-    @property
-    def line_requests_per_second(self) -> float | None:
-        """Calls to LINE per second all batch work shares, every process and machine together
-        (through ``LINE_AUTH_CACHE``); ``None`` lifts it. LINE forbids mass requests."""
-        return optional_rate("LINE_AUTH_LINE_REQUESTS_PER_SECOND", self._get("LINE_AUTH_LINE_REQUESTS_PER_SECOND", 50))
-
-    @property
-    def task_engine(self) -> str | None:
-        """Where background work is queued: ``"django"`` (the task framework), ``"celery"``, or
-        ``None`` to do it in the calling process."""
-        return task_engine(self._get("LINE_AUTH_TASK_ENGINE", None))
-
-    @property
-    def batch_chunk_size(self) -> int:
-        """Accounts per chunk task: one chunk is one task a worker takes, and one retry's worth."""
-        return whole_number("LINE_AUTH_BATCH_CHUNK_SIZE", self._get("LINE_AUTH_BATCH_CHUNK_SIZE", 500), 1)
-
-    @property
-    def batch_concurrency(self) -> int:
-        """Calls to LINE at once in one worker's refresh chunk; workers multiply it."""
-        return whole_number("LINE_AUTH_BATCH_CONCURRENCY", self._get("LINE_AUTH_BATCH_CONCURRENCY", 4), 1)
 
     @property
     def trust_email(self) -> bool:
@@ -217,6 +199,17 @@ class LineAuthSettings:
     def deauthorize_on_delete(self) -> bool:
         """Unlink the app at LINE when a user is deleted; LINE's guidelines require it."""
         return bool(self._get("LINE_AUTH_DEAUTHORIZE_ON_DELETE", True))
+
+    @property
+    def deauthorize_retry_delay(self) -> timedelta:
+        """Wait before retrying a deauthorization LINE could not take; doubled on each failure."""
+        return duration(self._get("LINE_AUTH_DEAUTHORIZE_RETRY_DELAY", timedelta(minutes=5)))
+
+    @property
+    def deauthorize_max_attempts(self) -> int:
+        """Attempts after which a queued deauthorization is given up as failed for good."""
+        value = self._get("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", 10)
+        return whole_number("LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS", value, 1)
 
     @property
     def native_verify(self) -> str:

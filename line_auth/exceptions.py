@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     NOT_ALLOWED = "not_allowed"
     INVALID_OPTION = "invalid_option"
     CONFIGURATION = "configuration"
+    UNKNOWN_CHANNEL = "unknown_channel"
     # Codes seen only in logs: the base classes' and a postponed background refresh's.
     LINE_AUTH_ERROR = "line_auth_error"
     LINE_API_ERROR = "line_api_error"

@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from social_core.exceptions import (
     AuthAssociationError,
@@ -21,46 +22,73 @@ from social_core.exceptions import (
 )
 from social_core.pipeline import social_auth
 from social_core.pipeline import user as social_user_steps
+from social_django.models import UserSocialAuth
 
-from line_auth import signals
+from line_auth import channels, signals
 from line_auth.backends import LineBackend
-from line_auth.conf import line_settings
+from line_auth.channels import Channel
 from line_auth.friendship.login import friendship_at_login
-from line_auth.friendship.status import announce, save_changes
+from line_auth.friendship.status import STATUS_FIELDS, announce, save_changes
 from line_auth.internal import fitting, user_model
 from line_auth.internal.token_state import expires_at
 from line_auth.models import REFRESH_TOKEN_LIFETIME, FriendshipChange, LineAccount
 
 logger = logging.getLogger("line_auth.pipeline")
 
+# What every login writes to its LineAccount; tokens and friendship only when it brings them,
+# so a login never writes back values a token refresh or the webhook changed meanwhile.
+LOGIN_FIELDS = (
+    "user", "social", "provider", "display_name", "picture_url", "email", "amr", "last_login_at", "modified"
+)
+
 
 def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """social-core's ``social_user`` step, in one query for a returning LINE user.
+    """social-core's ``social_user`` step, in one query whether the user is new or returning.
 
-    The account, its Django user and its social-auth row are read together and the
-    account row is locked for the rest of the login. Anything unusual (a first login,
-    an association made before line_auth) goes through social-core's own step.
+    The LINE user's social-auth row is read with its Django user and this channel's LINE
+    account and locked for the rest of the login, so two logins of one LINE user run one
+    after the other. Channels of one provider share the row (LINE gives them one user ID),
+    each with its own account; channels of different providers never see the same ID. No
+    row means a first login, with nothing more to look up. Anything unusual (a row keyed
+    otherwise, legacy identifiers) goes through social-core's own step.
     """
-    account = (
-        LineAccount.objects.select_related("user", "social")
-        .select_for_update(of=("self",))
-        .filter(channel_id=line_settings.channel_id, line_user_id=str(uid))
-        .first()
-    )
-    social = account.social if account is not None else None
-    if (
-        account is None
-        or social is None
-        or social.provider != backend.name
-        or social.uid != str(uid)
-        or social.user_id != account.user_id
-    ):
+    if kwargs.get("legacy_identifiers") or kwargs.get("legacy_uids"):
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
-    if user and account.user != user:
+    channel = login_channel(backend, kwargs.get("response"))
+    this_channel = Q(line_accounts__channel_id=channel.channel_id)
+    rows = list(
+        UserSocialAuth.objects.annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
+        .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
+        .select_for_update(of=("self",))
+        .filter(provider=backend.name, uid=str(uid))
+    )
+    if not rows:
+        return {"social": None, "user": user, "is_new": user is None, "new_association": True}
+    social = rows[0]
+    if len(rows) > 1 or social.id_key != backend.id_key():
+        return social_auth.social_user(backend, uid, user, *args, **kwargs)
+    if user and social.user != user:
         raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
-    social.user = account.user
-    return {"social": social, "user": account.user, "is_new": False, "new_association": False,
+    account = getattr(social, "channel_account", None)
+    if account is not None and account.user_id != social.user_id:
+        account = None  # save_line_account finds or relinks this channel's account
+    return {"social": social, "user": social.user, "is_new": False, "new_association": False,
             "line_account": account}
+
+
+def login_channel(backend: Any, response: dict[str, Any] | None) -> Channel:
+    """The channel a login is for: the identity's ``channel_id``, else the default channel.
+
+    A ``channel_id`` that names no configured channel ends the login: its account
+    must never be filed under another channel's credentials.
+    """
+    channel_id = (response or {}).get("channel_id")
+    if not channel_id:
+        return channels.default_channel()
+    channel = channels.by_id(str(channel_id))
+    if channel is None:
+        raise AuthResponseError(backend, claim="channel_id", code="unknown_channel", stage="pipeline")
+    return channel
 
 
 def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any = None, *args: Any,
@@ -76,8 +104,7 @@ def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any 
     if user is None and user_model.required_email_field() and not kwargs.get("email", details.get("email")):
         raise AuthResponseError(backend, claim="email", code="profile_email_missing", stage="pipeline")
     try:
-        with transaction.atomic():
-            return social_user_steps.create_user(strategy, details, backend, user, *args, **kwargs)
+        return social_user_steps.create_user(strategy, details, backend, user, *args, **kwargs)
     except AuthAssociationError as error:
         if error.code == "username_in_use" and user_model.email_is_username():
             raise AuthAssociationError(backend, code="email_in_use", stage="pipeline") from error
@@ -90,6 +117,28 @@ def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any 
         raise AuthConfigurationError(backend, code="user_creation_failed", stage="pipeline") from error
 
 
+def associate_user(
+    backend: Any, uid: str, user: Any = None, social: Any = None, *args: Any, **kwargs: Any
+) -> dict[str, Any] | None:
+    """social-core's ``associate_user``, with ``extra_data`` written by the same INSERT.
+
+    social-core inserts the row and ``load_extra_data`` then updates it. If a parallel
+    first login of the same LINE user inserted its row first, the login's transaction
+    is rolled back and the backend runs the login again, which then finds that row.
+    """
+    if user is None or social is not None:
+        return None
+    response, details = kwargs.get("response") or {}, kwargs.get("details") or {}
+    try:
+        social = UserSocialAuth.objects.create(
+            user=user, provider=backend.name, uid=str(uid), id_key=kwargs.get("id_key", ""),
+            extra_data=backend.extra_data(user, uid, response, details, kwargs),
+        )
+    except IntegrityError as error:
+        raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline") from error
+    return {"social": social, "user": user, "new_association": True}
+
+
 def save_line_account(
     backend: Any,
     user: Any = None,
@@ -100,29 +149,39 @@ def save_line_account(
     social: Any = None,
     **kwargs: Any,
 ) -> dict[str, Any] | None:
-    """Create or update the LINE account of this login and announce it."""
+    """Create or update the LINE account of this login and announce it.
+
+    One statement either way: an account already loaded by ``social_user`` is updated
+    in the fields this login sets; otherwise it is inserted, or, if this channel
+    already has an account for the LINE user without its social-auth row, relinked.
+    """
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
-    account, created = line_account, False
-    if account is None:
-        account, created = LineAccount.objects.select_for_update().get_or_create(
-            channel_id=line_settings.channel_id,
-            line_user_id=response["sub"],
-            defaults={"user": user},
-        )
+    channel = login_channel(backend, response)
+    created = line_account is None
+    account = line_account or LineAccount(channel_id=channel.channel_id, line_user_id=response["sub"])
     account.user = user
+    account.provider = channel.provider
     if social is not None:
         account.social = social
+        # This login's account, where a returning login's social_user put it (the audit reads it).
+        social.channel_account = account
     profile = fitting.account_profile(response)
     account.display_name = profile["display_name"]
     account.picture_url = profile["picture_url"]
     account.email = profile["email"] or account.email
     account.amr = profile["amr"]
-    _store_tokens(account, response, now)
     account.last_login_at = now
+    fields = [*LOGIN_FIELDS, *_store_tokens(account, response, now)]
+    known_at = account.friendship_checked_at
     friendship_changes = friendship_at_login(account, response, now=now, created=created)
-    account.save()
+    if account.friendship_checked_at != known_at:
+        fields += STATUS_FIELDS
+    if created:
+        _insert_or_relink(account, fields)
+    else:
+        account.save(update_fields=fields)
     save_changes(friendship_changes)
     request = getattr(backend.strategy, "request", None)
     # Announce only what was committed: a rolled-back login announces nothing.
@@ -132,23 +191,43 @@ def save_line_account(
     return {"line_account": account}
 
 
-def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime) -> None:
-    """Keep the tokens this login brought; a login that brings none keeps the stored ones.
+def _insert_or_relink(account: LineAccount, fields: list[str]) -> None:
+    """Insert the account, or update these fields of the one the channel already has.
 
-    A native app's ID token login gives the server no token, and an access token
-    login no refresh token, so neither may wipe what an earlier web login stored.
-    A new refresh token means LINE can be reached again: no new login is needed.
+    An account whose social-auth row was deleted (``social`` set to NULL) is relinked
+    to this login instead of failing it.
     """
+    LineAccount.objects.bulk_create(
+        [account], update_conflicts=True, unique_fields=("channel_id", "line_user_id"), update_fields=fields
+    )
+    if account.pk is None:  # databases that return no row from an upsert
+        account.pk = LineAccount.objects.values_list("pk", flat=True).get(
+            channel_id=account.channel_id, line_user_id=account.line_user_id
+        )
+
+
+def _store_tokens(account: LineAccount, response: dict[str, Any], now: datetime) -> tuple[str, ...]:
+    """Keep the tokens this login brought; return the fields set.
+
+    A login that brings none keeps the stored ones: a native app's ID token login
+    gives the server no token, and an access token login no refresh token, so
+    neither may wipe what an earlier web login stored. A new refresh token means
+    LINE can be reached again: no new login is needed.
+    """
+    fields: tuple[str, ...] = ()
     access_token = str(response.get("access_token") or "")
     if access_token:
         account.access_token = access_token
         account.scopes = fitting.fit(LineAccount, "scopes", response.get("scope"))
         account.access_token_expires_at = expires_at(response.get("expires_in"), now)
+        fields += ("access_token", "scopes", "access_token_expires_at")
     refresh_token = str(response.get("refresh_token") or "")
     if refresh_token:
         account.refresh_token = refresh_token
         account.refresh_token_expires_at = now + REFRESH_TOKEN_LIFETIME
         account.needs_relogin = False
+        fields += ("refresh_token", "refresh_token_expires_at", "needs_relogin")
+    return fields
 
 
 def _announce(

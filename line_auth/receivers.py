@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from line_auth import tokens
+from line_auth import deauthorization, tokens
 from line_auth.conf import line_settings
-from line_auth.models import LineAccount
+from line_auth.models import DeauthorizationReason, LineAccount
 
 
 def revoke_on_logout(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
@@ -22,8 +22,11 @@ def revoke_on_logout(sender: Any, request: Any = None, user: Any = None, **kwarg
 
 
 def deauthorize_on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
-    """Unlink the app at LINE before a user is deleted (LINE's development guidelines)."""
+    """Deauthorize the app at LINE before a user is deleted (LINE's development guidelines).
+
+    What LINE cannot take now is queued, so the deletion always goes ahead.
+    """
     if not line_settings.deauthorize_on_delete:
         return
-    for account in LineAccount.objects.filter(user=instance, needs_relogin=False):
-        tokens.deauthorize(account)
+    for account in LineAccount.objects.filter(user=instance):
+        deauthorization.unlink(account, DeauthorizationReason.USER_DELETED)

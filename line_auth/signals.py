@@ -26,3 +26,7 @@ friendship_changed = Signal()
 # Its tokens were already dropped. sender=LineAccount; kwargs: line_account, reason
 # (reason is "invalid_grant" or "expired")
 line_relogin_needed = Signal()
+
+# An audit record was committed (docs/audit.md). sender=AuditRecord; kwargs: record
+# (an AuditRecord: never a token, code, secret or nonce). One signal per record.
+audit_recorded = Signal()

@@ -16,6 +16,9 @@ where line_auth queues work; without one, work runs in the calling process.
 - ``line_auth.check_friendship``: asks LINE about one account's friendship,
   queued right after a login that needs it.
 - ``line_auth.prune_webhook_records``: deletes webhook records past their retention.
+- ``line_auth.prune_audit``: deletes audit records past ``LINE_AUTH_AUDIT_RETENTION``.
+- ``line_auth.retry_deauthorizations``: retries the deauthorizations LINE could not
+  take when a link ended; schedule it every few minutes.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from line_auth import tokens
+from line_auth import audit, channels, deauthorization, tokens
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineUnavailable
 from line_auth.friendship import retention
@@ -42,8 +45,13 @@ SYNC_FRIENDSHIPS = "line_auth.sync_friendships"
 RUN_CHUNK = "line_auth.run_batch_chunk"
 CHECK_FRIENDSHIP = "line_auth.check_friendship"
 PRUNE_WEBHOOK_RECORDS = "line_auth.prune_webhook_records"
+PRUNE_AUDIT = "line_auth.prune_audit"
+RETRY_DEAUTHORIZATIONS = "line_auth.retry_deauthorizations"
 TASK_NAMES = frozenset(
-    {REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, RUN_CHUNK, CHECK_FRIENDSHIP, PRUNE_WEBHOOK_RECORDS}
+    {
+        REFRESH_ACCOUNT, REFRESH_DUE, SYNC_FRIENDSHIPS, RUN_CHUNK, CHECK_FRIENDSHIP, PRUNE_WEBHOOK_RECORDS,
+        PRUNE_AUDIT, RETRY_DEAUTHORIZATIONS,
+    }
 )
 
 # The batch jobs' names, as chunk tasks carry them.
@@ -72,16 +80,20 @@ def _sync_counts(accounts: QuerySet[LineAccount]) -> dict[str, int]:
     return run_sync(accounts, source=FriendshipSource.SYNC, workers=workers).as_dict()
 
 
-def _stale(older_than_seconds: float | None = None) -> QuerySet[LineAccount]:
+def _due(window: int | None = None, channel: str | None = None) -> QuerySet[LineAccount]:
+    return channels.limit_to(tokens.due_for_refresh(window=window), channel)
+
+
+def _stale(older_than_seconds: float | None = None, channel: str | None = None) -> QuerySet[LineAccount]:
     older_than = (
         line_settings.friendship_stale_after
         if older_than_seconds is None
         else timedelta(seconds=older_than_seconds)
     )
-    return stale_accounts(older_than)
+    return channels.limit_to(stale_accounts(older_than), channel)
 
 
-batch.register(batch.Job(REFRESH_JOB, tokens.due_for_refresh, _refresh_counts, tokens.Outcome.FAILED.value))
+batch.register(batch.Job(REFRESH_JOB, _due, _refresh_counts, tokens.Outcome.FAILED.value))
 batch.register(batch.Job(SYNC_JOB, _stale, _sync_counts, "failed"))
 
 
@@ -118,15 +130,20 @@ def start_job(job: str, **params: Any) -> dict[str, int]:
 
 
 @background(REFRESH_DUE, ignore_result=True)
-def refresh_due_line_tokens(window: int | None = None) -> dict[str, int]:
-    """Refresh every account whose token expires within the window, chunk by chunk."""
-    return start_job(REFRESH_JOB, window=window)
+def refresh_due_line_tokens(window: int | None = None, channel: str | None = None) -> dict[str, int]:
+    """Refresh every account whose token expires within the window, chunk by chunk.
+
+    ``channel`` limits it to that channel's accounts; each account is refreshed
+    with its own channel's credentials either way.
+    """
+    return start_job(REFRESH_JOB, window=window, channel=channel)
 
 
 @background(SYNC_FRIENDSHIPS)
-def sync_friendships(older_than_seconds: float | None = None) -> dict[str, int]:
-    """Re-check stale statuses; the argument is a plain number so any serializer carries it."""
-    return start_job(SYNC_JOB, older_than_seconds=older_than_seconds)
+def sync_friendships(older_than_seconds: float | None = None, channel: str | None = None) -> dict[str, int]:
+    """Re-check stale statuses (of one channel's accounts with ``channel``); arguments are
+    plain numbers and names so any serializer carries them."""
+    return start_job(SYNC_JOB, older_than_seconds=older_than_seconds, channel=channel)
 
 
 @background(
@@ -162,3 +179,15 @@ def enqueue_friendship_check(account_id: int) -> None:
 def prune_webhook_records() -> dict[str, int]:
     """Delete processed webhook event IDs and pending friendships past their retention."""
     return retention.prune()
+
+
+@background(PRUNE_AUDIT)
+def prune_audit() -> int:
+    """Delete audit records older than their retention; returns how many went."""
+    return audit.prune()
+
+
+@background(RETRY_DEAUTHORIZATIONS, ignore_result=True)
+def retry_deauthorizations(limit: int | None = None) -> dict[str, int]:
+    """Retry the queued deauthorizations that are due; each has its own back-off."""
+    return {outcome.value: count for outcome, count in deauthorization.retry_due(limit=limit).items()}

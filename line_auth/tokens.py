@@ -1,12 +1,15 @@
-"""The life of a LINE account's tokens: get, refresh, verify, revoke, deauthorize, unlink.
+"""The life of a LINE account's tokens: get, refresh, verify, revoke.
 
 Admin actions, the ``line_auth_refresh_tokens`` command, Celery tasks, receivers
 and views all call these functions, so each rule lives once. The LINE facts they
 rely on (https://developers.line.biz/en/reference/line-login/): a refresh
 returns the same refresh token and never moves its 90-day deadline;
-``invalid_grant`` means that login is over; deauthorizing needs a channel
-access token. Nothing here raises a LINE failure into its caller: outcomes are
-returned and failures logged (the client logs ``x-line-request-id``).
+``invalid_grant`` means that login is over. Each call uses the credentials of
+the account's own channel; an account whose channel is no longer configured is
+left alone (``NO_CHANNEL``), never sent with another channel's. Deauthorizing and
+unlinking, which end the link itself, live in :mod:`line_auth.deauthorization`.
+Nothing here raises a LINE failure into its caller: outcomes are returned and
+failures logged (the client logs ``x-line-request-id``).
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from line_auth import signals
+from line_auth import channels, signals
 from line_auth.backends import LineBackend
+from line_auth.channels import Channel
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
@@ -36,11 +40,13 @@ from line_auth.internal.verification import Verification, check_verification
 from line_auth.models import LineAccount
 
 logger = logging.getLogger("line_auth.tokens")
-# Unlinking logged under its own name before it joined this module; logger names are public.
+# Revoking logged under its own name before it joined this module; logger names are public.
 unlink_logger = logging.getLogger("line_auth.services")
 
 # The columns a refresh of many accounts reads (the admin names the accounts it reports).
-BATCH_COLUMNS = ("pk", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified")
+BATCH_COLUMNS = (
+    "pk", "channel_id", "line_user_id", "display_name", "refresh_token", "refresh_token_expires_at", "modified"
+)
 CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
 PAGE_SIZE = 500  # accounts read per query
 REFRESH_LEASE = "line_auth.refresh"  # the lease a batch refresh holds on each account
@@ -53,6 +59,7 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     UNREADABLE = "unreadable"  # no configured key opens the stored refresh token
+    NO_CHANNEL = "no_channel"  # the account's channel is no longer configured
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,10 @@ def due_for_refresh(now: datetime | None = None, window: int | None = None) -> Q
     )
 
 
-def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
+def decide_without_line(account: LineAccount, now: datetime, known: dict[str, Channel] | None = None) -> Outcome | None:
     """The outcome when LINE need not be asked, or ``None`` when it must be."""
+    if channels.of_account(account, known) is None:
+        return Outcome.NO_CHANNEL
     if is_unreadable(account.refresh_token):
         # The key may only be missing from the settings: an operator must look, not us.
         return Outcome.UNREADABLE
@@ -95,14 +104,15 @@ def decide_without_line(account: LineAccount, now: datetime) -> Outcome | None:
     return None
 
 
-def exchange(refresh_token: str) -> Exchange:
-    """Ask LINE for a new access token; safe in worker threads (no database access).
+def exchange(channel: Channel, refresh_token: str) -> Exchange:
+    """Ask LINE for a new access token of ``channel``; safe in worker threads (no database access).
 
+    ``channel`` is the one the token was issued for: LINE refuses another's credentials.
     The POST is idempotent for LINE (the same refresh token comes back), so the
     client retries timeouts, 429 and 5xx with backoff.
     """
     try:
-        data = get_client().refresh(refresh_token)
+        data = get_client().refresh(channel, refresh_token)
     except LineAPIError as error:
         return Exchange(dead=error.error == "invalid_grant")
     if not isinstance(data.get("access_token"), str) or not data["access_token"]:
@@ -160,7 +170,7 @@ def refresh(account: LineAccount) -> Outcome:
         if locked is None:
             return Outcome.SKIPPED
         now = timezone.now()
-        outcome = decide_without_line(locked, now) or record(locked, exchange(locked.refresh_token), now)
+        outcome = decide_without_line(locked, now) or record(locked, _exchange_for(locked), now)
     copy_tokens(locked, account)
     return outcome
 
@@ -180,6 +190,7 @@ def refresh_many(
     """
     now = timezone.now()
     counts: Counter[Outcome] = Counter()
+    known = {channel.channel_id: channel for channel in channels.all_channels()}
 
     def count(account: LineAccount, outcome: Outcome) -> None:
         counts[outcome] += 1
@@ -187,8 +198,8 @@ def refresh_many(
             on_outcome(account, outcome)
 
     steps = batch.Steps(
-        settle=lambda account: decide_without_line(account, now),
-        ask=lambda account: exchange(account.refresh_token),
+        settle=lambda account: decide_without_line(account, now, known),
+        ask=lambda account: exchange(known[account.channel_id], account.refresh_token),
         record=record,
         lease=REFRESH_LEASE,
     )
@@ -217,7 +228,7 @@ def get_access_token(account: LineAccount) -> str | None:
             if locked is None:
                 return None
             if not is_usable(locked, now) and decide_without_line(locked, now) is None:
-                record(locked, exchange(locked.refresh_token), now)
+                record(locked, _exchange_for(locked), now)
         copy_tokens(locked, account)
     expires_at = account.access_token_expires_at
     if account.access_token and (expires_at is None or expires_at > now):
@@ -225,8 +236,17 @@ def get_access_token(account: LineAccount) -> str | None:
     return None
 
 
+def _exchange_for(account: LineAccount) -> Exchange:
+    """``exchange`` with the account's channel, which ``decide_without_line`` found."""
+    channel = channels.of_account(account)
+    assert channel is not None, "decide_without_line settled accounts without a channel"
+    return exchange(channel, account.refresh_token)
+
+
 def verify(account: LineAccount) -> Verification:
-    """Ask LINE whether the account's access token is still good for this channel."""
+    """Ask LINE whether the account's access token is still good for its own channel."""
+    if channels.of_account(account) is None:
+        return Verification(False, "its channel is not configured")
     if is_unreadable(account.access_token):
         return Verification(False, "no configured encryption key opens the stored token")
     if not account.access_token:
@@ -237,7 +257,7 @@ def verify(account: LineAccount) -> Verification:
         return Verification(False, "LINE did not answer")
     except LineAPIError as error:
         return Verification(False, error.error_description or error.error or "refused by LINE")
-    return check_verification(data, (line_settings.channel_id,))
+    return check_verification(data, (account.channel_id,))
 
 
 def revoke(account: LineAccount) -> bool:
@@ -248,51 +268,21 @@ def revoke(account: LineAccount) -> bool:
 
 
 def _revoke_at_line(account: LineAccount) -> bool:
-    """Revoke the account's access token at LINE; a failure is logged, not raised."""
-    if not account.access_token:
+    """Revoke the account's access token at LINE with its channel's credentials; failures are logged."""
+    channel = channels.of_account(account) if account.access_token else None
+    if channel is None:
         return False
     try:
-        get_client().revoke(account.access_token)
+        get_client().revoke(channel, account.access_token)
     except LineAPIError as error:
         unlink_logger.warning("Revoking the LINE token of %s failed: %s", account.line_user_id, error.code)
         return False
     return True
 
 
-def deauthorize(account: LineAccount) -> bool:
-    """Unlink the app for this LINE user, as LINE's guidelines require on account deletion.
-
-    ``/user/v1/deauthorize`` takes the user's access token, so one is refreshed
-    first if needed, and a stateless channel access token for authorization.
-    """
-    user_token = get_access_token(account)
-    if user_token is None:
-        logger.warning("Cannot deauthorize LINE account %s: no valid access token", account.line_user_id)
-        return False
-    client = get_client()
-    try:
-        client.deauthorize(client.issue_channel_token(), user_token)
-    except LineAPIError as error:
-        logger.warning(
-            "Deauthorizing LINE account %s failed: %s %s", account.line_user_id, error.code, error.error_description
-        )
-        return False
-    _forget(account)
-    return True
-
-
 def can_unlink(account: LineAccount) -> bool:
-    """Whether the user keeps a way to log in (a password or another social login)."""
+    """Whether the user keeps a way to log in: a password, another social login, or
+    another LINE account (another channel's) of theirs."""
+    if LineAccount.objects.filter(user_id=account.user_id).exclude(pk=account.pk).exists():
+        return True
     return UserSocialAuth.allowed_to_disconnect(account.user, LineBackend.name)
-
-
-def unlink(account: LineAccount) -> bool:
-    """Revoke the token, then remove the link and its social-auth association.
-
-    Returns whether LINE confirmed the revocation; the link is removed either way.
-    """
-    revoked = _revoke_at_line(account)
-    with transaction.atomic():
-        UserSocialAuth.objects.filter(user=account.user, provider=LineBackend.name, uid=account.line_user_id).delete()
-        account.delete()
-    return revoked

@@ -12,6 +12,7 @@ app_name = "line_auth"
 
 urlpatterns = [
     path("login/", web.LoginView.as_view(), name="login"),
+    path("login/<slug:channel>/", web.LoginView.as_view(), name="login_channel"),
     path("complete/", web.CallbackView.as_view(), name="complete"),
     path("account/", web.AccountView.as_view(), name="account"),
     path("disconnect/", web.DisconnectView.as_view(), name="disconnect"),

@@ -4,6 +4,11 @@ With no LINE_CHANNEL_ID in the environment it talks to the LINE Platform
 emulator on http://127.0.0.1:8001 (started by example_project/run.sh), offline.
 Set LINE_CHANNEL_ID, LINE_CHANNEL_SECRET and, for a stand-in platform,
 LINE_ACCESS_BASE_URL / LINE_API_BASE_URL to use a real or staging channel.
+
+The site has two LINE channels, each with its own button: with the emulator both
+are made up; otherwise the second comes from LINE_CHANNEL_ID_2,
+LINE_CHANNEL_SECRET_2 and LINE_CHANNEL_NAME_2 (its short name, shown on its
+button), and without LINE_CHANNEL_ID_2 the site has one channel.
 """
 
 import os
@@ -75,12 +80,39 @@ if os.environ.get("DATABASE_URL_POSTGRES"):
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
 
+if os.environ.get("REDIS_URL"):
+    # Several web processes: nonces spent, LINE's keys and rate-limit counters shared through Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "example"),
+        }
+    }
+
 # The two settings line_auth needs, plus the backend.
 AUTHENTICATION_BACKENDS = ["line_auth.backends.LineBackend", "django.contrib.auth.backends.ModelBackend"]
 SOCIAL_AUTH_LINE_KEY = os.environ.get("LINE_CHANNEL_ID", "1234567890")
 SOCIAL_AUTH_LINE_SECRET = os.environ.get("LINE_CHANNEL_SECRET", "0123456789abcdef0123456789abcdef")
 SOCIAL_AUTH_LINE_SCOPE = ["profile", "openid", "email"]
 LINE_AUTH_AUTHORIZATION_OPTIONS = {"bot_prompt": "normal"}
+# The emulator's second channel (example_project/run.sh starts the emulator with it).
+EMULATOR_SECOND_CHANNEL = ("2000000002", "fedcba9876543210fedcba9876543210")
+SECOND_CHANNEL_ID = os.environ.get("LINE_CHANNEL_ID_2", EMULATOR_SECOND_CHANNEL[0] if USING_EMULATOR else "")
+if SECOND_CHANNEL_ID:
+    LINE_AUTH_CHANNELS = {
+        "main": {
+            "CHANNEL_ID": SOCIAL_AUTH_LINE_KEY,
+            "CHANNEL_SECRET": SOCIAL_AUTH_LINE_SECRET,
+            "SCOPE": SOCIAL_AUTH_LINE_SCOPE,
+            "AUTHORIZATION_OPTIONS": LINE_AUTH_AUTHORIZATION_OPTIONS,
+        },
+        os.environ.get("LINE_CHANNEL_NAME_2", "second"): {
+            "CHANNEL_ID": SECOND_CHANNEL_ID,
+            "CHANNEL_SECRET": os.environ.get("LINE_CHANNEL_SECRET_2", EMULATOR_SECOND_CHANNEL[1]),
+            "SCOPE": SOCIAL_AUTH_LINE_SCOPE,
+        },
+    }
 LINE_AUTH_ACCESS_BASE_URL = os.environ.get(
     "LINE_ACCESS_BASE_URL", EMULATOR_URL if USING_EMULATOR else "https://access.line.me"
 )

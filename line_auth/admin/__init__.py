@@ -17,18 +17,24 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from line_auth import channels
 from line_auth.admin import actions as admin_actions
+from line_auth.admin import privacy as admin_privacy
+from line_auth.admin.audit import AuditRecordAdmin
+from line_auth.admin.deauthorizations import DeauthorizationAdmin
 from line_auth.admin.friendship import FriendshipChangeInline, recheck_friendship
 from line_auth.admin.overview import OverviewAdminMixin
 from line_auth.conf import line_settings
 from line_auth.internal.token_state import usable_in_database
-from line_auth.models import LineAccount
+from line_auth.models import AuditRecord, Deauthorization, LineAccount
 
 # Everything on the change page: LINE owns all of it, so it is all read-only.
 DISPLAY_FIELDS = (
     "user",
     "line_user_id",
+    "channel",
     "channel_id",
+    "provider",
     "display_name",
     "picture",
     "email",
@@ -70,8 +76,27 @@ class TokenStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChannelFilter(admin.SimpleListFilter):
+    """Accounts of one channel, by the short names operators know them by."""
+
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(channel.channel_id, channel.display_name) for channel in channels.all_channels()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LineAccount]) -> QuerySet[LineAccount]:
+        return queryset.filter(channel_id=self.value()) if self.value() else queryset
+
+
 class ReadOnlyLineFields:
     """Shared display helpers; picture and token state are computed, never raw tokens."""
+
+    @admin.display(description=_("channel"), ordering="channel_id")
+    def channel(self, account: LineAccount) -> str:
+        """The channel's name (the ID when no configured channel has it any more)."""
+        found = channels.by_id(account.channel_id)
+        return found.display_name if found else str(_("%(id)s (not configured)") % {"id": account.channel_id})
 
     @admin.display(description=_("picture"))
     def picture(self, account: LineAccount) -> str:
@@ -100,12 +125,14 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         "display_name",
         "user",
         "line_user_id",
+        "channel",
+        "provider",
         "friendship",
         "access_token_expires_at",
         "last_login_at",
     )
     list_display_links = ("display_name",)
-    list_filter = ("friendship", "friendship_source", TokenStateFilter, "created")
+    list_filter = (ChannelFilter, "provider", "friendship", "friendship_source", TokenStateFilter, "created")
     list_select_related = ("user",)
     date_hierarchy = "created"
     raw_id_fields = ("user",)
@@ -116,6 +143,8 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         admin_actions.verify_tokens,
         admin_actions.disconnect_accounts,
         recheck_friendship,
+        admin_privacy.export_user_data,
+        admin_privacy.erase_user_data,
     )
     inlines = (FriendshipChangeInline,)
 
@@ -124,7 +153,7 @@ class LineAccountAdmin(OverviewAdminMixin, ReadOnlyLineFields, admin.ModelAdmin)
         user_fields = {f"user__{user_model.USERNAME_FIELD}"}
         if hasattr(user_model, "EMAIL_FIELD"):
             user_fields.add(f"user__{user_model.get_email_field_name()}")
-        return ("line_user_id", "display_name", *sorted(user_fields))
+        return ("line_user_id", "display_name", "=channel_id", "=provider", *sorted(user_fields))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # links are made by logging in with LINE, never by hand
@@ -146,7 +175,7 @@ class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
     model = LineAccount
     extra = 0
     can_delete = False
-    fields = ("picture", "display_name", "line_user_id", "friendship", "token_status", "last_login_at")
+    fields = ("picture", "display_name", "line_user_id", "channel", "friendship", "token_status", "last_login_at")
     readonly_fields = fields
     show_change_link = True
 
@@ -155,7 +184,7 @@ class LineAccountInline(ReadOnlyLineFields, admin.TabularInline):
 
 
 def add_inline_to_user_admin(site: admin.AdminSite) -> None:
-    """Show linked LINE accounts on the user page of whatever user admin the site uses.
+    """Show linked LINE accounts, and the export and erasure actions, on the site's user admin.
 
     Called from ``LineAuthConfig.ready`` once every app's admin module is imported
     (the project's user admin may come from an app listed after line_auth), and
@@ -170,9 +199,18 @@ def add_inline_to_user_admin(site: admin.AdminSite) -> None:
         return
     admin_class = type(user_admin)
     site.unregister(user_model)
-    extended = type(admin_class.__name__, (admin_class,), {"inlines": [*admin_class.inlines, LineAccountInline]})
+    extended = type(
+        admin_class.__name__,
+        (admin_class,),
+        {
+            "inlines": [*admin_class.inlines, LineAccountInline],
+            "actions": [*(admin_class.actions or ()), *admin_privacy.USER_ACTIONS],
+        },
+    )
     site.register(user_model, extended)
 
 
 if line_settings.enable_admin:
     admin.site.register(LineAccount, LineAccountAdmin)
+    admin.site.register(AuditRecord, AuditRecordAdmin)
+    admin.site.register(Deauthorization, DeauthorizationAdmin)

@@ -13,14 +13,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
-from line_auth import tokens
+from line_auth import deauthorization, tokens
+from line_auth.deauthorization import Outcome as Deauth
 from line_auth.fields import is_unreadable
-from line_auth.models import LineAccount
+from line_auth.models import DeauthorizationReason, LineAccount
 from line_auth.tokens import Outcome
 
 # How many accounts a message names before it says "and N more".
@@ -70,32 +73,60 @@ REFRESH_MESSAGES: dict[Outcome, tuple[Any, int]] = {
         ),
         messages.WARNING,
     ),
+    Outcome.NO_CHANNEL: (
+        ngettext_lazy(
+            "Skipped %(count)d account whose LINE channel is no longer configured: %(accounts)s.",
+            "Skipped %(count)d accounts whose LINE channel is no longer configured: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
 }
 
 # The message and its level per disconnect result (see _disconnect).
 DISCONNECT_MESSAGES: dict[str, tuple[Any, int]] = {
-    "revoked": (
+    Deauth.DONE: (
         ngettext_lazy(
-            "Disconnected %(count)d account and revoked its token: %(accounts)s.",
-            "Disconnected %(count)d accounts and revoked their tokens: %(accounts)s.",
+            "Disconnected %(count)d account and deauthorized the app at LINE: %(accounts)s.",
+            "Disconnected %(count)d accounts and deauthorized the app at LINE: %(accounts)s.",
             "count",
         ),
         messages.SUCCESS,
     ),
-    "unconfirmed": (
+    Deauth.GONE: (
         ngettext_lazy(
-            "Disconnected %(count)d account; LINE did not confirm the revocation: %(accounts)s.",
-            "Disconnected %(count)d accounts; LINE did not confirm the revocations: %(accounts)s.",
+            "Disconnected %(count)d account; LINE had already ended its authorization: %(accounts)s.",
+            "Disconnected %(count)d accounts; LINE had already ended their authorizations: %(accounts)s.",
+            "count",
+        ),
+        messages.SUCCESS,
+    ),
+    Deauth.QUEUED: (
+        ngettext_lazy(
+            "Disconnected %(count)d account; LINE could not take the deauthorization, which is "
+            "queued and will be retried: %(accounts)s.",
+            "Disconnected %(count)d accounts; LINE could not take the deauthorizations, which are "
+            "queued and will be retried: %(accounts)s.",
+            "count",
+        ),
+        messages.WARNING,
+    ),
+    Deauth.NO_TOKEN: (
+        ngettext_lazy(
+            "Disconnected %(count)d account without deauthorizing at LINE, as it holds no usable "
+            "token: %(accounts)s.",
+            "Disconnected %(count)d accounts without deauthorizing at LINE, as they hold no usable "
+            "token: %(accounts)s.",
             "count",
         ),
         messages.WARNING,
     ),
     "unreadable": (
         ngettext_lazy(
-            "Disconnected %(count)d account without revoking its token at LINE, as no key in "
-            "LINE_AUTH_ENCRYPTION_KEYS opens it: %(accounts)s.",
-            "Disconnected %(count)d accounts without revoking their tokens at LINE, as no key "
-            "in LINE_AUTH_ENCRYPTION_KEYS opens them: %(accounts)s.",
+            "Disconnected %(count)d account without deauthorizing at LINE, as no key in "
+            "LINE_AUTH_ENCRYPTION_KEYS opens its tokens: %(accounts)s.",
+            "Disconnected %(count)d accounts without deauthorizing at LINE, as no key "
+            "in LINE_AUTH_ENCRYPTION_KEYS opens their tokens: %(accounts)s.",
             "count",
         ),
         messages.WARNING,
@@ -148,11 +179,30 @@ def verify_tokens(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Line
     )
 
 
-@admin.action(description=_("Disconnect (revoke tokens and unlink)"), permissions=["delete"])
+@admin.action(description=_("Disconnect (deauthorize at LINE and unlink)"), permissions=["delete"])
 def disconnect_accounts(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount]
-) -> None:
+) -> HttpResponse | None:
+    """Ask first, on a page saying what LINE is told; unlink once the operator confirms."""
+    if request.POST.get("post") != "yes":
+        return confirmation_page(modeladmin, request, queryset, "disconnect_accounts", _("Disconnect"))
     disconnect_and_report(modeladmin, request, queryset)
+    return None
+
+
+def confirmation_page(
+    modeladmin: Any, request: HttpRequest, queryset: QuerySet[LineAccount], action: str, title: Any
+) -> TemplateResponse:
+    """An action's "are you sure" page, with the notice of what ending a link does at LINE."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "action": action,
+        "queryset": queryset,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/line_auth/confirm_action.html", context)
 
 
 def disconnect_and_report(
@@ -161,7 +211,8 @@ def disconnect_and_report(
     """Unlink each account as its owner would on the account page, and report by outcome.
 
     The admin's delete action and delete button come here too, so deleting a
-    link from the admin also revokes its token and removes its social-auth row.
+    link from the admin also deauthorizes the app at LINE and removes its
+    social-auth row.
     """
     # The changelist defers the tokens; revoking needs them, so read them with the rows.
     results = _group(queryset.select_related("user").defer(None), _disconnect)
@@ -170,9 +221,9 @@ def disconnect_and_report(
 
 
 def _disconnect(account: LineAccount) -> str:
-    unreadable = is_unreadable(account.access_token)
-    revoked = tokens.unlink(account)
-    return "unreadable" if unreadable else "revoked" if revoked else "unconfirmed"
+    unreadable = is_unreadable(account.access_token) or is_unreadable(account.refresh_token)
+    outcome = deauthorization.unlink(account, DeauthorizationReason.ADMIN)
+    return "unreadable" if unreadable and outcome is Deauth.NO_TOKEN else outcome
 
 
 def _group(

@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from line_auth.admin import charts
+from line_auth.admin.deauthorizations import outstanding_counts
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount
 
 HISTORY_DAYS = 90
@@ -207,5 +208,6 @@ class OverviewAdminMixin:
                 follows_chart(today),
                 expiry_chart(now),
             ],
+            "deauthorizations": outstanding_counts(),
         }
         return TemplateResponse(request, self.overview_template, context)

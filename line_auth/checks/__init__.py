@@ -9,10 +9,13 @@ factory of each message they report.
 """
 
 from line_auth.checks import (
+    audit,
     background_work,
     caching,
+    channels,
     configuration,
     database,
+    deauthorization,
     pipeline,
     security,
     tokens,
@@ -24,9 +27,12 @@ __all__ = [
     "TAG",
     "Codes",
     "background_work",
+    "audit",
     "caching",
+    "channels",
     "configuration",
     "database",
+    "deauthorization",
     "pipeline",
     "security",
     "tokens",

@@ -79,8 +79,14 @@ def unknown_request_option(unknown: Iterable[str]) -> CheckMessage:
 
 @register(TAG)
 def check_credentials(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Without the channel's ID and secret no login can start."""
+    """Without a channel's ID and secret no login can start.
+
+    A site that declares its channels in ``LINE_AUTH_CHANNELS`` (or loads them)
+    needs no social-auth key; the channel checks look at each of those.
+    """
     if line_settings.channel_id and line_settings.channel_secret:
+        return []
+    if not line_settings.channel_id and (line_settings.channels or line_settings.channel_loader):
         return []
     return [missing_credentials()]
 

@@ -46,6 +46,12 @@ class Codes(StrEnum):
     INVALID_TASK_ENGINE = "line_auth.E046"
     TASK_ENGINE_NOT_INSTALLED = "line_auth.E047"
     INVALID_BATCH_SIZE = "line_auth.E048"
+    CHANNELS_UNREADABLE = "line_auth.E025"
+    CHANNEL_WITHOUT_SECRET = "line_auth.E026"
+    CHANNEL_INVALID_OPTION = "line_auth.E027"
+    CHANNEL_SELECTOR_UNIMPORTABLE = "line_auth.E028"
+    DEAUTHORIZE_RETRY_DELAY_NOT_POSITIVE = "line_auth.E035"
+    INVALID_DEAUTHORIZE_MAX_ATTEMPTS = "line_auth.E036"
     DERIVED_ENCRYPTION_KEY = "line_auth.W001"
     PIPELINE_STEP_MISSING = "line_auth.W002"
     FORM_POST_SAMESITE = "line_auth.W003"
@@ -65,6 +71,14 @@ class Codes(StrEnum):
     PKCE_NOT_S256 = "line_auth.W019"
     PENDING_FRIENDSHIP_RETENTION_NOT_POSITIVE = "line_auth.W020"
     TASKS_RUN_IN_REQUEST = "line_auth.W037"
+    CHANNEL_PROVIDER_UNNAMED = "line_auth.W021"
+    ACCOUNTS_OF_UNKNOWN_CHANNELS = "line_auth.W022"
+    INVALID_AUDIT_CLIENT_ADDRESS = "line_auth.E040"
+    INVALID_AUDIT_RETENTION = "line_auth.E041"
+    RECENT_LOGIN_MAX_AGE_REFUSED = "line_auth.W033"
+    RECENT_LOGIN_PROMPT_REFUSED = "line_auth.W034"
+    DEAUTHORIZE_ON_DELETE_OFF = "line_auth.W029"
+    DEAUTHORIZATION_RETRY_NOT_SCHEDULED = "line_auth.W030"
 
 
 def collect(*found: CheckMessage | None) -> list[CheckMessage]:

@@ -1,9 +1,18 @@
 """What a login tells us about the friendship with the channel's Official Account.
 
-``friendship_status_changed`` arrives on the front channel, so anyone can
-forge it: it is only a reason to ask LINE, never the answer itself. A status
-the webhook delivered before the user logged in is applied first, and then
-LINE is asked only if that status is still unknown or LINE says it changed.
+A login costs one call to LINE (the token exchange). Asking LINE's friendship
+API is a second call on the request path, so a login asks only when the site
+wants the status: the login showed the add-friend option (``bot_prompt``, from
+the settings or the login's own options) or ``LINE_AUTH_FETCH_FRIENDSHIP`` is
+on. :func:`check_at_login` is the one place that decides.
+
+LINE adds ``friendship_status_changed`` to the callback only when ``bot_prompt``
+was sent and the option was shown: ``true`` when the user added or unblocked
+the account during this login, ``false`` when nothing changed; without it the
+option was not shown (already a friend, or no consent screen). It arrives
+through the browser, so anyone can forge it: it is a reason to ask LINE, never
+the answer. A status the webhook delivered before the first login is applied
+first.
 """
 
 from __future__ import annotations
@@ -24,38 +33,44 @@ from line_auth.models import Friendship, FriendshipChange, FriendshipSource, Lin
 logger = logging.getLogger("line_auth.friendship")
 
 
-def needs_friendship_check(account: LineAccount, response: dict[str, Any]) -> bool:
-    """Ask LINE only when we know nothing yet or LINE said it changed during this login."""
-    if not line_settings.fetch_friendship:
+def wants_status(response: dict[str, Any]) -> bool:
+    """Whether this login should learn the friendship status at all."""
+    if not (response.get("bot_prompt") or line_settings.fetch_friendship):
         return False
-    if "profile" not in str(response.get("scope") or "").split():
-        return False  # the friendship API needs the profile scope
-    changed = str(response.get("friendship_status_changed") or "").lower() == "true"
-    return changed or account.friendship == Friendship.UNKNOWN
+    # The friendship API needs the profile scope and the login's access token.
+    return "profile" in str(response.get("scope") or "").split() and bool(response.get("access_token"))
 
 
-def friendship_at_login(
-    account: LineAccount, response: dict[str, Any], *, now: datetime, created: bool
-) -> list[FriendshipChange]:
-    """Update the account's friendship in place and return the changes to record.
+def changed_during_login(response: dict[str, Any]) -> bool:
+    """LINE's ``friendship_status_changed=true``, which it sends only with ``bot_prompt``."""
+    if not response.get("bot_prompt"):
+        return False
+    return str(response.get("friendship_status_changed") or "").lower() == "true"
 
-    Only a new account can have a pending webhook status: once an account exists,
-    the webhook writes to it directly. A LINE failure never fails the login.
+
+def check_at_login(account: LineAccount, response: dict[str, Any], now: datetime) -> FriendshipChange | None:
+    """Skip, or ask LINE now: the one place a login decides about the friendship API.
+
+    Asked only when the status is wanted and is unknown or LINE says it changed
+    during this login. Updates ``account`` in memory; returns the change to record.
+    On a first login the account is not in the database yet: work done elsewhere
+    must wait for ``transaction.on_commit``.
     """
-    changes = [take_pending(account) if created else None]
-    if needs_friendship_check(account, response):
-        if line_settings.task_engine is not None:
-            # Off the request path: a worker asks LINE once this login is committed.
-            transaction.on_commit(lambda: tasks.enqueue_friendship_check(account.pk))
-        else:
-            changes.append(_ask_now(account, response, now))
-    return [change for change in changes if change is not None]
+    if not wants_status(response):
+        return None
+    if account.friendship != Friendship.UNKNOWN and not changed_during_login(response):
+        return None
+    if line_settings.task_engine is not None:
+        # Off the request path: a worker asks LINE once this login is committed.
+        transaction.on_commit(lambda: tasks.enqueue_friendship_check(account.pk))
+        return None
+    return fetch_now(account, str(response["access_token"]), now)
 
 
-def _ask_now(account: LineAccount, response: dict[str, Any], now: datetime) -> FriendshipChange | None:
-    """Ask LINE during the login itself; a LINE failure never fails the login."""
+def fetch_now(account: LineAccount, access_token: str, now: datetime) -> FriendshipChange | None:
+    """``GET /friendship/v1/status`` for this account; a LINE failure never fails the login."""
     try:
-        is_friend = get_client().get_friendship(str(response.get("access_token") or ""))
+        is_friend = get_client().get_friendship(access_token)
     except LineAPIError as error:
         logger.warning(
             "Friendship status unavailable for LINE account %s: %s", account.line_user_id, error.code
@@ -63,3 +78,17 @@ def _ask_now(account: LineAccount, response: dict[str, Any], now: datetime) -> F
         return None
     current = Friendship.FRIEND if is_friend else Friendship.NOT_FRIEND
     return apply_status(account, current, FriendshipSource.LOGIN, now)
+
+
+def friendship_at_login(
+    account: LineAccount, response: dict[str, Any], *, now: datetime, created: bool
+) -> list[FriendshipChange]:
+    """Update the account's friendship in place and return the changes to record.
+
+    Only a new account can have a pending webhook status (once an account
+    exists, the webhook writes to it directly), and only while the webhook is on.
+    """
+    pending = take_pending(account) if created and line_settings.webhook_secret else None
+    changes = [pending, check_at_login(account, response, now)]
+    return [change for change in changes if change is not None]
+

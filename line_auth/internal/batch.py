@@ -40,6 +40,7 @@ from typing import Any, Generic, TypeVar
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
+from line_auth import audit
 from line_auth.internal import budget, leases
 
 Row = TypeVar("Row", bound=Model)
@@ -118,7 +119,9 @@ class _Run(Generic[Row, Answer, Result]):
 
     def over(self, rows: QuerySet[Row], page_size: int) -> None:
         try:
-            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="line-batch") as pool:
+            with ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="line-batch", initializer=audit.defer_in_this_thread
+            ) as pool:
                 for page in pages(rows, page_size):
                     for row in self.take(rows, page):
                         settled = self.steps.settle(row)
@@ -175,6 +178,7 @@ class _Run(Generic[Row, Answer, Result]):
                 for row, answer in self.answered:
                     self.done(row, self.steps.record(row, answer))
             self.answered.clear()
+        audit.write_deferred()  # the workers' calls to LINE
         if self.finished_rows and self.steps.lease is not None:
             leases.release(self.steps.lease, self.finished_rows)
             self.leased.difference_update(self.finished_rows)

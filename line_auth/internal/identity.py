@@ -32,6 +32,8 @@ def from_claims(claims: dict[str, Any]) -> dict[str, Any]:
         "picture": claims.get("picture", ""),
         "email": claims.get("email", ""),
         "amr": claims.get("amr", []),
+        # Only with max_age in the request; recent_line_login reads it from the session.
+        "auth_time": claims.get("auth_time"),
     }
 
 

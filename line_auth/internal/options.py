@@ -99,13 +99,19 @@ def validate_options(values: Mapping[str, Any]) -> dict[str, str]:
     return cleaned
 
 
-def resolve_options(request_values: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, str]:
-    """Merge site settings with the visitor's allowed choices for one login.
+def resolve_options(
+    request_values: Mapping[str, Any], allowed: Iterable[str], channel_options: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Merge site settings, the channel's own and the visitor's allowed choices for one login.
 
+    Each later source wins: a country's channel may ask for another scope or
+    ``bot_prompt`` than the site's (``channel_options``, its scope included), and
+    the visitor may choose where allowed.
     The scope always comes out explicit, so the callback knows what was asked.
     """
     merged: dict[str, Any] = {"scope": " ".join(line_settings.scope)}
     merged.update(line_settings.authorization_options)
+    merged.update(channel_options or {})
     allowed = set(allowed)
     chosen = {name: request_values[name] for name in OPTION_NAMES if name in allowed and name in request_values}
     merged.update(chosen)

@@ -83,13 +83,7 @@ def check(request: HttpRequest, endpoint: str, *, now: float | None = None) -> N
 
 def client_address(request: HttpRequest) -> str:
     """The address requests are counted under (see the module docstring)."""
-    address = str(request.META.get("REMOTE_ADDR") or "")
-    proxies = line_settings.trusted_proxies
-    if proxies:
-        forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
-        # Fewer entries than proxies: the request did not come through all of them.
-        if len(forwarded) >= proxies and _ip(forwarded[-proxies]) is not None:
-            address = forwarded[-proxies]
+    address = forwarded_address(request)
     ip = _ip(address)
     if ip is None:
         return address
@@ -98,6 +92,18 @@ def client_address(request: HttpRequest) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip)
+
+
+def forwarded_address(request: HttpRequest) -> str:
+    """The client's address: ``REMOTE_ADDR``, or what the outermost trusted proxy saw."""
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    proxies = line_settings.trusted_proxies
+    if proxies:
+        forwarded = [part.strip() for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+        # Fewer entries than proxies: the request did not come through all of them.
+        if len(forwarded) >= proxies and _ip(forwarded[-proxies]) is not None:
+            address = forwarded[-proxies]
+    return address
 
 
 def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

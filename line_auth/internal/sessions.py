@@ -17,6 +17,7 @@ from django.contrib.auth import login
 from django.http import HttpRequest
 
 from line_auth.backends import LineBackend
+from line_auth.internal import auth_time
 
 # Marks a session whose expiry line_auth shortened, so only that one is restored.
 SHORT_LIVED = "line_auth_short_lived_session"
@@ -28,6 +29,8 @@ def log_in(request: HttpRequest, user: Any) -> None:
     """Log the user in as LINE's; Django's ``login`` cycles the session key (no fixation)."""
     user.backend = BACKEND_PATH
     login(request, user)
+    # Noted by the pipeline (internal.logins); again here, as logging in may flush the session.
+    auth_time.remember(request, getattr(user, "line_auth_time", None))
 
 
 def expire_with_login_state(request: HttpRequest, lifetime: int) -> None:

@@ -8,10 +8,13 @@ shows its email address at LINE.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from django.conf import settings
 from social_core.pipeline.user import USER_FIELDS
+
+from line_auth.conf import line_settings
 
 STOCK_CREATE_USER = "social_core.pipeline.user.create_user"
 CREATE_USER = "line_auth.pipeline.create_user"
@@ -25,7 +28,8 @@ SAFER_STEPS = {STOCK_CREATE_USER: CREATE_USER}
 
 # The LINE backend's own pipeline, run when no pipeline setting applies to LINE (social-core
 # would fall back on its DEFAULT_AUTH_PIPELINE, which saves no LineAccount). It is social-core's
-# default with line_auth's ``social_user`` and ``create_user`` and ``save_line_account`` added.
+# default with line_auth's ``social_user``, ``create_user`` and ``associate_user`` in place of
+# social-core's, and ``save_line_account`` added.
 LINE_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_details",
     "social_core.pipeline.social_auth.social_names",
@@ -34,7 +38,7 @@ LINE_AUTH_PIPELINE = (
     "line_auth.pipeline.social_user",
     "social_core.pipeline.user.get_username",
     CREATE_USER,
-    "social_core.pipeline.social_auth.associate_user",
+    "line_auth.pipeline.associate_user",
     "social_core.pipeline.social_auth.load_extra_data",
     "social_core.pipeline.user.user_details",
     SAVE_LINE_ACCOUNT,
@@ -87,3 +91,19 @@ def own_step_before(pipeline: Sequence[str], step: str) -> bool:
     """Whether a step of the site's own runs before ``step`` (it may add to ``details``)."""
     earlier = pipeline[: pipeline.index(step)] if step in pipeline else []
     return any(not name.startswith(_LIBRARY_PREFIXES) for name in earlier)
+
+
+def refuse_email_association(pipeline: list[str], logger: logging.Logger) -> list[str]:
+    """``pipeline`` without its email association steps while LINE's email is trusted.
+
+    LINE does not say whether an address was verified: with the email trusted,
+    ``associate_by_email`` would log anyone showing an admin's address in as
+    that admin. Check ``line_auth.E014`` reports it; this keeps a site whose
+    checks never ran (a WSGI server does not run them) safe meanwhile.
+    """
+    refused = email_associations(pipeline) if line_settings.trust_email else []
+    if not refused:
+        return pipeline
+    logger.error("LINE login skips %s: LINE's email is trusted but not verified (check line_auth.E014)",
+                 ", ".join(refused))
+    return [step for step in pipeline if step not in refused]

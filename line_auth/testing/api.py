@@ -63,7 +63,7 @@ def userinfo(req: Request, platform: PlatformState) -> Response:
     if isinstance(found, Response):
         return found
     access, user = found
-    body: dict[str, Any] = {"sub": user.user_id}
+    body: dict[str, Any] = {"sub": platform.subject(user, access.grant.channel_id)}
     if "profile" in access.grant.scopes:
         body["name"] = user.name
         if user.picture_url:
@@ -75,8 +75,8 @@ def profile(req: Request, platform: PlatformState) -> Response:
     found = _bearer_user(req, platform, "profile")
     if isinstance(found, Response):
         return found
-    _, user = found
-    body = {"userId": user.user_id, "displayName": user.name}
+    access, user = found
+    body = {"userId": platform.subject(user, access.grant.channel_id), "displayName": user.name}
     if user.picture_url:
         body["pictureUrl"] = user.picture_url
     return Response.json(200, body)

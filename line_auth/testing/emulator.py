@@ -15,7 +15,7 @@ from .controls import ApiControls
 from .keys import KeyRing
 from .minting import TokenMinting
 from .platform_state import PlatformState, check_error_case
-from .state import DEFAULT_PICTURE_URL, Channel, EmulatedUser, EmulatorError
+from .state import DEFAULT_PICTURE_URL, DEFAULT_PROVIDER, Channel, EmulatedUser, EmulatorError
 from .transport import Passthrough, intercept
 
 
@@ -101,14 +101,21 @@ class LineEmulator(TokenMinting, ApiControls):
         callback_urls: list[str] | None = None,
         app_types: tuple[str, ...] = ("web",),
         has_bot: bool = True,
+        provider: str = DEFAULT_PROVIDER,
     ) -> None:
-        """Register a LINE Login channel; ``callback_urls=None`` accepts any http(s) callback."""
+        """Register a LINE Login channel; ``callback_urls=None`` accepts any http(s) callback.
+
+        Each channel has its own ID and secret; tokens are bound to the channel that
+        issued them. Channels of one ``provider`` see a user under one ID
+        (``user_id_for``), channels of different providers under different ones.
+        """
         channel = Channel(
             channel_id,
             secret,
             list(callback_urls) if callback_urls is not None else None,
             tuple(app_types),
             has_bot,
+            provider=provider,
         )
         with self.platform.lock:
             self.platform.add_channel(channel)
@@ -134,6 +141,11 @@ class LineEmulator(TokenMinting, ApiControls):
     ) -> EmulatedUser:
         with self.platform.lock:
             return self.platform.create_user(name, picture_url, email, user_id)
+
+    def user_id_for(self, user: EmulatedUser, channel_id: str) -> str:
+        """The ID LINE gives ``user`` on ``channel_id``: one per provider, as on LINE."""
+        with self.platform.lock:
+            return self.platform.subject(user, channel_id)
 
     def set_friend(self, user_id: str, channel_id: str, is_friend: bool) -> None:
         """Set whether the user has added (and not blocked) the channel's linked bot."""

@@ -65,12 +65,16 @@ def id_token_claims(
     email: str | None = None,
     amr: list[str] | None = None,
     auth_time: int | None = None,
+    subject: str | None = None,
 ) -> dict[str, Any]:
-    """The payload of spec §5.2: optional claims are omitted, not null."""
+    """The payload of spec §5.2: optional claims are omitted, not null.
+
+    ``subject`` is the user's ID under the channel's provider (``user.user_id`` if omitted).
+    """
     iat = int(now)
     claims: dict[str, Any] = {
         "iss": ISSUER,
-        "sub": user.user_id,
+        "sub": subject or user.user_id,
         "aud": channel_id,
         "exp": iat + ID_TOKEN_TTL,
         "iat": iat,

@@ -96,6 +96,7 @@ class TokenMinting:
                 email=email,
                 amr=["pwd"] if amr is None else amr,
                 auth_time=auth_time,
+                subject=user.id_for(channel.provider),
             )
             for name, value in claim_overrides.items():
                 if value is None:

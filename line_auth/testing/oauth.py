@@ -55,6 +55,7 @@ def token_response(
             email=user.email if email_granted else None,
             amr=amr,
             auth_time=auth_time,
+            subject=user.id_for(channel.provider),
         )
         body["id_token"] = platform.key_ring.sign(claims, alg, channel.secret)
     return body

@@ -74,6 +74,10 @@ class PlatformState:
     def channel(self, channel_id: str | None) -> Channel | None:
         return self.channels.get(channel_id or "")
 
+    def subject(self, user: EmulatedUser, channel_id: str) -> str:
+        """The ID LINE gives ``user`` on this channel: the same on every channel of its provider."""
+        return user.id_for(self.require_channel(channel_id).provider)
+
     def require_channel(self, channel_id: str) -> Channel:
         """The channel a test named, which must exist."""
         channel = self.channel(channel_id)

@@ -1,8 +1,9 @@
 """pytest fixtures for projects using ``line_auth``.
 
-Enable with ``pytest_plugins = ["line_auth.testing.pytest_plugin"]``. The channel comes
-from the Django settings social-core already uses, so the app under test and the
-emulator agree without extra configuration; this plugin reads them and hands them to
+Enable with ``pytest_plugins = ["line_auth.testing.pytest_plugin"]``. The channels come
+from the Django settings (social-core's ``SOCIAL_AUTH_LINE_KEY``/``_SECRET`` and
+``LINE_AUTH_CHANNELS``), so the app under test and the emulator agree without extra
+configuration; this plugin reads them and hands them to
 ``LineEmulator``'s constructor, which reads no settings itself. Override the
 ``line_emulator_options`` fixture to pass other constructor arguments (``passthrough``,
 ``error_case``, ``latency``...).
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from line_auth import channels
 from line_auth.internal import jwks
 
 from .emulator import LineEmulator
@@ -33,13 +35,28 @@ def _setting(name: str) -> Any:
     return getattr(settings, name, None)
 
 
+def _site_channels() -> list[Channel]:
+    """The site's channels (``LINE_AUTH_CHANNELS`` and the social-auth one), each with its
+    own ID, secret and provider, so a login through any of them works."""
+    if _setting("LINE_AUTH_CHANNELS") is None and _setting("LINE_AUTH_CHANNEL_LOADER") is None:
+        return []
+    return [
+        Channel(channel.channel_id, channel.secret, provider=channel.provider)
+        for channel in channels.all_channels()
+    ]
+
+
 def _emulator(options: dict[str, Any]) -> LineEmulator:
     jwks.forget()  # each emulator signs with new keys: forget the ones a previous one published
-    channel = Channel(
-        _setting("SOCIAL_AUTH_LINE_KEY") or DEFAULT_CHANNEL_ID,
-        _setting("SOCIAL_AUTH_LINE_SECRET") or DEFAULT_CHANNEL_SECRET,
-    )
-    return LineEmulator([channel], **options)
+    site = _site_channels()
+    if not site:
+        site = [
+            Channel(
+                _setting("SOCIAL_AUTH_LINE_KEY") or DEFAULT_CHANNEL_ID,
+                _setting("SOCIAL_AUTH_LINE_SECRET") or DEFAULT_CHANNEL_SECRET,
+            )
+        ]
+    return LineEmulator(site, **options)
 
 
 @pytest.fixture

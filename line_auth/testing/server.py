@@ -7,7 +7,7 @@ CLI::
 
     python -m line_auth.testing.server [--port 8001] [--channel-id 1234567890] \\
         [--channel-secret 0123456789abcdef0123456789abcdef] [--callback-url URL ...] \\
-        [--user "Taro Line"] [--force]
+        [--channel ID:SECRET[:PROVIDER] ...] [--user "Taro Line"] [--force]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .emulator import LineEmulator
-from .state import Channel, EmulatedUser, EmulatorError, new_user_id
+from .state import DEFAULT_PROVIDER, Channel, EmulatedUser, EmulatorError, new_user_id
 from .webio import LIVE_KEY
 
 DEFAULT_CHANNEL_ID = "1234567890"
@@ -110,6 +110,15 @@ def site_settings(channel_id: str, channel_secret: str, url: str) -> str:
     )
 
 
+def extra_channel(value: str) -> Channel:
+    """``ID:SECRET`` or ``ID:SECRET:PROVIDER`` from the command line."""
+    channel_id, _, rest = value.partition(":")
+    secret, _, provider = rest.partition(":")
+    if not channel_id.isdigit() or not secret:
+        raise argparse.ArgumentTypeError(f"expected ID:SECRET[:PROVIDER], got {value!r}")
+    return Channel(channel_id, secret, provider=provider or DEFAULT_PROVIDER)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m line_auth.testing.server",
@@ -135,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         "--callback-url", action="append", help="registered callback URL (repeatable; default: any)"
     )
     parser.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        type=extra_channel,
+        metavar="ID:SECRET[:PROVIDER]",
+        help="another channel it serves, as in LINE_AUTH_CHANNELS (repeatable)",
+    )
+    parser.add_argument(
         "--user", action="append", default=[], help="create a user with this name (repeatable)"
     )
     parser.add_argument(
@@ -144,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
     users = [EmulatedUser(new_user_id(), name) for name in args.user]
     channel = Channel(args.channel_id, args.channel_secret, args.callback_url)
-    emulator = LineEmulator([channel], users)
+    emulator = LineEmulator([channel, *args.channel], users)
     try:
         running = serve(emulator, port=args.port, force=args.force)
     except EmulatorError as exc:

@@ -7,6 +7,7 @@ together under one lock.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import secrets
 import string
@@ -23,6 +24,8 @@ CHANNEL_TOKEN_TTL = 15 * 60
 LIFF_ACCESS_TOKEN_TTL = 12 * 3600
 
 ISSUER = "https://access.line.me"
+# Channels added without a provider share this one, where a user's ID is ``EmulatedUser.user_id``.
+DEFAULT_PROVIDER = "default"
 DEFAULT_PICTURE_URL = "https://profile.line-scdn.net/0hEmulatedLineUserPicture"
 USER_ID_RE = re.compile(r"U[0-9a-f]{32}")
 
@@ -44,13 +47,25 @@ class EmulatedUser:
     picture_url: str | None = DEFAULT_PICTURE_URL
     email: str | None = None
 
+    def id_for(self, provider: str) -> str:
+        """The user's ID as channels of ``provider`` see it: LINE issues one ID per provider.
+
+        ``user_id`` under the default provider; under another, a stable ID of the
+        same shape derived from both, so two providers never see the same one.
+        """
+        if provider == DEFAULT_PROVIDER:
+            return self.user_id
+        digest = hashlib.sha256(f"{provider}\0{self.user_id}".encode()).hexdigest()
+        return f"U{digest[:32]}"
+
 
 @dataclass
 class Channel:
     """A LINE Login channel as configured in the LINE Developers Console.
 
     ``callback_urls=None`` accepts any http(s) callback; ``assertion_keys`` maps the kid
-    LINE gave each registered Assertion Signing Key to its public key.
+    LINE gave each registered Assertion Signing Key to its public key. ``provider``
+    is the LINE provider the channel belongs to: a user has one ID per provider.
     """
 
     channel_id: str
@@ -59,6 +74,7 @@ class Channel:
     app_types: tuple[str, ...] = ("web",)
     has_bot: bool = True
     assertion_keys: dict[str, Any] = field(default_factory=dict)
+    provider: str = DEFAULT_PROVIDER
 
     @property
     def secret_required(self) -> bool:

@@ -137,6 +137,13 @@ FAILURES = {
             429,
         ),
         Failure(
+            ErrorCode.UNKNOWN_CHANNEL,
+            _("This LINE login is not available here"),
+            _("The LINE login you followed does not exist on this site. Use a LINE button on our pages."),
+            404,
+            retry=False,
+        ),
+        Failure(
             ErrorCode.CONFIGURATION,
             _("LINE Login is not available"),
             _("LINE Login is not set up correctly on this site. The site's administrators have been told."),
@@ -178,9 +185,17 @@ def _kind(error: Exception, *, has_code: bool) -> ErrorCode:
 
 
 def failure_response(
-    request: HttpRequest, error: Exception, *, has_code: bool = False, template: str = "line_auth/error.html"
+    request: HttpRequest,
+    error: Exception,
+    *,
+    has_code: bool = False,
+    template: str = "line_auth/error.html",
+    channel: str = "",
 ) -> HttpResponse:
-    """Log the failure for the developer and render the friendly page for the visitor."""
+    """Log the failure for the developer and render the friendly page for the visitor.
+
+    ``channel`` is the short name of the channel the login used, so "Try again" uses it too.
+    """
     failure = classify(error, has_code=has_code)
     code = getattr(error, "code", type(error).__name__)
     stage = getattr(error, "stage", "-")
@@ -193,6 +208,7 @@ def failure_response(
         "invalid_option": error if isinstance(error, InvalidOption) else None,
         # The retry keeps where the visitor was going (validated again when used).
         "next": request.session.get(REDIRECT_FIELD_NAME, ""),
+        "channel": channel,
     }
     response = render(request, template, context, status=failure.status)
     response["Referrer-Policy"] = REFERRER_POLICY

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from social_core.exceptions import SocialAuthBaseException
 
+from line_auth import audit
 from line_auth.backends import get_backend
 from line_auth.conf import line_settings
 from line_auth.exceptions import (
@@ -55,6 +56,8 @@ STATUS = {
 # Tokens and nonces are base64url and dots; anything else is refused before it reaches
 # PyJWT, the nonce signer or a header sent to LINE, none of which accept every string.
 TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
+# What an app may send, as the audit trail names the login's kind.
+TOKEN_KINDS = ("id_token", "access_token")
 
 
 def error_response(code: ErrorCode, description: str) -> JsonResponse:
@@ -94,21 +97,32 @@ class NativeLoginView(View):
 
     @method_decorator(rate_limit("native_login", refuse=rate_limited_response))
     def post(self, request: HttpRequest) -> JsonResponse:
+        token_kind = ""
+
+        def refuse(code: ErrorCode, description: str) -> JsonResponse:
+            # After the pipeline's rollback, so the refusal stays on the audit trail.
+            audit.native_login_failed(request, token_kind, code)
+            return error_response(code, description)
+
         try:
-            identity = self.verify(read_payload(request))
+            payload = read_payload(request)
+            token_kind = next((name for name in TOKEN_KINDS if payload.get(name)), "")
+            identity = self.verify(payload)
             backend = get_backend(request)
-            user = backend.do_auth(identity.get("access_token", ""), response=identity)
+            user = backend.do_auth(
+                identity.get("access_token", ""), response=identity, **{audit.NATIVE_TOKEN_KWARG: token_kind}
+            )
         except LineUnavailable as error:
-            return error_response(ErrorCode.LINE_UNAVAILABLE, str(error))
+            return refuse(ErrorCode.LINE_UNAVAILABLE, str(error))
         except LineAPIError as error:
-            return error_response(ErrorCode.LINE_UNAVAILABLE, error.error_description or str(error))
+            return refuse(ErrorCode.LINE_UNAVAILABLE, error.error_description or str(error))
         except LineAuthError as error:
-            return error_response(error.code, getattr(error, "reason", str(error)))
+            return refuse(error.code, getattr(error, "reason", str(error)))
         except SocialAuthBaseException as error:
             code = SOCIAL_CORE_CODES.get(error.code, ErrorCode.LOGIN_NOT_ALLOWED)
-            return error_response(code, str(error) or type(error).__name__)
+            return refuse(code, str(error) or type(error).__name__)
         if not isinstance(user, get_user_model()) or not user.is_active:
-            return error_response(ErrorCode.LOGIN_NOT_ALLOWED, "this account cannot log in")
+            return refuse(ErrorCode.LOGIN_NOT_ALLOWED, "this account cannot log in")
         if line_settings.native_login_session:
             sessions.log_in(request, user)
         return JsonResponse(self.answer(user, identity))

@@ -16,7 +16,7 @@ CHANGELIST = "/admin/line_auth/lineaccount/"
 
 def act(client, action, accounts):
     response = client.post(
-        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts]}
+        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts], "post": "yes"}
     )
     assert response.status_code == 302
     return [(message.level_tag, message.message) for message in get_messages(response.wsgi_request)]
@@ -63,14 +63,22 @@ def test_verify_names_valid_and_invalid_tokens_with_the_reason(
     ) in messages
 
 
-def test_disconnect_revokes_and_unlinks(linked_account, admin_client, line_emulator, line_account_factory):
+def test_disconnect_asks_first_with_the_notice(linked_account, admin_client, line_emulator, line_account_factory):
+    account = linked_account(line_emulator, line_account_factory)
+    response = admin_client.post(CHANGELIST, {"action": "disconnect_accounts", "_selected_action": [account.pk]})
+    assert response.status_code == 200
+    assert "we notify LY Corporation" in response.content.decode()
+    assert LineAccount.objects.count() == 1 and line_emulator.calls == []
+
+
+def test_disconnect_deauthorizes_and_unlinks(linked_account, admin_client, line_emulator, line_account_factory):
     accounts = [linked_account(line_emulator, line_account_factory) for _ in range(3)]
     [(level, text)] = act(admin_client, "disconnect_accounts", accounts)
     assert level == "success" and text.startswith(
-        "Disconnected 3 accounts and revoked their tokens"
+        "Disconnected 3 accounts and deauthorized the app at LINE"
     )
     assert LineAccount.objects.count() == 0
-    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 3
+    assert line_emulator.count_calls("/user/v1/deauthorize") == 3
 
 
 def test_a_long_selection_is_summarized(admin_client, line_emulator, line_account_factory):

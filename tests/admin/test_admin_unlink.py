@@ -16,7 +16,7 @@ from line_auth.exceptions import LineAPIError
 from line_auth.models import LineAccount
 
 CHANGELIST = "/admin/line_auth/lineaccount/"
-REVOKE = "/oauth2/v2.1/revoke"
+DEAUTHORIZE = "/user/v1/deauthorize"
 ROOT = Path(__file__).resolve().parents[2]
 
 # Sets the project up with INSTALLED_APPS in the order given, then prints how many
@@ -95,11 +95,11 @@ def test_delete_selected_unlinks_each_account_at_line(web_linked, admin_client, 
     })
 
     assert response.status_code == 302
-    assert line_emulator.count_calls(REVOKE) == 2
+    assert line_emulator.count_calls(DEAUTHORIZE) == 2
     for account in accounts:
         assert_unlinked(account)
     messages = [m.message for m in get_messages(response.wsgi_request)]
-    assert any(text.startswith("Disconnected 2 accounts and revoked their tokens") for text in messages)
+    assert any(text.startswith("Disconnected 2 accounts and deauthorized the app at LINE") for text in messages)
 
 
 @pytest.mark.django_db
@@ -110,5 +110,5 @@ def test_the_delete_button_unlinks_the_account_at_line(web_linked, admin_client,
     response = admin_client.post(f"{CHANGELIST}{account.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
-    assert line_emulator.count_calls(REVOKE) == 1
+    assert line_emulator.count_calls(DEAUTHORIZE) == 1
     assert_unlinked(account)

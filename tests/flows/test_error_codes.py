@@ -29,7 +29,7 @@ NATIVE_CODES = {
 PAGE_KINDS = {
     "cancelled", "auto_login_failed", "session", "line_error", "unavailable", "verification",
     "already_linked", "email_required", "email_in_use", "not_allowed", "invalid_option",
-    "rate_limited", "configuration",
+    "rate_limited", "configuration", "unknown_channel",
 }
 
 

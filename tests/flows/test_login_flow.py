@@ -104,10 +104,11 @@ def test_a_callback_url_with_its_own_query_string_logs_in(query, rf, line_emulat
     assert exchange.path == TOKEN and exchange.sent("redirect_uri") == callback
 
 
-def test_a_login_with_openid_makes_one_call_to_line_once_friendship_is_known(login, client, line_emulator):
+def test_a_login_with_openid_makes_one_call_to_line(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
-    assert [call.path for call in line_emulator.calls] == [TOKEN, "/friendship/v1/status"]
+    assert [call.path for call in line_emulator.calls] == [TOKEN]
+    assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
 
     line_emulator.reset_calls()
     client.logout()
@@ -417,7 +418,7 @@ def test_signals_announce_link_and_login_without_tokens(
     signals.friendship_changed.connect(receivers["friendship"])
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            login(client, line_emulator, line_emulator.add_user())
+            login(client, line_emulator, line_emulator.add_user(), begin={"bot_prompt": "normal"})
     finally:
         signals.line_account_linked.disconnect(receivers["linked"])
         signals.line_login.disconnect(receivers["login"])
@@ -429,7 +430,7 @@ def test_signals_announce_link_and_login_without_tokens(
         assert "token" not in " ".join(kwargs)
 
 
-def test_disconnect_revokes_the_token_and_removes_the_link(login, client, line_emulator, django_user_model):
+def test_disconnect_deauthorizes_at_line_and_removes_the_link(login, client, line_emulator, django_user_model):
     login(client, line_emulator, line_emulator.add_user())
     user = django_user_model.objects.get()
     user.set_password("a-password")
@@ -439,7 +440,8 @@ def test_disconnect_revokes_the_token_and_removes_the_link(login, client, line_e
     response = client.post("/accounts/line/disconnect/", {"account": account.pk})
     assert response.status_code == 302
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
-    assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 1
+    assert line_emulator.count_calls("/user/v1/deauthorize") == 1
+    assert line_emulator.calls[-1].status == 204
 
 
 @pytest.mark.parametrize("value", ["abc", "", "1.5", "1e3", " ", "\x00", "1\x00", "-1", "٣",

@@ -128,7 +128,7 @@ def test_a_web_login_stores_fresh_tokens_and_clears_the_flag(
 
 def act(client, action, accounts):
     response = client.post(
-        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts]}
+        CHANGELIST, {"action": action, "_selected_action": [a.pk for a in accounts], "post": "yes"}
     )
     assert response.status_code == 302
     return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
@@ -182,8 +182,8 @@ def test_disconnect_unlinks_it_and_says_line_was_not_told(admin_client, line_emu
     assert messages == [
         (
             "warning",
-            "Disconnected 1 account without revoking its token at LINE, as no key in "
-            f"LINE_AUTH_ENCRYPTION_KEYS opens it: Lost ({unreadable.line_user_id}).",
+            "Disconnected 1 account without deauthorizing at LINE, as no key in "
+            f"LINE_AUTH_ENCRYPTION_KEYS opens its tokens: Lost ({unreadable.line_user_id}).",
         )
     ]
     assert line_emulator.calls == []

@@ -29,6 +29,8 @@ DOCUMENTED = {
     "line_auth.run_batch_chunk",
     "line_auth.check_friendship",
     "line_auth.prune_webhook_records",
+    "line_auth.prune_audit",
+    "line_auth.retry_deauthorizations",
 }
 ALL_TASKS = [
     tasks.refresh_line_account,
@@ -37,6 +39,8 @@ ALL_TASKS = [
     tasks.run_batch_chunk,
     tasks.check_friendship,
     tasks.prune_webhook_records,
+    tasks.prune_audit,
+    tasks.retry_deauthorizations,
 ]
 
 
@@ -84,9 +88,9 @@ def test_with_the_task_framework_each_chunk_is_its_own_task(
     assert line_emulator.count_calls(TOKEN) == 0  # queued, not run
     pks = [account.pk for account in due]
     assert [result.args for result in queued] == [
-        ["refresh_tokens", pks[0], pks[1], {"window": None}],
-        ["refresh_tokens", pks[2], pks[3], {"window": None}],
-        ["refresh_tokens", pks[4], pks[4], {"window": None}],
+        ["refresh_tokens", pks[0], pks[1], {"window": None, "channel": None}],
+        ["refresh_tokens", pks[2], pks[3], {"window": None, "channel": None}],
+        ["refresh_tokens", pks[4], pks[4], {"window": None, "channel": None}],
     ]
     for result in queued:
         assert result.task.func is tasks.run_batch_chunk.func
@@ -195,8 +199,9 @@ def test_on_celery_the_engine_sends_the_task_by_its_name(settings, monkeypatch):
 
 
 def test_a_login_with_a_task_engine_leaves_the_friendship_call_to_a_task(
-    queued, client, login, line_emulator, django_capture_on_commit_callbacks
+    queued, settings, client, login, line_emulator, django_capture_on_commit_callbacks
 ):
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
     user = line_emulator.add_user()
     line_emulator.set_friend(user.user_id, django_settings.SOCIAL_AUTH_LINE_KEY, True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -214,7 +219,8 @@ def test_a_login_with_a_task_engine_leaves_the_friendship_call_to_a_task(
     assert line_emulator.count_calls(FRIENDSHIP) == 1
 
 
-def test_a_login_without_a_task_engine_asks_during_the_request(client, login, line_emulator):
+def test_a_login_without_a_task_engine_asks_during_the_request(settings, client, login, line_emulator):
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
     user = line_emulator.add_user()
     line_emulator.set_friend(user.user_id, django_settings.SOCIAL_AUTH_LINE_KEY, True)
     login(client, line_emulator, user)

@@ -1,4 +1,4 @@
-"""The token lifecycle against the emulator: refresh, re-login, verify, revoke, deauthorize."""
+"""The token lifecycle against the emulator: refresh, re-login, verify, revoke (deauthorizing: test_deauthorization)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from line_auth import signals, tokens
+from line_auth import channels, signals, tokens
 from line_auth.models import LineAccount
 from line_auth.tokens import Outcome
 
@@ -113,7 +113,7 @@ def test_a_transient_failure_keeps_the_tokens_for_the_next_run(account, line_emu
 
 
 def test_a_result_for_an_account_changed_meanwhile_is_not_written(account, line_emulator):
-    result = tokens.exchange(account.refresh_token)
+    result = tokens.exchange(channels.default_channel(), account.refresh_token)
     LineAccount.objects.get().save()  # e.g. a new login wrote the row
     assert tokens.record(account, result) is Outcome.SKIPPED
 
@@ -201,41 +201,6 @@ def test_logout_survives_line_being_down(account, line_emulator, client, setting
     client.logout()  # sends user_logged_out; nothing is raised
     assert line_emulator.count_calls("/oauth2/v2.1/revoke") == 3
     assert "_auth_user_id" not in client.session
-
-
-def test_deleting_a_user_deauthorizes_the_app_at_line(account, line_emulator):
-    access_token = account.access_token
-    account.user.delete()
-    assert [call.path for call in line_emulator.calls] == [
-        "/oauth2/v3/token",
-        "/user/v1/deauthorize",
-    ]
-    assert line_emulator.calls[-1].status == 204
-    assert LineAccount.objects.count() == 0
-    account.access_token = access_token
-    assert not tokens.verify(account).valid
-
-
-def test_deauthorize_refreshes_an_expired_access_token_first(linked_account, line_emulator, line_account_factory):
-    expired = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
-    assert tokens.deauthorize(expired) is True
-    assert [call.path for call in line_emulator.calls] == [
-        TOKEN,
-        "/oauth2/v3/token",
-        "/user/v1/deauthorize",
-    ]
-
-
-def test_a_deauthorize_failure_never_blocks_the_deletion(account, line_emulator, django_user_model):
-    line_emulator.fail_next("/user/v1/deauthorize", status=500, times=3)
-    account.user.delete()
-    assert django_user_model.objects.count() == 0 and LineAccount.objects.count() == 0
-
-
-def test_deauthorize_on_delete_can_be_turned_off(account, line_emulator, settings):
-    settings.LINE_AUTH_DEAUTHORIZE_ON_DELETE = False
-    account.user.delete()
-    assert line_emulator.calls == []
 
 
 @pytest.mark.RT_03

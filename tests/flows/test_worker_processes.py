@@ -134,8 +134,9 @@ def test_every_task_runs_on_db_worker_processes(
 
 
 def test_a_login_friendship_check_runs_on_a_worker_after_the_response(
-    worker_env, line_emulator_server, client, login
+    worker_env, settings, line_emulator_server, client, login
 ):
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
     emulator = line_emulator_server.emulator
     user = emulator.add_user()
     emulator.set_friend(user.user_id, CHANNEL, True)

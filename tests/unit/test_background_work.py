@@ -8,6 +8,7 @@ import pytest
 import requests
 from django.core.checks import Warning
 
+from line_auth.channels import default_channel
 from line_auth.checks import background_work
 from line_auth.client import LineClient
 from line_auth.exceptions import LineAPIError
@@ -56,17 +57,19 @@ def test_a_hold_off_stops_every_caller_until_it_ends(settings, clock):
     assert clock[0] == pytest.approx(1007)
 
 
+@pytest.mark.django_db
 def test_a_429_holds_every_process_off_for_the_clients_back_off(settings, clock, retry_pauses, line_emulator):
     settings.LINE_AUTH_LINE_REQUESTS_PER_SECOND = None
     line_emulator.fail_next(TOKEN, status=429, body='{"message":"Too many requests"}')
     with pytest.raises(LineAPIError) as refused:  # retried after the 429; "r" is no refresh token
-        LineClient().refresh("r")
+        LineClient().refresh(default_channel(), "r")
     assert refused.value.error == "invalid_grant"
     (pause,) = retry_pauses
     budget.spend()
     assert clock[0] == pytest.approx(1000 + pause)
 
 
+@pytest.mark.django_db
 def test_a_429_with_retry_after_waits_that_long(settings, clock, retry_pauses, monkeypatch):
     settings.LINE_AUTH_LINE_REQUESTS_PER_SECOND = None
     settings.LINE_AUTH_REQUESTS_RETRIES = 1
@@ -78,7 +81,7 @@ def test_a_429_with_retry_after_waits_that_long(settings, clock, retry_pauses, m
         answers.append(answer)
     client = LineClient()
     monkeypatch.setattr(client.session, "request", lambda *args, **kwargs: answers.pop(0))
-    client.refresh("r")
+    client.refresh(default_channel(), "r")
     assert retry_pauses == [30]
     budget.spend()
     assert clock[0] == pytest.approx(1030)

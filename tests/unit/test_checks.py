@@ -16,7 +16,20 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import modify_settings, override_settings
 
-from line_auth.checks import TAG, Codes, background_work, caching, configuration, database, pipeline, security, tokens
+from line_auth.checks import (
+    TAG,
+    Codes,
+    audit,
+    background_work,
+    caching,
+    configuration,
+    database,
+    deauthorization,
+    pipeline,
+    security,
+    tokens,
+)
+from line_auth.checks import channels as channel_checks
 from line_auth.checks import webhook_and_tasks as webhook
 
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/1"}}
@@ -24,7 +37,9 @@ LINE_BACKEND = "line_auth.backends.LineBackend"
 ASSOCIATE = "social_core.pipeline.social_auth.associate_by_email"
 SAVE = "line_auth.pipeline.save_line_account"
 LOGIN_SECRET = "0123456789abcdef0123456789abcdef"  # tests/settings.py's SOCIAL_AUTH_LINE_SECRET
+LOGIN_KEY = "1234567890"  # and its SOCIAL_AUTH_LINE_KEY
 DAY = 24 * 3600
+JAPAN = {"CHANNEL_ID": "2000000001", "CHANNEL_SECRET": "a" * 32}
 
 CASES = [
     ({"SOCIAL_AUTH_LINE_KEY": ""}, [configuration.missing_credentials()]),
@@ -37,7 +52,7 @@ CASES = [
         "with profile or openid.")]),
     ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"bot_prompt": "always"}}, [configuration.invalid_option(
         "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
-    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "redirect_uri"]},
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt", "redirect_uri"]},
      [configuration.unknown_request_option(["redirect_uri"])]),
     ({"LINE_AUTH_ENCRYPTION_KEYS": [Fernet.generate_key().decode(), "not-a-key"]}, [tokens.invalid_encryption_key(1)]),
     ({"LINE_AUTH_ENCRYPTION_KEYS": []}, [tokens.derived_encryption_key()]),
@@ -73,7 +88,7 @@ CASES = [
     ({"LINE_AUTH_TRUST_EMAIL": True, "SOCIAL_AUTH_PIPELINE": [ASSOCIATE, SAVE]},
      [pipeline.email_takeover([ASSOCIATE])]),
     ({"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}}, [security.form_post_samesite()]),
-    ({"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"]}, [security.request_form_post_refused()]),
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["max_age", "prompt", "response_mode"]}, [security.request_form_post_refused()]),
     ({"SESSION_COOKIE_SAMESITE": "None"}, [security.samesite_none_insecure()]),
     ({"SESSION_COOKIE_SAMESITE": "none", "SESSION_COOKIE_SECURE": False}, [security.samesite_none_insecure()]),
     ({"LINE_AUTH_API_BASE_URL": "http://127.0.0.1:8001"}, [security.insecure_base_url()]),
@@ -88,6 +103,44 @@ CASES = [
      [webhook.retention_not_positive("LINE_AUTH_WEBHOOK_EVENT_RETENTION")]),
     ({"LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 0},
      [webhook.retention_not_positive("LINE_AUTH_PENDING_FRIENDSHIP_RETENTION")]),
+    ({"LINE_AUTH_CHANNELS": {"JP": JAPAN}}, [channel_checks.channels_unreadable(
+        "LINE_AUTH_CHANNELS: 'JP' is not a channel name: use 1-32 lowercase letters, digits, '-' or '_'.")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": JAPAN}, "LINE_AUTH_DEFAULT_CHANNEL": "kr"},
+     [channel_checks.channels_unreadable("LINE_AUTH_DEFAULT_CHANNEL names no channel: 'kr'.")]),
+    ({"LINE_AUTH_CHANNEL_LOADER": "nowhere.load"}, [channel_checks.channels_unreadable(
+        'No module named \'nowhere\'')]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "CHANNEL_SECRET": ""}}}, [channel_checks.channel_without_secret("jp")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "KIND": "liff", "CHANNEL_SECRET": ""}}},
+     [channel_checks.channel_without_secret("jp")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "AUTHORIZATION_OPTIONS": {"bot_prompt": "always"}}}},
+     [channel_checks.channel_invalid_option(
+         "jp", "bot_prompt='always' is not accepted by LINE; use normal or aggressive.")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "SCOPE": "email"}}}, [channel_checks.channel_invalid_option(
+        "jp", "scope='email' is not accepted by LINE; use a space-separated set of profile, openid and email, "
+        "with profile or openid.")]),
+    ({"LINE_AUTH_CHANNEL_SELECTOR": "nowhere.select"}, [channel_checks.selector_unimportable("nowhere.select")]),
+    ({"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "PROVIDER": "retail"}}}, [channel_checks.providers_unnamed(["default"])]),
+    ({"LINE_AUTH_AUDIT_CLIENT_ADDRESS": "hashed"}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_CLIENT_ADDRESS,
+        "LINE_AUTH_AUDIT_CLIENT_ADDRESS must be one of off, truncated, full, not 'hashed'.")]),
+    ({"LINE_AUTH_AUDIT_RETENTION": 0}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_RETENTION, "LINE_AUTH_AUDIT_RETENTION must be longer than zero.")]),
+    ({"LINE_AUTH_AUDIT_RETENTION": "a month"}, [audit.invalid_audit_setting(
+        Codes.INVALID_AUDIT_RETENTION, "could not convert string to float: 'a month'")]),
+    # tests/urls.py guards views with recent_line_login, one of them with prompt_login.
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["prompt"]},
+     [audit.recent_login_option_refused("max_age", Codes.RECENT_LOGIN_MAX_AGE_REFUSED)]),
+    ({"LINE_AUTH_REQUEST_OPTIONS": ["max_age"]},
+     [audit.recent_login_option_refused("prompt", Codes.RECENT_LOGIN_PROMPT_REFUSED)]),
+    ({"LINE_AUTH_DEAUTHORIZE_RETRY_DELAY": 0}, [deauthorization.retry_delay_not_positive()]),
+    ({"LINE_AUTH_DEAUTHORIZE_RETRY_DELAY": "soon"}, [deauthorization.retry_delay_not_positive()]),
+    ({"LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS": 0}, [deauthorization.invalid_max_attempts()]),
+    ({"LINE_AUTH_DEAUTHORIZE_MAX_ATTEMPTS": "3"}, [deauthorization.invalid_max_attempts()]),
+    ({"LINE_AUTH_DEAUTHORIZE_ON_DELETE": False}, [deauthorization.deauthorize_on_delete_off()]),
+    ({"CELERY_BEAT_SCHEDULE": {"refresh": {"task": "line_auth.refresh_due_line_tokens"}}},
+     [deauthorization.retry_not_scheduled()]),
+    ({"CELERY_BEAT_SCHEDULE": {"refresh": {"task": "line_auth.refresh_due_line_tokens"},
+                               "retry": {"task": "line_auth.retry_deauthorizations"}}}, []),
 ]
 
 # Only under ``check --deploy``; the suite's LocMemCache is itself a deployment problem.
@@ -109,7 +162,10 @@ DATABASE_CASES = [
     ((1, 1), [database.some_tokens_unreadable(1, 2, "default")]),
 ]
 
-ALL_CASES = [*CASES, *DEPLOY_CASES, *USER_MODEL_CASES, *DATABASE_CASES]
+# Accounts of a channel the site no longer configures; found by the database check.
+ORPHAN_CASES = [("2999999999", [channel_checks.accounts_of_unknown_channels(1, ["2999999999"], "default")])]
+
+ALL_CASES = [*CASES, *DEPLOY_CASES, *USER_MODEL_CASES, *DATABASE_CASES, *ORPHAN_CASES]
 
 
 def ours(**overrides):
@@ -158,6 +214,15 @@ def test_unreadable_tokens_are_reported_by_the_database_check(line_account_facto
         line_account_factory(refresh_token="r")
     assert run_checks(tags=[TAG], databases=["default"]) == expected
     assert run_checks(tags=[TAG]) == []  # only with migrate or check --database
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("channel_id", "expected"), ORPHAN_CASES)
+def test_accounts_of_a_channel_no_longer_configured_are_reported(line_account_factory, channel_id, expected):
+    line_account_factory()
+    line_account_factory(channel_id=channel_id)
+    assert run_checks(tags=[TAG], databases=["default"]) == expected
+    assert run_checks(tags=[TAG]) == []
 
 
 def test_every_id_is_unique_and_proven_by_a_case():
@@ -224,16 +289,22 @@ def test_each_bad_rate_limit_setting_has_its_own_id(overrides, code):
          "LINE_AUTH_RATE_LIMIT_WINDOW": 10, "LINE_AUTH_TRUSTED_PROXIES": 2},
         {"CELERY_BEAT_SCHEDULE": {name: {"task": name, "schedule": 3600} for name in (
             "line_auth.refresh_due_line_tokens", "line_auth.sync_friendships", "line_auth.prune_webhook_records",
-            "myproject.send_newsletter")}},
+            "line_auth.prune_audit", "line_auth.retry_deauthorizations", "myproject.send_newsletter")}},
         {"LINE_AUTH_WEBHOOK_EVENT_RETENTION": timedelta(days=1), "LINE_AUTH_PENDING_FRIENDSHIP_RETENTION": 60},
         {"LINE_AUTH_AUTHORIZATION_OPTIONS": {"response_mode": "form_post"}, "SESSION_COOKIE_SAMESITE": "None",
          "SESSION_COOKIE_SECURE": True},
-        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "response_mode"], "SESSION_COOKIE_SAMESITE": "None",
-         "SESSION_COOKIE_SECURE": True},
-        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt"]},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt", "response_mode"],
+         "SESSION_COOKIE_SAMESITE": "None", "SESSION_COOKIE_SECURE": True},
+        {"LINE_AUTH_REQUEST_OPTIONS": ["bot_prompt", "max_age", "prompt"]},
+        {"LINE_AUTH_AUDIT_CLIENT_ADDRESS": "off", "LINE_AUTH_AUDIT_RETENTION": 86400},
         {"SESSION_COOKIE_SAMESITE": "Strict"},
         {"SESSION_COOKIE_SAMESITE": None},
         {"CACHES": REDIS, "USE_X_FORWARDED_HOST": True, "LINE_AUTH_TRUSTED_PROXIES": 1},
+        # Channels declared without the social-auth settings; a MINI App needs no secret here.
+        {"SOCIAL_AUTH_LINE_KEY": "", "SOCIAL_AUTH_LINE_SECRET": "", "LINE_AUTH_CHANNELS": {
+            "jp": JAPAN, "mini": {"CHANNEL_ID": "2000000009", "KIND": "mini_app"}}},
+        {"LINE_AUTH_CHANNELS": {"jp": {**JAPAN, "PROVIDER": "retail"}, "default": {
+            "CHANNEL_ID": LOGIN_KEY, "CHANNEL_SECRET": LOGIN_SECRET, "PROVIDER": "retail"}}},
     ],
 )
 def test_sound_settings_pass(overrides):

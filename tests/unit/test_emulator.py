@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -410,6 +411,47 @@ def test_deauthorize_unlinks_once(emu):
     assert emu.authorize(auth_url(prompt="none"), user).params["error"] == "LOGIN_REQUIRED"
     bad = requests.post(f"{API}/user/v1/deauthorize", json=body, headers=bearer("nope"), timeout=5)
     assert bad.status_code == 401 and "message" in bad.json()
+
+
+# Several channels: each token belongs to the channel that issued it ------------------
+
+OTHER_ID, OTHER_SECRET = "2000000002", "fedcba9876543210fedcba9876543210"
+
+
+def test_a_token_of_one_channel_is_refused_with_another_channels_credentials(emu):
+    emu.add_channel(OTHER_ID, OTHER_SECRET)
+    tokens = login(emu, emu.add_user())
+    other = {"client_id": OTHER_ID, "client_secret": OTHER_SECRET}
+
+    refreshed = requests.post(f"{API}{TOKEN}", data={"grant_type": "refresh_token",
+                                                      "refresh_token": tokens["refresh_token"], **other}, timeout=5)
+    assert error_of(refreshed)[:2] == (400, "invalid_grant")
+    requests.post(f"{API}/oauth2/v2.1/revoke", data={"access_token": tokens["access_token"], **other}, timeout=5)
+    verified = requests.get(f"{API}/oauth2/v2.1/verify", params={"access_token": tokens["access_token"]}, timeout=5)
+    assert verified.json()["client_id"] == CHANNEL_ID  # not revoked by the other channel
+    other_token = requests.post(f"{API}/oauth2/v3/token", data={"grant_type": "client_credentials", **other},
+                                timeout=5).json()["access_token"]
+    deauthorized = requests.post(f"{API}/user/v1/deauthorize", json={"userAccessToken": tokens["access_token"]},
+                                 headers=bearer(other_token), timeout=5)
+    assert (deauthorized.status_code, deauthorized.json()) == (400, {"message": "invalid token"})
+    assert refresh(tokens["refresh_token"]).status_code == 200  # still alive for its own channel
+
+
+def test_channels_of_one_provider_see_one_user_id_and_other_providers_another(emu):
+    emu.add_channel("2000000002", OTHER_SECRET)  # the default provider, like CHANNEL_ID
+    emu.add_channel("2000000003", OTHER_SECRET, provider="brand-b")
+    emu.add_channel("2000000004", OTHER_SECRET, provider="brand-b")
+    taro, hanako = emu.add_user(), emu.add_user()
+
+    assert emu.user_id_for(taro, CHANNEL_ID) == emu.user_id_for(taro, "2000000002") == taro.user_id
+    brand_b = emu.user_id_for(taro, "2000000003")
+    assert brand_b == emu.user_id_for(taro, "2000000004") != taro.user_id
+    assert brand_b != emu.user_id_for(hanako, "2000000003")
+    assert re.fullmatch(r"U[0-9a-f]{32}", brand_b)
+    tokens = emu.issue_tokens(taro, "2000000003", scope="profile openid", id_token_alg="HS256")
+    assert jwt.decode(tokens["id_token"], OTHER_SECRET, algorithms=["HS256"], audience="2000000003")["sub"] == brand_b
+    profile = requests.get(f"{API}/v2/profile", headers=bearer(tokens["access_token"]), timeout=5).json()
+    assert profile["userId"] == brand_b
 
 
 # The stateless channel access token (/oauth2/v3/token) ----------------------------
@@ -857,3 +899,13 @@ def test_server_help_gives_the_default_channel_and_the_settings_of_a_site(capsys
     assert f'SOCIAL_AUTH_LINE_SECRET = "{SECRET}"' in help_text
     assert 'LINE_AUTH_ACCESS_BASE_URL = "http://127.0.0.1:8001"' in help_text
     assert 'LINE_AUTH_API_BASE_URL = "http://127.0.0.1:8001"' in help_text
+
+
+def test_server_takes_more_channels_on_the_command_line():
+    from line_auth.testing.server import extra_channel
+
+    channel = extra_channel(f"{OTHER_ID}:{OTHER_SECRET}:brand-b")
+    assert (channel.channel_id, channel.secret, channel.provider) == (OTHER_ID, OTHER_SECRET, "brand-b")
+    assert extra_channel(f"{OTHER_ID}:{OTHER_SECRET}").provider == "default"
+    with pytest.raises(Exception, match="ID:SECRET"):
+        extra_channel("not-a-channel")

@@ -16,7 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import ngettext
 
-from line_auth import tokens
+from line_auth import channels, tokens
+from line_auth.channels import UnknownChannel
 from line_auth.tokens import Outcome
 
 
@@ -37,13 +38,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk-size", type=int, default=tokens.PAGE_SIZE, help="Accounts read per query."
         )
+        parser.add_argument(
+            "--channel", default=None, help="Only the accounts of this channel (its short name)."
+        )
 
     def handle(
-        self, *args: Any, concurrency: int, window: int | None, chunk_size: int, **options: Any
+        self, *args: Any, concurrency: int, window: int | None, chunk_size: int, channel: str | None,
+        **options: Any,
     ) -> None:
         if concurrency < 1 or chunk_size < 1:
             raise CommandError("--concurrency and --chunk-size must be at least 1.")
-        due = tokens.due_for_refresh(window=window)
+        try:
+            due = channels.limit_to(tokens.due_for_refresh(window=window), channel)
+        except UnknownChannel:
+            raise CommandError(f"No LINE channel is called {channel!r}.") from None
         total = due.count()
         counts = tokens.refresh_many(
             due,
@@ -78,6 +86,15 @@ class Command(BaseCommand):
                     counts[Outcome.UNREADABLE],
                 )
                 % {"count": counts[Outcome.UNREADABLE]}
+            )
+        if counts[Outcome.NO_CHANNEL]:
+            self.stderr.write(
+                ngettext(
+                    "Skipped %(count)d account whose channel is no longer configured.",
+                    "Skipped %(count)d accounts whose channel is no longer configured.",
+                    counts[Outcome.NO_CHANNEL],
+                )
+                % {"count": counts[Outcome.NO_CHANNEL]}
             )
         if counts[Outcome.FAILED]:
             raise CommandError(

@@ -15,6 +15,8 @@ from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from line_auth import channels
+from line_auth.channels import UnknownChannel
 from line_auth.conf import line_settings
 from line_auth.friendship.sync import SyncReport, stale_accounts, sync_friendships
 from line_auth.models import FriendshipSource
@@ -56,14 +58,22 @@ class Command(BaseCommand):
                 "Calls to LINE at the same time (default: LINE_AUTH_FRIENDSHIP_SYNC_WORKERS, 4)."
             ),
         )
+        parser.add_argument(
+            "--channel", default=None, help=_("Only the accounts of this channel (its short name).")
+        )
 
     def handle(
-        self, *args: Any, older_than: timedelta | None, workers: int | None, **options: Any
+        self, *args: Any, older_than: timedelta | None, workers: int | None, channel: str | None,
+        **options: Any,
     ) -> None:
         if older_than is None:
             older_than = line_settings.friendship_stale_after
+        try:
+            accounts = channels.limit_to(stale_accounts(older_than), channel)
+        except UnknownChannel:
+            raise CommandError(_("No LINE channel is called %(name)s.") % {"name": channel}) from None
         report = sync_friendships(
-            stale_accounts(older_than),
+            accounts,
             source=FriendshipSource.SYNC,
             workers=workers or line_settings.friendship_sync_workers,
             progress=self._progress,

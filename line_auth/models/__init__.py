@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from line_auth.fields import EncryptedTextField, is_unreadable
 
+# Further models live in their own modules of this package, imported here so
+# ``from line_auth.models import X`` works wherever X is defined.
+from line_auth.models.audit import AuditKind, AuditRecord
+from line_auth.models.deauthorization import Deauthorization, DeauthorizationReason, DeauthorizationStatus
+
 # LINE: a refresh token is valid up to 90 days after the access token was first
 # issued, and refreshing does not extend it (reference, "Refresh access token").
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
@@ -40,16 +45,25 @@ class LineAccount(models.Model):
         related_name="line_accounts",
         verbose_name=_("user"),
     )
-    social = models.OneToOneField(
+    # Channels of one provider see one LINE user ID, so their accounts share the
+    # one social-auth association (provider "line", that ID).
+    social = models.ForeignKey(
         "social_django.UserSocialAuth",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="line_account",
+        related_name="line_accounts",
         verbose_name=_("social-auth association"),
         help_text=_("Read together with the account, so a returning login needs one query."),
     )
     channel_id = models.CharField(_("channel ID"), max_length=32)
+    provider = models.CharField(
+        _("provider"),
+        max_length=64,
+        default="default",
+        db_index=True,
+        help_text=_("The LINE provider of the channel: its channels share one LINE user ID per person."),
+    )
     line_user_id = models.CharField(
         _("LINE user ID"),
         max_length=64,
@@ -208,3 +222,18 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+__all__ = [
+    "REFRESH_TOKEN_LIFETIME",
+    "AuditKind",
+    "AuditRecord",
+    "Deauthorization",
+    "DeauthorizationReason",
+    "DeauthorizationStatus",
+    "Friendship",
+    "FriendshipChange",
+    "FriendshipSource",
+    "LineAccount",
+    "PendingFriendship",
+    "WebhookEvent",
+]

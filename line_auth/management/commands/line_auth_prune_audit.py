@@ -1,0 +1,32 @@
+"""``manage.py line_auth_prune_audit``: delete audit records older than their retention.
+
+The Celery task ``line_auth.prune_audit`` runs the same function; schedule one of
+them daily. Safe to run at any time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+
+from line_auth import audit
+
+
+class Command(BaseCommand):
+    # Translated in create_parser: argparse needs a real str, not a lazy one.
+    help = gettext_noop("Delete audit records older than LINE_AUTH_AUDIT_RETENTION.")
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = _(self.help)
+        return parser
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        deleted = audit.prune()
+        self.stdout.write(
+            ngettext("Deleted %(count)d audit record.", "Deleted %(count)d audit records.", deleted)
+            % {"count": deleted}
+        )

@@ -1,0 +1,36 @@
+"""``manage.py line_auth_retry_deauthorizations``: retry the deauthorizations LINE could not take.
+
+Runs the same code as the task ``line_auth.retry_deauthorizations``; schedule
+either every few minutes. Safe to run at any time and in parallel: each queued
+row is tried under its own lock, and only once its next attempt is due.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from line_auth import deauthorization
+
+
+class Command(BaseCommand):
+    # Translated in create_parser: argparse needs a real str, not a lazy one.
+    help = gettext_noop("Retry the queued LINE deauthorizations that are due.")
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.description = _(self.help)
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--limit", type=int, default=None, help=_("Try at most this many."))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = deauthorization.retry_due(limit=options["limit"])
+        outcomes = ", ".join(f"{outcome}={counts[outcome]}" for outcome in deauthorization.Outcome if counts[outcome])
+        self.stdout.write(_("Retried %(count)d deauthorizations: %(outcomes)s.") % {
+            "count": sum(counts.values()), "outcomes": outcomes or "-",
+        })
