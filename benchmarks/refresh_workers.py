@@ -262,7 +262,7 @@ def worker(max_tasks: int | None) -> None:
     if os.environ.get("LINE_AUTH_BENCH_STUB_LINE"):
         from line_auth.client import LineClient
 
-        def refresh(self: LineClient, refresh_token: str) -> dict[str, object]:
+        def refresh(self: LineClient, channel: object, refresh_token: str) -> dict[str, object]:
             return {"access_token": "b" * 180, "expires_in": 2592000, "refresh_token": refresh_token,
                     "scope": "profile", "token_type": "Bearer"}
 
