@@ -50,3 +50,14 @@ def setup_django(db: str, benchmark: str) -> str:
     call_command("migrate", verbosity=0)
     version = connection.pg_version if connection.vendor == "postgresql" else connection.Database.sqlite_version
     return f"{connection.vendor} {version}"
+
+
+def join_django(db: str, benchmark: str) -> None:
+    """Set Django up on ``benchmark``'s database as it is: for the worker processes a benchmark
+    starts on the database it made with :func:`setup_django`."""
+    os.environ["LINE_AUTH_TEST_DB"] = db
+    os.environ["LINE_AUTH_BENCHMARK"] = benchmark
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    import django
+
+    django.setup()

@@ -171,7 +171,7 @@ def memory_child(count: int) -> dict[str, Any]:
     """One size, in this (fresh) process: create accounts, refresh them all, measure."""
     from line_auth.client import LineClient
 
-    def refresh(self: LineClient, refresh_token: str) -> dict[str, object]:
+    def refresh(self: LineClient, channel: object, refresh_token: str) -> dict[str, object]:
         return {"access_token": "b" * 180, "expires_in": 2592000, "refresh_token": refresh_token,
                 "scope": "profile", "token_type": "Bearer"}
 

@@ -43,3 +43,17 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 MIDDLEWARE = [name for name in MIDDLEWARE if name != "tests.recording.RecordResponses"]
 # Every benchmark login comes from one test client: a flood by design.
 LINE_AUTH_RATE_LIMITS = {"login": None, "native_nonce": None, "native_login": None}
+
+# refresh_workers: task workers on the database backend, the LINE emulator it serves, and the
+# budget of calls to LINE in a cache every worker shares (Redis); each set through the environment.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+LINE_AUTH_TASK_ENGINE = os.environ.get("LINE_AUTH_BENCH_TASK_ENGINE") or None
+if os.environ.get("LINE_AUTH_BENCH_LINE_URL"):
+    LINE_AUTH_ACCESS_BASE_URL = LINE_AUTH_API_BASE_URL = os.environ["LINE_AUTH_BENCH_LINE_URL"]
+if os.environ.get("LINE_AUTH_BENCH_REDIS"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["LINE_AUTH_BENCH_REDIS"]}}
+_budget = os.environ.get("LINE_AUTH_BENCH_REQUESTS_PER_SECOND", "none")
+LINE_AUTH_LINE_REQUESTS_PER_SECOND = None if _budget == "none" else float(_budget)
+LINE_AUTH_BATCH_CHUNK_SIZE = int(os.environ.get("LINE_AUTH_BENCH_CHUNK_SIZE", "500"))
+LINE_AUTH_BATCH_CONCURRENCY = int(os.environ.get("LINE_AUTH_BENCH_CONCURRENCY", "4"))

@@ -23,6 +23,7 @@ from requests.adapters import HTTPAdapter
 from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
+from line_auth.internal import budget
 
 logger = logging.getLogger("line_auth.client")
 
@@ -38,6 +39,7 @@ DEAUTHORIZE_PATH = "/user/v1/deauthorize"
 AUTHORIZE_PATH = "/oauth2/v2.1/authorize"
 
 _RETRY_BASE_DELAY = 0.2
+TOO_MANY_REQUESTS = 429
 POOL_SIZE = 32
 
 
@@ -95,10 +97,15 @@ class LineClient:
                 if response.status_code < 400:
                     return response
                 failure = _api_error(response)
+            delay = retry_delay(attempt)
+            if failure.status_code == TOO_MANY_REQUESTS:
+                # LINE's limit is shared by every process: all of them back off, not only this one.
+                delay = max(delay, _retry_after(response))
+                budget.hold_off(delay)
             if attempt == attempts or not failure.is_transient:
                 _log_failure(method, url, failure)
                 raise failure
-            self.pause(retry_delay(attempt))
+            self.pause(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -197,6 +204,14 @@ def retry_delay(attempt: int) -> float:
     """Seconds before retrying after failed ``attempt`` (1, 2, ...): doubling, with jitter
     so that many processes failing together do not retry in step."""
     return _RETRY_BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+
+
+def _retry_after(response: requests.Response) -> float:
+    """``Retry-After`` in seconds (LINE documents none, HTTP allows it); 0 when absent or a date."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return 0.0
 
 
 def _bearer(access_token: str) -> dict[str, str]:

@@ -16,13 +16,20 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 
 from line_auth.internal.audit_settings import AuditSettings
+from line_auth.internal.background_settings import BackgroundSettings
+from line_auth.internal.channel_settings import ChannelSettings
 from line_auth.internal.option_values import OPTION_NAMES
-from line_auth.internal.setting_values import RateLimit, duration, parse_rate_limits, whole_number
+from line_auth.internal.setting_values import (
+    RateLimit,
+    duration,
+    parse_rate_limits,
+    whole_number,
+)
 
 DEFAULT_SCOPE = ("profile", "openid")
 
 
-class LineAuthSettings(AuditSettings):
+class LineAuthSettings(AuditSettings, BackgroundSettings, ChannelSettings):
     """Typed, documented accessors for the settings; see README "Settings"."""
 
     @staticmethod
@@ -44,26 +51,6 @@ class LineAuthSettings(AuditSettings):
         """Scopes asked for by default; ``email`` needs LINE's approval first."""
         value = self._get("SOCIAL_AUTH_LINE_SCOPE", DEFAULT_SCOPE)
         return tuple(value.split()) if isinstance(value, str) else tuple(value)
-
-    @property
-    def channels(self) -> Any:
-        """The site's LINE channels by short name (docs/channels.md); parsed by ``line_auth.channels``."""
-        return self._get("LINE_AUTH_CHANNELS", {})
-
-    @property
-    def default_channel(self) -> str:
-        """The name of the channel a login that names none uses; empty: the first channel."""
-        return str(self._get("LINE_AUTH_DEFAULT_CHANNEL", "") or "")
-
-    @property
-    def channel_loader(self) -> str:
-        """Dotted path of a function returning more channels, e.g. from the site's database."""
-        return str(self._get("LINE_AUTH_CHANNEL_LOADER", "") or "")
-
-    @property
-    def channel_selector(self) -> str:
-        """Dotted path of ``(request, channels) -> channels``: which ones a request may use."""
-        return str(self._get("LINE_AUTH_CHANNEL_SELECTOR", "") or "")
 
     @property
     def access_base_url(self) -> str:

@@ -52,6 +52,7 @@ BATCH_COLUMNS = (
 UNRENEWABLE = (AccessTokenKind.LIFF, AccessTokenKind.APP)
 CONCURRENCY = 4  # calls to LINE at once, unless the caller says otherwise
 PAGE_SIZE = 500  # accounts read per query
+REFRESH_LEASE = "line_auth.refresh"  # the lease a batch refresh holds on each account
 
 class Outcome(str, enum.Enum):
     """What became of one account's refresh."""
@@ -204,6 +205,7 @@ def refresh_many(
         settle=lambda account: decide_without_line(account, now, known),
         ask=lambda account: exchange(known[account.channel_id], account.refresh_token),
         record=record,
+        lease=REFRESH_LEASE,
     )
     report = None if progress is None else lambda: progress(counts)
     batch.run(

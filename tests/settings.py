@@ -2,6 +2,8 @@
 
 import os
 
+import django
+
 from tests.user_models import USER_MODEL_APPS
 
 SECRET_KEY = "tests-only-not-secret"
@@ -21,6 +23,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "social_django",
     "line_auth",
+    # Django's task framework (the backport on Django 5.2) and its database backend, whose
+    # db_worker the task tests run; the tests choose the backend (TASKS) themselves.
+    *(() if django.VERSION >= (6,) else ("django_tasks",)),
+    "django_tasks_db",
 ]
 # The user-model test matrix: LINE_AUTH_TEST_USER_MODEL=email_only (no_username,
 # extra_field) installs that app, before line_auth as a project's own apps usually are,

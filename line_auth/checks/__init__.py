@@ -10,6 +10,7 @@ factory of each message they report.
 
 from line_auth.checks import (
     audit,
+    background_work,
     caching,
     channels,
     configuration,
@@ -26,6 +27,7 @@ from line_auth.checks.messages import TAG, Codes
 __all__ = [
     "TAG",
     "Codes",
+    "background_work",
     "audit",
     "caching",
     "channels",

@@ -21,7 +21,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from line_auth import channels
+from django.db import transaction
+
+from line_auth import channels, tasks
 from line_auth.client import get_client
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError
@@ -58,6 +60,10 @@ def check_at_login(account: LineAccount, response: dict[str, Any], now: datetime
         return None
     if account.friendship != Friendship.UNKNOWN and not changed_during_login(response):
         return None
+    if line_settings.task_engine is not None:
+        # Off the request path: a worker asks LINE once this login is committed.
+        transaction.on_commit(lambda: tasks.enqueue_friendship_check(account.pk))
+        return None
     return fetch_now(account, str(response["access_token"]), now)
 
 
@@ -85,3 +91,4 @@ def friendship_at_login(
     pending = take_pending(account) if created and channels.any_webhook() else None
     changes = [pending, check_at_login(account, response, now)]
     return [change for change in changes if change is not None]
+

@@ -84,6 +84,7 @@ def sync_friendships(
         settle=lambda account: None if is_usable(account, now) else SKIPPED,
         ask=lambda account: _ask(account.access_token),
         record=lambda account, asked: _store(account, asked, source),
+        lease="line_auth.friendship",
     )
     batch.run(
         usable,
@@ -94,6 +95,14 @@ def sync_friendships(
         progress=None if progress is None else lambda: progress(report),
     )
     return report
+
+
+def check_account(account_id: int, source: str) -> str:
+    """Ask LINE about one account now (a login's check, run as a task); returns what happened."""
+    account = LineAccount.objects.filter(pk=account_id).only(*PAGE_FIELDS).first()
+    if account is None or not is_usable(account, timezone.now()):
+        return SKIPPED
+    return _store(account, _ask(account.access_token), source)
 
 
 def _ask(access_token: str) -> Asked:

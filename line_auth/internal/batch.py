@@ -15,6 +15,17 @@ commits and progress behave the same everywhere:
   whichever comes first. A finished call frees its slot at once, so calls to
   LINE never wait for a commit.
 - ``progress`` is called at most every ``PROGRESS_EVERY`` seconds, and once at the end.
+- Every call to LINE first takes a slot of the shared budget
+  (:mod:`line_auth.internal.budget`), so any number of runs together stay under
+  ``LINE_AUTH_LINE_REQUESTS_PER_SECOND``.
+- With ``Steps.lease`` set, each page's rows are leased (:mod:`~line_auth.internal.leases`)
+  and read again before anything is asked, and a lease is given up only once its
+  row's answer is committed: two runs over the same rows never ask about one row
+  at the same time, and a row another run finished meanwhile is no longer due.
+
+Big jobs are cut into :class:`Job` chunks (keyset ranges of primary keys) that
+any number of task workers run; a management command runs the same chunks in
+its own process.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from line_auth import audit
+from line_auth.internal import budget, leases
 
 Row = TypeVar("Row", bound=Model)
 Answer = TypeVar("Answer")
@@ -50,12 +62,14 @@ class Steps(Generic[Row, Answer, Result]):
 
     ``settle`` gives the result when LINE need not be asked (``None`` when it
     must); ``ask`` calls LINE in a worker thread; ``record`` writes its answer
-    on the calling thread, inside a batch's transaction.
+    on the calling thread, inside a batch's transaction. ``lease`` names the
+    leases taken on each row (see the module docstring); ``None`` takes none.
     """
 
     settle: Callable[[Row], Result | None]
     ask: Callable[[Row], Answer]
     record: Callable[[Row, Answer], Result]
+    lease: str | None = None
 
 
 def pages(rows: QuerySet[Row], size: int) -> Iterator[list[Row]]:
@@ -99,30 +113,47 @@ class _Run(Generic[Row, Answer, Result]):
         self.finished: SimpleQueue[tuple[Row, Future[Answer]]] = SimpleQueue()
         self.in_flight = 0
         self.answered: list[tuple[Row, Answer]] = []
+        self.leased: set[Any] = set()  # rows whose lease this run holds
+        self.finished_rows: list[Any] = []  # leased rows whose outcome is committed
         self.last_write = self.last_progress = time.monotonic()
 
     def over(self, rows: QuerySet[Row], page_size: int) -> None:
-        with ThreadPoolExecutor(
-            max_workers=self.concurrency, thread_name_prefix="line-batch", initializer=audit.defer_in_this_thread
-        ) as pool:
-            for page in pages(rows, page_size):
-                for row in page:
-                    settled = self.steps.settle(row)
-                    if settled is not None:
-                        self.done(row, settled)
-                        continue
-                    while self.in_flight >= 2 * self.concurrency:
-                        self.collect()
-                    self.submit(pool, row)
-            while self.in_flight:
-                self.collect()
-        self.write()
+        try:
+            with ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="line-batch", initializer=audit.defer_in_this_thread
+            ) as pool:
+                for page in pages(rows, page_size):
+                    for row in self.take(rows, page):
+                        settled = self.steps.settle(row)
+                        if settled is not None:
+                            self.done(row, settled)
+                            continue
+                        while self.in_flight >= 2 * self.concurrency:
+                            self.collect()
+                        self.submit(pool, row)
+                while self.in_flight:
+                    self.collect()
+            self.write()
+        finally:
+            if self.steps.lease is not None:
+                leases.release(self.steps.lease, self.leased)
         if self.progress is not None:
             self.progress()
 
+    def take(self, rows: QuerySet[Row], page: list[Row]) -> list[Row]:
+        """The page's rows this run may work on: leased here, then read again."""
+        if self.steps.lease is None or not leases.available():
+            return page
+        claimed = leases.claim(self.steps.lease, (row.pk for row in page))
+        self.leased |= claimed
+        # Read after the lease: a row another run finished meanwhile has left ``rows``.
+        fresh = list(rows.filter(pk__in=claimed).order_by("pk")) if claimed else []
+        self.finished_rows.extend(claimed - {row.pk for row in fresh})
+        return fresh
+
     def submit(self, pool: ThreadPoolExecutor, row: Row) -> None:
         """Start one call to LINE; its answer is queued for the calling thread when it ends."""
-        future = pool.submit(self.steps.ask, row)
+        future = pool.submit(_within_budget, self.steps.ask, row)
         self.in_flight += 1
         future.add_done_callback(lambda finished: self.finished.put((row, finished)))
 
@@ -141,17 +172,71 @@ class _Run(Generic[Row, Answer, Result]):
             self.write()
 
     def write(self) -> None:
-        """Write the answers collected so far, one row each, in one commit."""
+        """Write the answers collected so far, one row each, in one commit; then free their leases."""
         if self.answered:
             with transaction.atomic():
                 for row, answer in self.answered:
                     self.done(row, self.steps.record(row, answer))
             self.answered.clear()
         audit.write_deferred()  # the workers' calls to LINE
+        if self.finished_rows and self.steps.lease is not None:
+            leases.release(self.steps.lease, self.finished_rows)
+            self.leased.difference_update(self.finished_rows)
+            self.finished_rows.clear()
         self.last_write = time.monotonic()
 
     def done(self, row: Row, result: Result) -> None:
+        if row.pk in self.leased:
+            self.finished_rows.append(row.pk)
         self.on_result(row, result)
         if self.progress is not None and time.monotonic() - self.last_progress >= PROGRESS_EVERY:
             self.last_progress = time.monotonic()
             self.progress()
+
+
+def _within_budget(ask: Callable[[Row], Answer], row: Row) -> Answer:
+    """``ask``, once the shared budget of requests to LINE allows one more."""
+    budget.spend()
+    return ask(row)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Batch work any number of workers share, one chunk of rows each.
+
+    ``rows(**params)`` gives the rows still due, read again when each chunk
+    runs, so a chunk run twice (a retry, a redelivery after a worker died)
+    does only what is left; ``run`` works through a chunk's rows and returns
+    counts. ``params`` must be JSON (task arguments cross process boundaries).
+    ``retry_when`` names the count that, when not zero, means "try this chunk
+    again later" (LINE could not answer).
+    """
+
+    name: str
+    rows: Callable[..., QuerySet[Any]]
+    run: Callable[[QuerySet[Any]], dict[str, int]]
+    retry_when: str | None = None
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register(job: Job) -> Job:
+    """Make ``job`` runnable by name, as chunk tasks refer to it."""
+    JOBS[job.name] = job
+    return job
+
+
+def chunks(rows: QuerySet[Any], size: int) -> Iterator[tuple[Any, Any]]:
+    """The first and last primary key of each run of ``size`` rows, one short query each."""
+    keys = rows.order_by("pk").values_list("pk", flat=True)
+    last: Any = None
+    while page := list((keys if last is None else keys.filter(pk__gt=last))[:size]):
+        yield page[0], page[-1]
+        last = page[-1]
+
+
+def run_chunk(name: str, first: Any, last: Any, params: dict[str, Any]) -> dict[str, int]:
+    """Run job ``name`` over its rows still due with primary keys from ``first`` to ``last``."""
+    job = JOBS[name]
+    return job.run(job.rows(**params).filter(pk__gte=first, pk__lte=last))

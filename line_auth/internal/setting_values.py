@@ -68,3 +68,22 @@ def whole_number(name: str, value: Any, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
         raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}, not {value!r}.")
     return value
+
+
+TASK_ENGINES = ("django", "celery", None)
+
+
+def optional_rate(name: str, value: Any) -> float | None:
+    """A positive number of requests per second, or ``None`` for no limit."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number or None, not {value!r}.")
+    return float(value)
+
+
+def task_engine(value: Any) -> str | None:
+    """One of the task engines line_auth queues on, or ``None``."""
+    if value not in TASK_ENGINES:
+        raise ImproperlyConfigured(f'LINE_AUTH_TASK_ENGINE must be "django", "celery" or None, not {value!r}.')
+    return value

@@ -261,7 +261,7 @@ def test_the_command_and_the_task_prune(capsys, settings):
     assert "Deleted 1 audit record." in capsys.readouterr().out
     AuditRecord.objects.create(kind=AuditKind.API_CALL, outcome="success", created=old)
     AuditRecord.objects.create(kind=AuditKind.API_CALL, outcome="success")
-    assert tasks.prune_audit() == 1 and AuditRecord.objects.count() == 1
+    assert tasks.prune_audit.call() == 1 and AuditRecord.objects.count() == 1
     assert tasks.PRUNE_AUDIT in tasks.TASK_NAMES
 
 

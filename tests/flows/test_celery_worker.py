@@ -1,4 +1,4 @@
-"""Each documented task run end to end by a real Celery worker, through Redis, against the emulator.
+"""Every line_auth task run end to end by a real Celery worker, through Redis, against the emulator.
 
 The worker runs in a thread of this process (``celery.contrib.testing.worker``): it
 shares the in-process LINE emulator and, with a transactional test database, sees
@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from line_auth import tasks
+from line_auth.internal.background import CELERY_TASKS
 from line_auth.models import Friendship, FriendshipSource, LineAccount, PendingFriendship, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,8 +84,10 @@ class Finished:
 
 
 @pytest.fixture
-def finished(celery_app):
+def finished(celery_app, settings):
     from celery.signals import task_postrun
+
+    settings.LINE_AUTH_TASK_ENGINE = "celery"  # what line_auth queues goes to Celery too
 
     seen = Finished()
     task_postrun.connect(seen.record, weak=False)
@@ -92,33 +95,43 @@ def finished(celery_app):
     task_postrun.disconnect(seen.record)
 
 
-def test_refresh_due_line_tokens_fans_out_one_refresh_per_due_account(
-    access_token_lifetime, linked_account, finished, line_emulator, line_account_factory
+def test_refresh_due_line_tokens_fans_out_one_chunk_task_per_chunk_of_due_accounts(
+    access_token_lifetime, linked_account, finished, line_emulator, line_account_factory, settings
 ):
-    due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(2)]
+    settings.LINE_AUTH_BATCH_CHUNK_SIZE = 2
+    due = [linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1)) for _ in range(3)]
     later = linked_account(line_emulator, line_account_factory)
 
     before = timezone.now()
-    tasks.refresh_due_line_tokens.delay()
-    states = finished.wait_for(line_auth__refresh_due_line_tokens=1, line_auth__refresh_line_account=2)
+    CELERY_TASKS[tasks.REFRESH_DUE].delay()
+    states = finished.wait_for(line_auth__refresh_due_line_tokens=1, line_auth__run_batch_chunk=2)
     after = timezone.now()
 
-    assert states[("line_auth.refresh_line_account", "SUCCESS")] == 2
+    assert states[("line_auth.run_batch_chunk", "SUCCESS")] == 2
     for account in due:
         stored = LineAccount.objects.get(pk=account.pk)
         assert stored.access_token != account.access_token
         assert before + access_token_lifetime <= stored.access_token_expires_at <= after + access_token_lifetime
     assert LineAccount.objects.get(pk=later.pk).access_token == later.access_token
-    assert line_emulator.count_calls(TOKEN) == 2
+    assert line_emulator.count_calls(TOKEN) == 3
 
 
-def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
+def test_a_chunk_line_could_not_answer_is_retried_a_minute_later(
     linked_account, finished, line_emulator, line_account_factory
 ):
-    from celery.signals import before_task_publish
-
     account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
     line_emulator.fail_next(TOKEN, status=503, times=3)
+    eta = published_retry(lambda: CELERY_TASKS[tasks.RUN_CHUNK].delay(
+        "refresh_tokens", account.pk, account.pk, {"window": None}), finished, "line_auth__run_batch_chunk")
+    assert eta
+    stored = LineAccount.objects.get()
+    assert stored.refresh_token == account.refresh_token and not stored.needs_relogin
+
+
+def published_retry(send, finished, name: str) -> bool:
+    """Send a task that fails once; whether its retry was published a minute after the failure."""
+    from celery.signals import before_task_publish
+
     retries = []
 
     def published(sender=None, headers=None, **kwargs):
@@ -128,15 +141,23 @@ def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
     before_task_publish.connect(published, weak=False)
     try:
         asked_at = timezone.now()
-        tasks.refresh_line_account.delay(account.pk)
-        states = finished.wait_for(line_auth__refresh_line_account=1)
+        send()
+        states = finished.wait_for(**{name: 1})
     finally:
         before_task_publish.disconnect(published)
-
-    assert states == Counter({("line_auth.refresh_line_account", "RETRY"): 1})
+    assert states == Counter({(name.replace("__", "."), "RETRY"): 1})
     (attempt, eta, published_at), = retries
     # Exactly a minute after the retry was decided, which happened between these two moments.
-    assert attempt == 1 and asked_at + MINUTE <= eta <= published_at + MINUTE
+    return attempt == 1 and asked_at + MINUTE <= eta <= published_at + MINUTE
+
+
+def test_refresh_line_account_is_retried_a_minute_later_while_line_is_down(
+    linked_account, finished, line_emulator, line_account_factory
+):
+    account = linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+    line_emulator.fail_next(TOKEN, status=503, times=3)
+    assert published_retry(lambda: CELERY_TASKS[tasks.REFRESH_ACCOUNT].delay(account.pk), finished,
+                           "line_auth__refresh_line_account")
     stored = LineAccount.objects.get()
     assert stored.refresh_token == account.refresh_token and not stored.needs_relogin
 
@@ -146,10 +167,10 @@ def test_sync_friendships_records_what_line_says(linked_account, finished, line_
                            friendship_checked_at=timezone.now() - timedelta(days=30))
     line_emulator.set_friend(stale.line_user_id, CHANNEL, True)
 
-    tasks.sync_friendships.delay(older_than_seconds=24 * 3600)
-    states = finished.wait_for(line_auth__sync_friendships=1)
+    CELERY_TASKS[tasks.SYNC_FRIENDSHIPS].delay(older_than_seconds=24 * 3600)
+    states = finished.wait_for(line_auth__sync_friendships=1, line_auth__run_batch_chunk=1)
 
-    assert states[("line_auth.sync_friendships", "SUCCESS")] == 1
+    assert states[("line_auth.run_batch_chunk", "SUCCESS")] == 1
     stored = LineAccount.objects.get()
     assert (stored.friendship, stored.friendship_source) == (Friendship.FRIEND, FriendshipSource.SYNC)
 
@@ -163,9 +184,31 @@ def test_prune_webhook_records_deletes_only_what_is_past_retention(finished, set
                                      event_at=now - timedelta(days=1))
     WebhookEvent.objects.create(event_id="old", received_at=now - timedelta(days=30))
 
-    tasks.prune_webhook_records.delay()
+    CELERY_TASKS[tasks.PRUNE_WEBHOOK_RECORDS].delay()
     states = finished.wait_for(line_auth__prune_webhook_records=1)
 
     assert states[("line_auth.prune_webhook_records", "SUCCESS")] == 1
     assert list(PendingFriendship.objects.values_list("line_user_id", flat=True)) == ["U" + "2" * 32]
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_login_friendship_check_runs_on_the_worker_after_the_response(
+    settings, client, login, finished, line_emulator
+):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # The request's own writes after its commit (the audit trail) and the worker thread's
+        # share SQLite's in-memory database, which locks a table instead of waiting for it.
+        pytest.skip("needs a database that waits for locks; tests/flows/test_worker_processes.py covers it too")
+    settings.LINE_AUTH_FETCH_FRIENDSHIP = True
+    user = line_emulator.add_user()
+    line_emulator.set_friend(user.user_id, CHANNEL, True)
+
+    assert login(client, line_emulator, user).status_code == 302
+    states = finished.wait_for(line_auth__check_friendship=1)
+
+    assert states[("line_auth.check_friendship", "SUCCESS")] == 1
+    stored = LineAccount.objects.get()
+    assert (stored.friendship, stored.friendship_source) == (Friendship.FRIEND, FriendshipSource.LOGIN)
+    assert line_emulator.count_calls("/friendship/v1/status") == 1

@@ -407,15 +407,19 @@ def test_the_friendship_sync_can_be_limited_to_one_channel(account_on, line_emul
         call_command("line_auth_sync_friendships", "--channel", "nowhere")
 
 
-def test_the_tasks_take_a_channel_limit(account_on, line_emulator, monkeypatch):
+def test_the_tasks_take_a_channel_limit(account_on, line_emulator, settings):
     account_on("jp")
     account_on("kr")
-    started = []
-    monkeypatch.setattr(tasks.refresh_line_account, "delay", started.append, raising=False)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.LINE_AUTH_TASK_ENGINE = "django"
+    queued = tasks.run_batch_chunk.get_backend().results
+    queued.clear()
 
-    assert tasks.refresh_due_line_tokens(channel="jp") == 1
-    assert started == [LineAccount.objects.get(channel_id=JAPAN["CHANNEL_ID"]).pk]
-    assert tasks.sync_friendships(older_than_seconds=0, channel="kr")["checked"] == 1
+    assert tasks.refresh_due_line_tokens.call(channel="jp") == {"chunks": 1}
+    japan = LineAccount.objects.get(channel_id=JAPAN["CHANNEL_ID"]).pk
+    assert [result.args for result in queued] == [["refresh_tokens", japan, japan, {"window": None, "channel": "jp"}]]
+    settings.LINE_AUTH_TASK_ENGINE = None
+    assert tasks.sync_friendships.call(older_than_seconds=0, channel="kr")["checked"] == 1
 
 
 def test_a_friendship_learned_at_login_is_recorded_on_that_channels_account(line_emulator, come_back):

@@ -277,7 +277,7 @@ def test_the_command_and_the_task_run_the_retries(shop_account, shop):
     assert Deauthorization.objects.get(pk=first.pk).status == DeauthorizationStatus.DONE
 
     Deauthorization.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-    assert tasks.retry_deauthorizations() == {"done": 1}
+    assert tasks.retry_deauthorizations.call() == {"done": 1}
     assert set(Deauthorization.objects.values_list("status", flat=True)) == {"done"}
 
 

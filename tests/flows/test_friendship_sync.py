@@ -157,9 +157,10 @@ def test_a_newer_webhook_status_wins_over_a_slower_api_answer(linked):
     )
 
 
-def test_the_task_runs_without_celery(linked, line_emulator):
+def test_the_task_runs_in_process_without_a_task_engine(linked, line_emulator):
     linked(friend=True)
-    assert tasks.sync_friendships(older_than_seconds=0) == {
+    assert tasks.sync_friendships.call(older_than_seconds=0) == {
+        "chunks": 1,
         "total": 1,
         "checked": 1,
         "changed": 1,

@@ -20,6 +20,7 @@ from line_auth.checks import (
     TAG,
     Codes,
     audit,
+    background_work,
     caching,
     configuration,
     database,
@@ -90,6 +91,14 @@ CASES = [
         "rate_limit_window", "LINE_AUTH_RATE_LIMIT_WINDOW must be a whole number of at least 1, not 0.")]),
     ({"LINE_AUTH_TRUSTED_PROXIES": -1}, [caching.invalid_rate_limit_setting(
         "trusted_proxies", "LINE_AUTH_TRUSTED_PROXIES must be a whole number of at least 0, not -1.")]),
+    ({"LINE_AUTH_LINE_REQUESTS_PER_SECOND": 0}, [background_work.invalid_setting(
+        "LINE_AUTH_LINE_REQUESTS_PER_SECOND must be a positive number or None, not 0.",
+        Codes.INVALID_REQUESTS_PER_SECOND)]),
+    ({"LINE_AUTH_TASK_ENGINE": "rq"}, [background_work.invalid_setting(
+        'LINE_AUTH_TASK_ENGINE must be "django", "celery" or None, not \'rq\'.', Codes.INVALID_TASK_ENGINE)]),
+    ({"LINE_AUTH_BATCH_CHUNK_SIZE": 0}, [background_work.invalid_setting(
+        "LINE_AUTH_BATCH_CHUNK_SIZE must be a whole number of at least 1, not 0.", Codes.INVALID_BATCH_SIZE)]),
+    ({"LINE_AUTH_TASK_ENGINE": "django"}, [background_work.tasks_run_in_request()]),
     ({"SOCIAL_AUTH_PIPELINE": ["social_core.pipeline.social_auth.social_details"]},
      [pipeline.pipeline_step_missing()]),
     ({"SOCIAL_AUTH_PIPELINE": ["myproject.pipeline.add_line_email", ASSOCIATE, SAVE]},
@@ -238,6 +247,7 @@ def test_accounts_of_a_channel_no_longer_configured_are_reported(line_account_fa
 def test_every_id_is_unique_and_proven_by_a_case():
     produced = {message.id for _, expected in ALL_CASES for message in expected}
     produced.add(Codes.SOCIAL_DJANGO_MISSING)  # test_social_django_missing_is_reported
+    produced.add(Codes.TASK_ENGINE_NOT_INSTALLED)  # test_background_work.py, Celery made absent
     assert len({code.value for code in Codes}) == len(Codes)
     assert produced == set(Codes)
 

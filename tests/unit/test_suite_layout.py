@@ -9,7 +9,9 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 # Modules Django or Celery load by dotted path; everything else in tests/ is a test module,
 # a conftest or a package marker.
-LOADED_BY_DJANGO = {"tests.settings", "tests.urls", "tests.recording", "tests.celery_app", "tests.user_models"}
+LOADED_BY_DJANGO = {
+    "tests.settings", "tests.urls", "tests.recording", "tests.celery_app", "tests.user_models", "tests.worker_settings"
+}
 
 
 def dotted(path: Path) -> str:
