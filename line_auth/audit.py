@@ -37,6 +37,7 @@ from django.utils import timezone
 from line_auth import signals
 from line_auth.conf import line_settings
 from line_auth.exceptions import ErrorCode, LineAPIError
+from line_auth.internal import fitting
 from line_auth.internal.ratelimit import forwarded_address
 from line_auth.models import AuditKind, AuditRecord, LineAccount
 
@@ -65,26 +66,31 @@ _worker = threading.local()
 # -- what the views, the backend and the client report --
 
 
-def authorization_requested(request: HttpRequest, options: Mapping[str, str]) -> None:
-    """An authorization request was sent to LINE with these validated options."""
+def authorization_requested(request: HttpRequest, options: Mapping[str, str], channel_id: str) -> None:
+    """An authorization request was sent to LINE for ``channel_id`` with these validated options."""
     parameters = {name: options[name] for name in AUDITED_PARAMETERS if name in options}
-    _write(AuditKind.AUTHORIZATION, STARTED, request=request, details={"parameters": parameters})
+    _write(
+        AuditKind.AUTHORIZATION, STARTED, request=request, channel_id=channel_id, details={"parameters": parameters}
+    )
 
 
-def callback_failed(request: HttpRequest, outcome: ErrorCode, data: Mapping[str, Any], error: Exception) -> None:
-    """LINE's callback ended in a failure (``cancelled`` when the user declined)."""
+def callback_failed(
+    request: HttpRequest, outcome: ErrorCode, data: Mapping[str, Any], error: Exception, channel_id: str
+) -> None:
+    """LINE's callback for ``channel_id`` ended in a failure (``cancelled`` when the user declined)."""
     line_error = data.get("error")
     description = data.get("error_description")
     cause = error.__cause__
     if not line_error and isinstance(cause, LineAPIError):
         line_error, description = cause.error, cause.error_description
     details = {"error": _text(line_error), "error_description": _text(description)} if line_error else {}
-    _write(AuditKind.CALLBACK, outcome, request=request, details=details)
+    _write(AuditKind.CALLBACK, outcome, request=request, channel_id=channel_id, details=details)
 
 
 def native_login_failed(request: HttpRequest, token_kind: str, outcome: ErrorCode) -> None:
     """A native or LIFF login was refused; ``token_kind`` is ``id_token``, ``access_token`` or ``""``."""
-    _write(AuditKind.NATIVE_LOGIN, outcome, request=request, details={"token": token_kind})
+    # A refused token names no channel of ours that can be trusted.
+    _write(AuditKind.NATIVE_LOGIN, outcome, request=request, channel_id="", details={"token": token_kind})
 
 
 def login_succeeded(backend: Any, user: Any, pipeline_kwargs: Mapping[str, Any]) -> None:
@@ -98,7 +104,8 @@ def login_succeeded(backend: Any, user: Any, pipeline_kwargs: Mapping[str, Any])
     kind, details = (AuditKind.NATIVE_LOGIN, {"token": token_kind}) if token_kind else (AuditKind.CALLBACK, {})
     request = getattr(backend.strategy, "request", None)
     account = _line_account(getattr(user, "social_user", None))
-    _write(kind, SUCCESS, request=request, user=user, line_account=account, details=details)
+    channel_id = account.channel_id if account is not None else line_settings.channel_id
+    _write(kind, SUCCESS, request=request, user=user, line_account=account, channel_id=channel_id, details=details)
 
 
 def api_call(send: Callable[..., requests.Response], method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -189,7 +196,8 @@ def _write(kind: AuditKind, outcome: str, *, request: HttpRequest | None = None,
         user = getattr(request, "user", None)
         if "user" not in fields and user is not None and user.is_authenticated:
             fields["user"] = user
-    record = AuditRecord(kind=kind, outcome=str(outcome), channel_id=line_settings.channel_id, **fields)
+    fields.setdefault("channel_id", line_settings.channel_id)
+    record = AuditRecord(kind=kind, outcome=str(outcome), **fields)
     if getattr(_worker, "deferring", False):
         _deferred.put(record)
         return
@@ -277,4 +285,5 @@ def _client_address(request: HttpRequest) -> str:
 
 
 def _text(value: Any) -> str:
-    return str(value or "")[:MAX_TEXT]
+    # LINE's error text comes back through the visitor's browser: anything may be in it.
+    return fitting.storable_text(value)[:MAX_TEXT]

@@ -34,8 +34,9 @@ def _max_length(model: type[models.Model], field_name: str) -> int | None:
     return getattr(field, "max_length", None)
 
 
-def _text(value: Any) -> str:
-    # A lone surrogate (JSON allows "\ud800") is no UTF-8 any database takes: it becomes "?".
+def storable_text(value: Any) -> str:
+    """``value`` as text every database stores: NUL removed, a lone surrogate (JSON allows
+    "\ud800", no UTF-8 any database takes) made "?"."""
     return str(value or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
@@ -49,7 +50,7 @@ def _is_utf8(text: str) -> bool:
 
 def fit(model: type[models.Model], field_name: str, value: Any) -> str:
     """``value`` as text the column holds: NUL removed, cut to the field's ``max_length``."""
-    text = _text(value)
+    text = storable_text(value)
     max_length = _max_length(model, field_name)
     return text[:max_length] if max_length else text
 
@@ -83,7 +84,7 @@ def account_profile(response: dict[str, Any]) -> dict[str, Any]:
         "display_name": fit(LineAccount, "display_name", response.get("name")),
         "picture_url": whole(LineAccount, "picture_url", response.get("picture")),
         "email": email(LineAccount, "email", response.get("email")),
-        "amr": [_text(item) for item in amr if isinstance(item, str)]
+        "amr": [storable_text(item) for item in amr if isinstance(item, str)]
         if isinstance(amr, list)
         else [],
     }
@@ -96,7 +97,7 @@ def user_details(response: dict[str, Any], *, trust_email: bool) -> dict[str, st
     cuts it to the username field and makes it unique.
     """
     user_model = get_user_model()
-    name = _text(response.get("name"))
+    name = storable_text(response.get("name"))
     details = {
         "username": name or str(response["sub"]),
         "fullname": fit(user_model, "fullname", name),

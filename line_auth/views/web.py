@@ -94,7 +94,7 @@ class LoginView(View):
             response = do_auth(backend, redirect_name=REDIRECT_FIELD_NAME, user=user)
         except (InvalidOption, SocialAuthBaseException) as error:
             return failure_response(request, error, channel=channel or "")
-        audit.authorization_requested(request, backend.login_options())
+        audit.authorization_requested(request, backend.login_options(), backend.channel.channel_id)
         if user is None:
             sessions.expire_with_login_state(request, backend.setting("STATE_LIFETIME", backend.STATE_LIFETIME))
         return response
@@ -128,13 +128,22 @@ class CallbackView(View):
                 backend, partial(_login, request), user=user, redirect_name=REDIRECT_FIELD_NAME
             )
         except SocialAuthBaseException as error:
-            audit.callback_failed(request, classify(error, has_code=bool(data.get("code"))).kind, data, error)
+            kind = classify(error, has_code=bool(data.get("code"))).kind
+            audit.callback_failed(request, kind, data, error, _channel_id(backend))
             return failure_response(request, error, has_code=bool(data.get("code")), channel=_retry_channel(backend))
         response["Referrer-Policy"] = REFERRER_POLICY
         if isinstance(response, HttpResponseRedirect):
             # Validate the target where it is used, not only where it was stored.
             response["Location"] = safe_next(request, _without_next(response["Location"]))
         return response
+
+
+def _channel_id(backend: LineBackend) -> str:
+    """The ID of the channel a failed callback was for, if one is known."""
+    try:
+        return backend.channel.channel_id
+    except UnknownChannel:
+        return ""
 
 
 def _retry_channel(backend: LineBackend) -> str:

@@ -160,11 +160,11 @@ def test_a_call_inside_a_rolled_back_transaction_is_written_again_without_its_li
     signed_in.user, begun = user_factory(), timezone.now()
     with pytest.raises(LineAPIError), transaction.atomic():
         AuditRecord.objects.create(kind=AuditKind.API_CALL, outcome="x")  # undone with the rest
-        audit.callback_failed(signed_in, ErrorCode.SESSION, {}, ValueError())
+        audit.callback_failed(signed_in, ErrorCode.SESSION, {}, ValueError(), CHANNEL)
         get_client().get_profile("not-a-token")
     assert not AuditRecord.objects.exists()
 
-    audit.authorization_requested(RequestFactory().get("/"), {"scope": "openid"})
+    audit.authorization_requested(RequestFactory().get("/"), {"scope": "openid"}, CHANNEL)
     outcomes = [(record.kind, record.outcome, record.user_id) for record in rows(created__gte=begun)]
     assert outcomes == [(AuditKind.CALLBACK, "session", None), (AuditKind.API_CALL, "line_api_error", None),
                         (AuditKind.AUTHORIZATION, "started", None)]
@@ -313,3 +313,15 @@ def test_an_inactive_users_native_login_is_recorded_as_refused_only(line_emulato
 
     assert response.status_code == 403
     assert [record.outcome for record in rows(kind=AuditKind.NATIVE_LOGIN)] == ["success", "login_not_allowed"]
+
+
+def test_what_comes_back_through_the_browser_is_stored_cleaned_never_a_500(client):
+    """LINE's error text reaches the callback through the visitor's browser; PostgreSQL's JSON
+    refuses NUL, so it is cleaned before the record is written."""
+    response = client.get(
+        "/accounts/line/complete/", {"error": "ACCESS_DENIED", "error_description": "a\x00b", "state": "s"}
+    )
+
+    assert response.status_code == 400
+    (callback,) = rows(kind=AuditKind.CALLBACK)
+    assert callback.details["error_description"] == "ab"

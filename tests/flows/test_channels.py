@@ -16,7 +16,7 @@ from social_django.models import UserSocialAuth
 
 from line_auth import deauthorization, tasks, tokens
 from line_auth.deauthorization import Outcome as Deauthorized
-from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
+from line_auth.models import REFRESH_TOKEN_LIFETIME, AuditKind, AuditRecord, LineAccount
 from line_auth.testing.recording import mask
 from line_auth.tokens import Outcome
 
@@ -95,6 +95,9 @@ def test_a_login_through_each_channel_uses_that_channels_id_and_secret(
     (exchange,) = token_calls(line_emulator, "authorization_code")
     assert exchange.sent("client_id") == declared["CHANNEL_ID"]
     assert exchange.sent("client_secret") == mask(declared["CHANNEL_SECRET"])
+    logged = AuditRecord.objects.exclude(kind=AuditKind.API_CALL).values_list("kind", "channel_id")
+    assert sorted(logged) == [(AuditKind.AUTHORIZATION, declared["CHANNEL_ID"]),
+                              (AuditKind.CALLBACK, declared["CHANNEL_ID"])]
 
 
 def test_each_channel_asks_for_its_own_scope_and_options(client, line_emulator, query):
