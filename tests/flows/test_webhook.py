@@ -323,6 +323,13 @@ def test_a_signed_body_that_is_not_a_webhook_is_a_400_that_writes_nothing(client
     assert not WebhookEvent.objects.exists() and not PendingFriendship.objects.exists()
 
 
+def test_a_signed_body_that_is_not_a_webhook_leaves_a_warning_in_the_log(client, caplog):
+    raw = b'{"destination": "U' + b"e" * 32 + b'"}'
+    assert deliver(client, raw, signature(raw, SECRET)).status_code == 400
+    warnings = [r.getMessage() for r in caplog.records if r.name == "line_auth.webhook" and r.levelname == "WARNING"]
+    assert warnings == ["Refused a signed webhook request whose body is not a LINE webhook"]
+
+
 def test_processed_ids_are_pruned_after_the_retention(client, settings, line_account_factory):
     settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
     WebhookEvent.objects.create(
@@ -518,7 +525,8 @@ def test_a_timestamp_of_zero_is_applied(client, line_account_factory):
     assert account.friendship_checked_at.timestamp() == 0
 
 
-@pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1705891467176", None])
+# 253_402_300_800_000 ms is 9999-01-01T00:00:00Z: from then on no timestamp is a real event.
+@pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1705891467176", None, 253_402_300_800_000])
 def test_other_timestamps_are_skipped(client, timestamp):
     follow = event("follow", "U" + "a" * 32)
     follow["timestamp"] = timestamp
