@@ -15,6 +15,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from line_auth.exceptions import Refused
+from line_auth.internal.id_token import MAX_TOKEN_LENGTH
 from line_auth.models import LineAccount
 from line_auth.views.native import NativeLoginView
 
@@ -185,3 +186,50 @@ def test_a_refusal_whose_code_has_no_status_of_its_own_is_a_400(rf: RequestFacto
     response = OwnRules.as_view()(request)
     assert response.status_code == 400
     assert json.loads(response.content) == {"error": "refused", "error_description": "this app is not allowed here"}
+
+
+# -- ID tokens verified here --
+
+
+def test_a_nonce_used_once_is_refused_with_a_reason(assert_refused, new_nonce, native_post, client, line_emulator):
+    user = line_emulator.add_user()
+    nonce = new_nonce(client)
+    token = line_emulator.make_id_token(user, CHANNEL, nonce=nonce, alg="ES256")
+    assert native_post(client, {"id_token": token, "nonce": nonce}).status_code == 200
+    client.logout()
+    replayed = native_post(client, {"id_token": token, "nonce": nonce})
+    assert_refused(replayed, 401, "invalid_nonce", accounts=1)
+    assert description(replayed) == "the nonce was not issued here, was already used, or has expired"
+
+
+def test_an_hs256_token_from_another_issuer_is_refused(
+    assert_refused, new_nonce, native_post, client, line_emulator
+):
+    nonce = new_nonce(client)
+    token = line_emulator.make_id_token(
+        line_emulator.add_user(), CHANNEL, nonce=nonce, alg="HS256", iss="https://access.line.me.example"
+    )
+    assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
+
+
+@pytest.mark.parametrize("alg", ["HS256", "ES256"])
+def test_the_leeway_setting_applies_to_every_id_token(
+    alg, settings, assert_refused, new_nonce, native_post, client, line_emulator
+):
+    """With no leeway, a token that expired 30 seconds ago is refused (the default 60 s would pass it)."""
+    settings.LINE_AUTH_ID_TOKEN_LEEWAY = 0
+    now = int(line_emulator.now())
+    nonce = new_nonce(client)
+    token = line_emulator.make_id_token(
+        line_emulator.add_user(), CHANNEL, nonce=nonce, alg=alg, iat=now - 600, exp=now - 30
+    )
+    assert_refused(native_post(client, {"id_token": token, "nonce": nonce}), 401, "invalid_id_token")
+
+
+def test_a_token_of_the_longest_accepted_length_reaches_verification(
+    assert_refused, native_post, client, line_emulator
+):
+    longest = native_post(client, {"access_token": "a" * MAX_TOKEN_LENGTH})
+    assert_refused(longest, 401, "invalid_access_token")
+    too_long = native_post(client, {"access_token": "a" * (MAX_TOKEN_LENGTH + 1)})
+    assert_refused(too_long, 400, "invalid_request")

@@ -5,9 +5,11 @@ The clock is injected (``now=``), so these tests do not depend on when they run.
 
 from __future__ import annotations
 
+import re
 from unittest import mock
 
 import pytest
+from django.core import signing
 
 from line_auth.internal import nonces
 from line_auth.internal.cache import shared_cache
@@ -54,3 +56,15 @@ def test_the_used_marker_is_kept_only_as_long_as_the_nonce_would_have_been_valid
 @pytest.mark.parametrize("nonce", [None, 12345, b"bytes", ["a"], "\ud800", "日本語", "x" * 300])
 def test_anything_but_a_nonce_this_server_issued_is_refused_without_an_error(nonce):
     assert nonces.consume(nonce, now=ISSUED_AT) is False
+
+
+def test_a_nonce_is_url_safe():
+    """Apps pass it to the LINE SDK and LIFF, which put it in a URL."""
+    assert re.fullmatch(r"[A-Za-z0-9_\-.]+", nonces.issue(now=ISSUED_AT))
+
+
+def test_a_value_signed_for_another_purpose_is_not_a_nonce():
+    """Django's signer with its default salt signs other things; only our salt makes a nonce."""
+    expires = int(ISSUED_AT) + TTL
+    for signer in (signing.Signer(sep="."), signing.Signer()):
+        assert nonces.consume(signer.sign(f"abcdefgh.{expires}"), now=ISSUED_AT) is False
