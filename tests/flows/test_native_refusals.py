@@ -233,3 +233,29 @@ def test_a_token_of_the_longest_accepted_length_reaches_verification(
     assert_refused(longest, 401, "invalid_access_token")
     too_long = native_post(client, {"access_token": "a" * (MAX_TOKEN_LENGTH + 1)})
     assert_refused(too_long, 400, "invalid_request")
+
+
+TOO_LONG = f"at most {MAX_TOKEN_LENGTH} printable ASCII characters"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ('{"access_token": "a"}', "text/plain", "Content-Type must be application/json"),
+        ("{not json", "application/json", "the body is not valid JSON"),
+        ('["access_token"]', "application/json", "the body must be a JSON object"),
+        ({"id_token": 7, "nonce": "n"}, "application/json", "id_token is required and must be a string"),
+        ({"id_token": "a.b.c"}, "application/json", "nonce is required and must be a string"),
+        ({"id_token": "a b", "nonce": "n"}, "application/json", f"id_token must be {TOO_LONG}"),
+        ({"id_token": "a.b.c", "nonce": "n\u00e9"}, "application/json", f"nonce must be {TOO_LONG}"),
+        ({"access_token": ["a"]}, "application/json", "access_token is required and must be a string"),
+    ],
+    ids=["content type", "not JSON", "not an object", "id_token type", "no nonce", "id_token text",
+         "nonce text", "access_token type"],
+)
+def test_a_malformed_request_is_told_what_is_wrong(
+    assert_refused, native_post, client, body, content_type, expected
+):
+    response = native_post(client, body, content_type=content_type)
+    assert_refused(response, 400, "invalid_request")
+    assert description(response) == expected
