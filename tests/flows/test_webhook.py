@@ -239,6 +239,29 @@ def test_a_redelivered_event_is_applied_once(client, line_account_factory):
 
 
 @pytest.mark.WH_08
+def test_an_event_a_concurrent_delivery_recorded_meanwhile_is_not_an_error(client, line_account_factory):
+    """LINE may redeliver an event while its first delivery is between reading the processed
+    IDs and recording its own. Here the other delivery's row is written just before ours
+    (on the same connection, so the test needs no threads): ours must be skipped, not a 500."""
+    account = line_account_factory()
+    follow = event("follow", account.line_user_id)
+    table = WebhookEvent._meta.db_table
+    recorded_meanwhile = []
+
+    def other_delivery_first(execute, sql, params, many, context):
+        if not recorded_meanwhile and sql.lstrip().upper().startswith("INSERT") and table in sql:
+            recorded_meanwhile.append(follow["webhookEventId"])
+            WebhookEvent.objects.create(event_id=follow["webhookEventId"], received_at=django_timezone.now())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_delivery_first):
+        response = send(client, follow)
+    assert recorded_meanwhile and response.status_code == 200
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == recorded_meanwhile
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+
+
 def test_an_older_event_never_overwrites_a_newer_status(client, line_account_factory):
     account = line_account_factory()
     send(client, event("unfollow", account.line_user_id, T0 + 60_000))
