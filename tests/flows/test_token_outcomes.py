@@ -1,0 +1,121 @@
+"""What each token operation returns, logs and announces when it cannot do its job.
+
+The callers (admin actions, the refresh command, Celery tasks, receivers) act on these
+return values and operators read these log lines, so both are pinned here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+from cryptography.fernet import Fernet
+from django.utils import timezone
+
+from line_auth import signals, tokens
+from line_auth.internal.verification import Verification
+from line_auth.models import LineAccount
+
+pytestmark = pytest.mark.django_db
+TOKEN = "/oauth2/v2.1/token"
+VERIFY = "/oauth2/v2.1/verify"
+DEAUTHORIZE = "/user/v1/deauthorize"
+
+
+@pytest.fixture
+def account(linked_account, line_emulator, line_account_factory):
+    return linked_account(line_emulator, line_account_factory, expires_in=timedelta(hours=1))
+
+
+def logged(caplog, name: str) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == name]
+
+
+# -- verify --
+
+
+def test_verify_says_when_line_did_not_answer(account, line_emulator):
+    line_emulator.fail_next(VERIFY, kind="timeout", times=5)
+    assert tokens.verify(account) == Verification(False, "LINE did not answer")
+
+
+def test_verify_without_an_access_token_asks_nobody(line_account_factory, line_emulator):
+    assert tokens.verify(line_account_factory()) == Verification(False, "no access token")
+    assert line_emulator.calls == []
+
+
+def test_verify_of_a_token_no_key_opens_asks_nobody(account, line_emulator, settings):
+    settings.LINE_AUTH_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    unreadable = LineAccount.objects.get(pk=account.pk)
+    line_emulator.reset_calls()
+    assert tokens.verify(unreadable) == Verification(False, "no configured encryption key opens the stored token")
+    assert line_emulator.calls == []
+
+
+# -- re-login and revoke --
+
+
+def test_a_dead_login_is_logged_and_announced_by_the_account_model(
+    account, line_emulator, caplog, django_capture_on_commit_callbacks
+):
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(sender)
+
+    signals.line_relogin_needed.connect(receiver)
+    try:
+        line_emulator.advance(91 * 24 * 3600)  # LINE's 90 days are over
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tokens.refresh(account) is tokens.Outcome.RELOGIN
+    finally:
+        signals.line_relogin_needed.disconnect(receiver)
+    assert received == [LineAccount]
+    assert logged(caplog, "line_auth.tokens") == [
+        f"LINE account {account.line_user_id} needs a new login (invalid_grant)"
+    ]
+
+
+def test_revoke_forgets_when_the_old_token_expired_too(account, line_emulator):
+    assert tokens.revoke(account) is True
+    stored = LineAccount.objects.get()
+    assert stored.access_token == "" and stored.access_token_expires_at is None
+
+
+# -- get_access_token --
+
+
+def test_a_token_another_worker_renewed_meanwhile_is_used_without_asking_line(
+    linked_account, line_emulator, line_account_factory
+):
+    """The caller's copy looks expired; the row, read under its lock, holds a fresh token."""
+    stale = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=-1))
+    LineAccount.objects.filter(pk=stale.pk).update(access_token_expires_at=timezone.now() + timedelta(hours=1))
+    assert tokens.get_access_token(stale) == LineAccount.objects.get().access_token
+    assert line_emulator.count_calls(TOKEN) == 0
+
+
+# -- deauthorize --
+
+
+def test_deauthorize_without_a_token_reports_failure_and_says_why(line_account_factory, line_emulator, caplog):
+    bare = line_account_factory()
+    assert tokens.deauthorize(bare) is False
+    assert line_emulator.calls == []
+    assert logged(caplog, "line_auth.tokens") == [
+        f"Cannot deauthorize LINE account {bare.line_user_id}: no valid access token"
+    ]
+
+
+def test_deauthorize_refused_by_line_reports_failure_and_keeps_the_tokens(account, line_emulator, caplog):
+    line_emulator.fail_next(
+        DEAUTHORIZE, status=400, body=json.dumps({"error": "invalid_request", "error_description": "no such app"})
+    )
+    caplog.set_level(logging.WARNING, logger="line_auth.tokens")
+    assert tokens.deauthorize(account) is False
+    assert LineAccount.objects.get().access_token == account.access_token
+    assert logged(caplog, "line_auth.tokens") == [
+        f"Deauthorizing LINE account {account.line_user_id} failed: line_api_error no such app"
+    ]
