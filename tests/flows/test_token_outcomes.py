@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from cryptography.fernet import Fernet
 from django.utils import timezone
+from social_django.models import UserSocialAuth
 
 from line_auth import signals, tokens
 from line_auth.internal.verification import Verification
@@ -119,3 +120,40 @@ def test_deauthorize_refused_by_line_reports_failure_and_keeps_the_tokens(accoun
     assert logged(caplog, "line_auth.tokens") == [
         f"Deauthorizing LINE account {account.line_user_id} failed: line_api_error no such app"
     ]
+
+
+# -- revoke and unlink --
+
+
+def test_revoke_without_an_access_token_reports_nothing_revoked(line_account_factory, line_emulator):
+    assert tokens.revoke(line_account_factory()) is False
+    assert line_emulator.calls == []
+
+
+def test_a_revoke_line_refuses_is_reported_and_logged(account, line_emulator, caplog):
+    line_emulator.fail_next(
+        "/oauth2/v2.1/revoke", status=400, body=json.dumps({"error": "invalid_request", "error_description": "no"})
+    )
+    assert tokens.revoke(account) is False
+    assert logged(caplog, "line_auth.services") == [
+        f"Revoking the LINE token of {account.line_user_id} failed: line_api_error"
+    ]
+    assert LineAccount.objects.get().access_token == ""  # forgotten all the same
+
+
+def test_unlinking_one_of_two_line_accounts_keeps_the_other(line_account_factory, user_factory, line_emulator):
+    user = user_factory()
+    first, second = line_account_factory(user=user), line_account_factory(user=user)
+    for account in (first, second):
+        UserSocialAuth.objects.create(user=user, provider="line", uid=account.line_user_id)
+    tokens.unlink(first)
+    assert list(LineAccount.objects.values_list("pk", flat=True)) == [second.pk]
+    assert list(UserSocialAuth.objects.values_list("uid", flat=True)) == [second.line_user_id]
+
+
+# -- which accounts a refresh run takes --
+
+
+def test_an_account_without_a_refresh_token_is_never_due(line_account_factory):
+    line_account_factory(access_token="a-token", access_token_expires_at=timezone.now() - timedelta(minutes=1))
+    assert tokens.due_for_refresh().count() == 0
