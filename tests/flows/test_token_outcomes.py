@@ -157,3 +157,29 @@ def test_unlinking_one_of_two_line_accounts_keeps_the_other(line_account_factory
 def test_an_account_without_a_refresh_token_is_never_due(line_account_factory):
     line_account_factory(access_token="a-token", access_token_expires_at=timezone.now() - timedelta(minutes=1))
     assert tokens.due_for_refresh().count() == 0
+
+
+# -- refresh --
+
+
+@pytest.mark.parametrize("answer", [{"access_token": ""}, {"token_type": "Bearer"}], ids=["empty", "missing"])
+def test_a_refresh_answer_without_an_access_token_is_a_failure_that_keeps_the_tokens(
+    account, line_emulator, caplog, answer
+):
+    line_emulator.fail_next(TOKEN, status=200, body=json.dumps({**answer, "expires_in": 2592000}))
+    assert tokens.refresh(account) is tokens.Outcome.FAILED
+    stored = LineAccount.objects.get()
+    assert stored.access_token == account.access_token and stored.refresh_token == account.refresh_token
+    assert logged(caplog, "line_auth.tokens") == ["LINE's refresh answer had no access_token"]
+
+
+def test_a_refresh_writes_only_its_own_account(linked_account, line_emulator, line_account_factory):
+    """Two accounts last written at the same instant: the refresh of one leaves the other alone."""
+    mine = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    other = linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    same_instant = timezone.now()
+    LineAccount.objects.update(modified=same_instant)
+    mine.refresh_from_db()
+    assert tokens.refresh(mine) is tokens.Outcome.REFRESHED
+    untouched = LineAccount.objects.get(pk=other.pk)
+    assert untouched.access_token == other.access_token and untouched.modified == same_instant
