@@ -55,6 +55,16 @@ def test_verify_of_a_token_no_key_opens_asks_nobody(account, line_emulator, sett
     assert line_emulator.calls == []
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [({"error": "invalid_request"}, "invalid_request"), ({"message": "no"}, "refused by LINE")],
+    ids=["code only", "nothing"],
+)
+def test_verify_names_what_line_said_or_that_it_refused(account, line_emulator, answer, reason):
+    line_emulator.fail_next(VERIFY, status=400, body=json.dumps(answer))
+    assert tokens.verify(account) == Verification(False, reason)
+
+
 # -- re-login and revoke --
 
 
