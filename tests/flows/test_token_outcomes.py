@@ -57,7 +57,7 @@ def test_verify_of_a_token_no_key_opens_asks_nobody(account, line_emulator, sett
 
 @pytest.mark.parametrize(
     ("answer", "reason"),
-    [({"error": "invalid_request"}, "invalid_request"), ({"message": "no"}, "refused by LINE")],
+    [({"error": "invalid_request"}, "invalid_request"), ({}, "refused by LINE")],
     ids=["code only", "nothing"],
 )
 def test_verify_names_what_line_said_or_that_it_refused(account, line_emulator, answer, reason):
