@@ -161,6 +161,15 @@ def test_unlinking_one_of_two_line_accounts_keeps_the_other(line_account_factory
     assert list(UserSocialAuth.objects.values_list("uid", flat=True)) == [second.line_user_id]
 
 
+def test_unlinking_line_keeps_the_users_other_social_logins(line_account_factory, line_emulator):
+    """Another backend's association survives, even one whose uid happens to equal the LINE user ID."""
+    account = line_account_factory()
+    UserSocialAuth.objects.create(user=account.user, provider="line", uid=account.line_user_id)
+    UserSocialAuth.objects.create(user=account.user, provider="other-provider", uid=account.line_user_id)
+    tokens.unlink(account)
+    assert list(UserSocialAuth.objects.values_list("provider", flat=True)) == ["other-provider"]
+
+
 # -- which accounts a refresh run takes --
 
 
