@@ -1,4 +1,5 @@
-"""What a login writes about the tokens it brings: their deadlines and granted scopes."""
+"""What a login writes on the LINE account: the login time, the social-auth link, the tokens' deadlines
+and granted scopes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from social_django.models import UserSocialAuth
 
 from line_auth.models import REFRESH_TOKEN_LIFETIME, LineAccount
 
@@ -33,3 +35,12 @@ def test_granted_scopes_longer_than_the_column_are_cut_to_fit(native_post, clien
     stored = LineAccount.objects.get().scopes
     max_length = LineAccount._meta.get_field("scopes").max_length
     assert len(scopes) > max_length and stored == scopes[:max_length]
+
+
+def test_a_login_records_its_time_and_links_the_social_auth_row(login, client, line_emulator):
+    before = timezone.now()
+    login(client, line_emulator, line_emulator.add_user())
+    after = timezone.now()
+    account = LineAccount.objects.get()
+    assert before <= account.last_login_at <= after
+    assert account.social == UserSocialAuth.objects.get(provider="line", uid=account.line_user_id)
