@@ -248,6 +248,29 @@ def test_a_redelivered_event_is_applied_once(client, line_account_factory):
 
 
 @pytest.mark.WH_08
+def test_an_event_a_concurrent_delivery_recorded_meanwhile_is_not_an_error(client, line_account_factory):
+    """LINE may redeliver an event while its first delivery is between reading the processed
+    IDs and recording its own. Here the other delivery's row is written just before ours
+    (on the same connection, so the test needs no threads): ours must be skipped, not a 500."""
+    account = line_account_factory()
+    follow = event("follow", account.line_user_id)
+    table = WebhookEvent._meta.db_table
+    recorded_meanwhile = []
+
+    def other_delivery_first(execute, sql, params, many, context):
+        if not recorded_meanwhile and sql.lstrip().upper().startswith("INSERT") and table in sql:
+            recorded_meanwhile.append(follow["webhookEventId"])
+            WebhookEvent.objects.create(event_id=follow["webhookEventId"], received_at=django_timezone.now())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_delivery_first):
+        response = send(client, follow)
+    assert recorded_meanwhile and response.status_code == 200
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == recorded_meanwhile
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+
+
 def test_an_older_event_never_overwrites_a_newer_status(client, line_account_factory):
     account = line_account_factory()
     send(client, event("unfollow", account.line_user_id, T0 + 60_000))
@@ -330,6 +353,13 @@ def test_a_signed_body_that_is_not_a_webhook_is_a_400_that_writes_nothing(client
     response = deliver(client, raw, signature(raw, SECRET))
     assert response.status_code == 400
     assert not WebhookEvent.objects.exists() and not PendingFriendship.objects.exists()
+
+
+def test_a_signed_body_that_is_not_a_webhook_leaves_a_warning_in_the_log(client, caplog):
+    raw = b'{"destination": "U' + b"e" * 32 + b'"}'
+    assert deliver(client, raw, signature(raw, SECRET)).status_code == 400
+    warnings = [r.getMessage() for r in caplog.records if r.name == "line_auth.webhook" and r.levelname == "WARNING"]
+    assert warnings == ["Refused a signed webhook request whose body is not a LINE webhook"]
 
 
 def test_processed_ids_are_pruned_after_the_retention(client, settings, line_account_factory):
@@ -576,7 +606,8 @@ def test_a_timestamp_of_zero_is_applied(client, line_account_factory):
     assert account.friendship_checked_at.timestamp() == 0
 
 
-@pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1705891467176", None])
+# 253_370_764_800_000 ms is 9999-01-01T00:00:00Z: from then on no timestamp is a real event.
+@pytest.mark.parametrize("timestamp", [-1, True, 1.5, "1705891467176", None, 253_370_764_800_000])
 def test_other_timestamps_are_skipped(client, timestamp):
     follow = event("follow", "U" + "a" * 32)
     follow["timestamp"] = timestamp
