@@ -140,7 +140,7 @@ def test_a_profile_without_a_user_id_is_line_being_unavailable(assert_refused, n
     line_answers(line_emulator, PROFILE, 200, {"displayName": "No One"})
     response = native_post(client, {"access_token": token})
     assert_refused(response, 503, "line_unavailable")
-    assert description(response) == "LINE's profile answer had no userId"
+    assert description(response) == "LINE's profile answer had no user ID"
 
 
 def test_an_access_token_login_stores_when_the_token_expires(native_post, client, line_emulator):

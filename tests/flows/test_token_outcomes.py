@@ -7,7 +7,6 @@ return values and operators read these log lines, so both are pinned here.
 from __future__ import annotations
 
 import json
-import logging
 from datetime import timedelta
 
 import pytest
@@ -15,14 +14,13 @@ from cryptography.fernet import Fernet
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
-from line_auth import signals, tokens
+from line_auth import deauthorization, signals, tokens
 from line_auth.internal.verification import Verification
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
 VERIFY = "/oauth2/v2.1/verify"
-DEAUTHORIZE = "/user/v1/deauthorize"
 
 
 @pytest.fixture
@@ -111,27 +109,6 @@ def test_a_token_another_worker_renewed_meanwhile_is_used_without_asking_line(
 # -- deauthorize --
 
 
-def test_deauthorize_without_a_token_reports_failure_and_says_why(line_account_factory, line_emulator, caplog):
-    bare = line_account_factory()
-    assert tokens.deauthorize(bare) is False
-    assert line_emulator.calls == []
-    assert logged(caplog, "line_auth.tokens") == [
-        f"Cannot deauthorize LINE account {bare.line_user_id}: no valid access token"
-    ]
-
-
-def test_deauthorize_refused_by_line_reports_failure_and_keeps_the_tokens(account, line_emulator, caplog):
-    line_emulator.fail_next(
-        DEAUTHORIZE, status=400, body=json.dumps({"error": "invalid_request", "error_description": "no such app"})
-    )
-    caplog.set_level(logging.WARNING, logger="line_auth.tokens")
-    assert tokens.deauthorize(account) is False
-    assert LineAccount.objects.get().access_token == account.access_token
-    assert logged(caplog, "line_auth.tokens") == [
-        f"Deauthorizing LINE account {account.line_user_id} failed: line_api_error no such app"
-    ]
-
-
 # -- revoke and unlink --
 
 
@@ -156,7 +133,7 @@ def test_unlinking_one_of_two_line_accounts_keeps_the_other(line_account_factory
     first, second = line_account_factory(user=user), line_account_factory(user=user)
     for account in (first, second):
         UserSocialAuth.objects.create(user=user, provider="line", uid=account.line_user_id)
-    tokens.unlink(first)
+    deauthorization.unlink(first)
     assert list(LineAccount.objects.values_list("pk", flat=True)) == [second.pk]
     assert list(UserSocialAuth.objects.values_list("uid", flat=True)) == [second.line_user_id]
 
@@ -166,7 +143,7 @@ def test_unlinking_line_keeps_the_users_other_social_logins(line_account_factory
     account = line_account_factory()
     UserSocialAuth.objects.create(user=account.user, provider="line", uid=account.line_user_id)
     UserSocialAuth.objects.create(user=account.user, provider="other-provider", uid=account.line_user_id)
-    tokens.unlink(account)
+    deauthorization.unlink(account)
     assert list(UserSocialAuth.objects.values_list("provider", flat=True)) == ["other-provider"]
 
 
