@@ -6,10 +6,7 @@ Records are written only by line_auth and deleted only by pruning
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import admin
-from django.http import HttpRequest
+from line_auth.admin.read_only import ReadOnlyAdmin
 
 FIELDS = (
     "created",
@@ -28,7 +25,7 @@ FIELDS = (
 )
 
 
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ("created", "kind", "outcome", "channel_id", "user", "endpoint", "status", "request_id")
     list_filter = ("kind", "outcome", "channel_id")
     list_select_related = ("user",)
@@ -36,12 +33,3 @@ class AuditRecordAdmin(admin.ModelAdmin):
     search_fields = ("request_id", "endpoint")
     fields = FIELDS
     readonly_fields = FIELDS
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

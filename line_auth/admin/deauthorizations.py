@@ -8,12 +8,10 @@ the app in LINE's settings).
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from line_auth.admin.read_only import ReadOnlyAdmin
 from line_auth.models import Deauthorization, DeauthorizationStatus
 
 LIST_FIELDS = (
@@ -38,7 +36,7 @@ def outstanding_counts() -> dict[str, int]:
     )
 
 
-class DeauthorizationAdmin(admin.ModelAdmin):
+class DeauthorizationAdmin(ReadOnlyAdmin):
     list_display = LIST_FIELDS
     list_filter = ("status", "reason", "channel_id", "created")
     list_select_related = ("user",)
@@ -50,12 +48,3 @@ class DeauthorizationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Deauthorization]:
         # Nothing here shows a token: never read, never decrypt them.
         return super().get_queryset(request).defer("access_token", "refresh_token")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
 from line_auth import audit
+from line_auth.management.translated import TranslatedCommand
 
 
-class Command(BaseCommand):
-    # Translated in create_parser: argparse needs a real str, not a lazy one.
+class Command(TranslatedCommand):
     help = gettext_noop("Delete audit records older than LINE_AUTH_AUDIT_RETENTION.")
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = _(self.help)
-        return parser
 
     def handle(self, *args: Any, **options: Any) -> None:
         deleted = audit.prune()

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from line_auth import figures
+from line_auth.management.translated import TranslatedCommand
 
 
-class Command(BaseCommand):
-    # Translated in create_parser: argparse needs a real str, not a lazy one.
+class Command(TranslatedCommand):
     help = gettext_noop("Count the daily figures the LINE accounts overview shows.")
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = _(self.help)
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

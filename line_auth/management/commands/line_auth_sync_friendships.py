@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -19,6 +19,7 @@ from line_auth import channels
 from line_auth.channels import UnknownChannel
 from line_auth.conf import line_settings
 from line_auth.friendship.sync import SyncReport, stale_accounts, sync_friendships
+from line_auth.management.translated import TranslatedCommand
 from line_auth.models import FriendshipSource
 
 
@@ -30,15 +31,10 @@ def duration(value: str) -> timedelta:
     return parsed
 
 
-class Command(BaseCommand):
+class Command(TranslatedCommand):
     # Marked for translation here, translated in create_parser: argparse needs a real str
     # (a lazy string made --help fail with a TypeError).
     help = gettext_noop("Ask LINE again for the friendship status of accounts that are stale.")
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.description = _(self.help)
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
