@@ -8,7 +8,7 @@ every column as one array parameter (``UNNEST``). Other databases get the same
 result from the ORM in a few more statements.
 
 Only quoted table and column names from the model's options are put in the SQL
-text (hence the ``noqa: S608``); every value travels as a parameter.
+text (hence the ``noqa: S608`` and ``nosec B608``); every value travels as a parameter.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str], using: str 
     unnest, params = _unnest(connection, model, values)
     _execute(
         connection,
-        f"UPDATE {quote(opts.db_table)} AS old SET {assignments} FROM {unnest} WHERE old.{pk} = new.{pk}",  # noqa: S608
+        f"UPDATE {quote(opts.db_table)} AS old SET {assignments} FROM {unnest} WHERE old.{pk} = new.{pk}",  # noqa: S608  # nosec B608
         params,
     )
 
@@ -69,7 +69,7 @@ def insert_new(
     names = ", ".join(_quoted(connection, _field(model, name)) for name in values)
     returned = _execute(
         connection,
-        f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM {unnest} "  # noqa: S608
+        f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT * FROM {unnest} "  # noqa: S608  # nosec B608
         f"ON CONFLICT ({column}) DO NOTHING RETURNING {column}",
         params,
     )
@@ -119,7 +119,7 @@ def upsert_newer(
     conflict = ", ".join(column[name] for name in keys)
     _execute(
         connection,
-        f"INSERT INTO {table} ({', '.join(column.values())}) SELECT * FROM {unnest} "  # noqa: S608
+        f"INSERT INTO {table} ({', '.join(column.values())}) SELECT * FROM {unnest} "  # noqa: S608  # nosec B608
         f"ON CONFLICT ({conflict}) DO UPDATE SET {updates} "
         f"WHERE {table}.{column[newer]} < EXCLUDED.{column[newer]}",
         params,
