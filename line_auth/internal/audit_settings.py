@@ -6,6 +6,7 @@ only through ``line_auth.conf.line_settings``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,9 +21,8 @@ ADDRESS_MODES = ("off", "truncated", "full")
 class AuditSettings:
     """Accessors for ``LINE_AUTH_AUDIT*``; ``_get`` is the settings reader of the class using it."""
 
-    @staticmethod
-    def _get(name: str, default: Any) -> Any:  # pragma: no cover - replaced by LineAuthSettings._get
-        raise NotImplementedError
+    # The settings reader, which LineAuthSettings (conf.py) supplies.
+    _get: Callable[[str, Any], Any]
 
     @property
     def audit_enabled(self) -> bool:

@@ -6,6 +6,7 @@ only through ``line_auth.conf.line_settings``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from line_auth.internal.setting_values import optional_rate, task_engine, whole_number
@@ -14,9 +15,8 @@ from line_auth.internal.setting_values import optional_rate, task_engine, whole_
 class BackgroundSettings:
     """Accessors for the task engine, the chunks and the budget of calls to LINE."""
 
-    @staticmethod
-    def _get(name: str, default: Any) -> Any:  # pragma: no cover - replaced by LineAuthSettings._get
-        raise NotImplementedError
+    # The settings reader, which LineAuthSettings (conf.py) supplies.
+    _get: Callable[[str, Any], Any]
 
     @property
     def line_requests_per_second(self) -> float | None:

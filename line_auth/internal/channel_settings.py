@@ -6,15 +6,15 @@ only through ``line_auth.conf.line_settings``, and :mod:`line_auth.channels` par
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
 class ChannelSettings:
     """Accessors for ``LINE_AUTH_CHANNELS`` and the hooks that add or choose channels."""
 
-    @staticmethod
-    def _get(name: str, default: Any) -> Any:  # pragma: no cover - replaced by LineAuthSettings._get
-        raise NotImplementedError
+    # The settings reader, which LineAuthSettings (conf.py) supplies.
+    _get: Callable[[str, Any], Any]
 
     @property
     def channels(self) -> Any:
