@@ -204,9 +204,9 @@ def test_a_batch_refresh_reads_the_accounts_a_page_at_a_time(linked_account, lin
     with CaptureQueriesContext(connection) as queries:
         assert tokens.refresh_many(tokens.due_for_refresh(), page_size=2) == {tokens.Outcome.REFRESHED: 3}
 
-    statements = [query["sql"] for query in queries]
-    reads = [sql for sql in statements if sql.startswith("SELECT") and "line_auth_lineaccount" in sql]
-    assert len(reads) == 3 and all(sql.endswith("LIMIT 2") for sql in reads)  # 2 accounts, 1, then none left
+    # The page reads; on PostgreSQL each page's leased rows are also read again by primary key.
+    pages = [query["sql"] for query in queries if "line_auth_lineaccount" in query["sql"] and "LIMIT" in query["sql"]]
+    assert len(pages) == 3 and all(sql.endswith("LIMIT 2") for sql in pages)  # 2 accounts, 1, then none left
 
 
 @pytest.mark.parametrize("answer", [{"access_token": ""}, {"token_type": "Bearer"}], ids=["empty", "missing"])
