@@ -9,6 +9,7 @@ returning login writes only its account, in one statement (``login_pipeline``).
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -157,12 +158,15 @@ def save_line_account(
     friendship_changes = friendship_at_login(account, response, now=now, created=created)
     if account.friendship_checked_at != known_at:
         fields += STATUS_FIELDS
-    if created:
-        _insert_or_relink(account, fields)
-    elif not _update(account, fields, now):
-        # Unlinked by another request since the look-up: the backend runs the login again.
-        raise AuthAssociationError(backend, code="account_unlinked", stage="pipeline")
-    save_changes(friendship_changes)
+    # A status learned now and its history row are written together, in or out of the
+    # pipeline's transaction (a returning login has none).
+    with transaction.atomic(savepoint=False) if friendship_changes else nullcontext():
+        if created:
+            _insert_or_relink(account, fields)
+        elif not _update(account, fields, now):
+            # Unlinked by another request since the look-up: the backend runs the login again.
+            raise AuthAssociationError(backend, code="account_unlinked", stage="pipeline")
+        save_changes(friendship_changes)
     request = getattr(backend.strategy, "request", None)
     # Announce only what was committed: a rolled-back login announces nothing.
     transaction.on_commit(

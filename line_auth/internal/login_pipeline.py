@@ -2,8 +2,8 @@
 
 The look-up reads the LINE user's social-auth row with its Django user and this channel's
 ``LineAccount``. What it finds decides how the pipeline runs: a single row of
-LINE's key means the user, the association and (or) the account already exist
-and the login writes one row, so it needs no transaction of its own; anything
+LINE's key means the user and the association already exist and the login
+writes only its account, so it needs no transaction of its own; anything
 else (a first login, rows keyed otherwise, a site's own pipeline steps) runs the
 pipeline in one transaction, so nothing is left half-made. ``social_user`` takes
 the rows from here instead of asking again.
@@ -79,8 +79,9 @@ def needs_transaction(backend: Any, lookup: Lookup | None, pipeline: Sequence[st
     """Whether the login must run its pipeline in one transaction.
 
     Not for one row of the backend's key under line_auth's and social-core's own steps:
-    the user and the association exist, and the login's only write is the account's
-    one statement. A site's own step may write anything, so it keeps the transaction.
+    the user and the association exist, and the login writes only its account (with a
+    friendship change's history row, in a transaction of their own). A site's own step
+    may write anything, so it keeps the transaction.
     """
     if lookup is None or len(lookup.rows) != 1 or lookup.rows[0].id_key != backend.id_key():
         return True
