@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_delete
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone as django_timezone
 
@@ -385,6 +386,24 @@ def test_statuses_awaiting_a_login_are_pruned_after_their_retention(client, sett
     assert set(PendingFriendship.objects.values_list("line_user_id", flat=True)) == {
         "U" + "2" * 32, "U" + "3" * 32
     }
+
+
+def test_receivers_of_deletes_still_hear_the_pruned_rows(client, settings, line_account_factory):
+    """Pruning skips loading the rows only while nothing listens to their deletion."""
+    settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
+    WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=2))
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.event_id)
+
+    post_delete.connect(receiver, sender=WebhookEvent)
+    try:
+        send(client, event("follow", line_account_factory().line_user_id, event_id="NEW"))
+    finally:
+        post_delete.disconnect(receiver, sender=WebhookEvent)
+    assert heard == ["OLD"]
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["NEW"]
 
 
 def test_the_prune_command_prunes_without_a_delivery(settings):
