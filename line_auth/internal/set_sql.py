@@ -24,6 +24,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.deletion import Collector
 
 ModelT = TypeVar("ModelT", bound=models.Model)
+# Fields whose preparation hands a string back as it is (not their subclasses, which may not).
+PLAIN_TEXT = (models.CharField, models.TextField)
 
 
 def locked_rows(
@@ -239,7 +241,7 @@ def delete_older(model: type[models.Model], field: str, before: Any, using: str 
 
 def _unnest(
     connection: BaseDatabaseWrapper, model: type[models.Model], values: Mapping[str, Sequence[Any]]
-) -> tuple[str, list[list[Any]]]:
+) -> tuple[str, list[Any]]:
     """``UNNEST(%s::type[], ...) AS new(column, ...)`` and its array parameters."""
     fields = [_field(model, name) for name in values]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
@@ -258,16 +260,39 @@ def _constants(
     return sql, params
 
 
-def _column(connection: BaseDatabaseWrapper, field: models.Field[Any, Any], values: Sequence[Any]) -> list[Any]:
+def _column(connection: BaseDatabaseWrapper, field: models.Field[Any, Any], values: Sequence[Any]) -> list[Any] | str:
     """One column's values as the array parameter takes them.
 
     Aware datetimes travel as ISO 8601 text, which PostgreSQL reads back to the
     microsecond: Django's preparation and psycopg's quoting of a datetime take
-    about 6 µs together, its text about 2 µs.
+    about 6 µs together. Strings skip a preparation that would return them
+    unchanged, and text goes as one array literal where it can.
     """
     if isinstance(field, models.DateTimeField) and all(_is_aware(value) for value in values):
-        return [value.isoformat() for value in values]
-    return [field.get_db_prep_save(value, connection) for value in values]
+        prepared = [value.isoformat() for value in values]
+    elif type(field) in PLAIN_TEXT and all(isinstance(value, str) for value in values):
+        prepared = list(values)
+    else:
+        prepared = [field.get_db_prep_save(value, connection) for value in values]
+    literal = _text_array(prepared)
+    return prepared if literal is None else literal
+
+
+def _text_array(values: list[Any]) -> str | None:
+    """PostgreSQL's text form of an array of strings (``{"a","b"}``), or None when a value
+    is not a string or holds a quote or a backslash (psycopg then quotes the list).
+
+    psycopg quotes a list element by element in Python, about 1 µs each; joining
+    takes a hundredth of that. Every element is quoted, so commas, braces, spaces,
+    empty strings and ``NULL`` stay plain text.
+    """
+    try:
+        together = "".join(values)
+    except TypeError:
+        return None
+    if '"' in together or "\\" in together:
+        return None
+    return '{"' + '","'.join(values) + '"}' if values else "{}"
 
 
 def _is_aware(value: object) -> bool:
@@ -310,7 +335,7 @@ def _quoted(connection: BaseDatabaseWrapper, field: models.Field[Any, Any]) -> s
     return str(connection.ops.quote_name(field.column or field.name))
 
 
-def _execute(connection: BaseDatabaseWrapper, sql: str, params: list[list[Any]]) -> list[tuple[Any, ...]]:
+def _execute(connection: BaseDatabaseWrapper, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall() if cursor.description else []

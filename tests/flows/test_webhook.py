@@ -640,6 +640,18 @@ def test_event_ids_up_to_64_characters_are_applied(client, length):
     assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["E" * length]
 
 
+@pytest.mark.parametrize("text", ['U"1', "U\\1", "U,1", "{U1}", "NULL", "U1}", "'U1'"])
+def test_ids_with_any_visible_character_are_stored_as_sent(client, line_account_factory, text):
+    """Quotes, backslashes, commas and braces are visible ASCII, so such IDs are applied; the
+    batched SQL must store them as sent, beside ordinary ones."""
+    account = line_account_factory(line_user_id=text)
+    assert send(client, event("follow", text, event_id=text), event("follow", "U" + "a" * 32)).status_code == 200
+    assert text in WebhookEvent.objects.values_list("event_id", flat=True)
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert pending_ids() == ["U" + "a" * 32]
+
+
 @pytest.mark.parametrize("event_id", ["", "E" * 65, 42, None])
 def test_other_event_ids_are_skipped(client, event_id):
     follow = event("follow", "U" + "a" * 32)
