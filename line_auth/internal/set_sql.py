@@ -16,16 +16,15 @@ text (hence the ``noqa: S608`` and ``nosec B608``); every value travels as a par
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.deletion import Collector
 
+from line_auth.internal.sql_values import array_parameter, read_back
+
 ModelT = TypeVar("ModelT", bound=models.Model)
-# Fields whose preparation hands a string back as it is (not their subclasses, which may not).
-PLAIN_TEXT = (models.CharField, models.TextField)
 
 
 def locked_rows(
@@ -58,13 +57,10 @@ def locked_rows(
         connection,
         f"SELECT {columns} FROM {connection.ops.quote_name(opts.db_table)} "  # noqa: S608  # nosec B608
         f"WHERE {conditions or 'TRUE'} ORDER BY {_quoted(connection, opts.pk)} FOR UPDATE",
-        [_column(connection, _field(model, name), list(values)) for name, values in where.items()],
+        [array_parameter(connection, _field(model, name), list(values)) for name, values in where.items()],
     )
     names = [field.attname for field in selected]
-    converters = _converters(connection, opts.db_table, selected)
-    if converters:
-        rows = [_converted(connection, row, converters) for row in rows]
-    return [model.from_db(using, names, row) for row in rows]
+    return [model.from_db(using, names, row) for row in read_back(connection, opts.db_table, selected, rows)]
 
 
 def update_rows(rows: Sequence[models.Model], fields: Sequence[str], using: str = "default") -> None:
@@ -246,7 +242,7 @@ def _unnest(
     fields = [_field(model, name) for name in values]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     names = ", ".join(_quoted(connection, field) for field in fields)
-    params = [_column(connection, field, column) for field, column in zip(fields, values.values(), strict=True)]
+    params = [array_parameter(connection, field, column) for field, column in zip(fields, values.values(), strict=True)]
     return f"UNNEST({arrays}) AS new({names})", params
 
 
@@ -258,68 +254,6 @@ def _constants(
     sql = "".join(f", %s::{field.db_type(connection)}" for field in fields)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, shared.values(), strict=True)]
     return sql, params
-
-
-def _column(connection: BaseDatabaseWrapper, field: models.Field[Any, Any], values: Sequence[Any]) -> list[Any] | str:
-    """One column's values as the array parameter takes them.
-
-    Aware datetimes travel as ISO 8601 text, which PostgreSQL reads back to the
-    microsecond: Django's preparation and psycopg's quoting of a datetime take
-    about 6 µs together. Strings skip a preparation that would return them
-    unchanged, and text goes as one array literal where it can.
-    """
-    if isinstance(field, models.DateTimeField) and all(_is_aware(value) for value in values):
-        prepared = [value.isoformat() for value in values]
-    elif type(field) in PLAIN_TEXT and all(isinstance(value, str) for value in values):
-        prepared = list(values)
-    else:
-        prepared = [field.get_db_prep_save(value, connection) for value in values]
-    literal = _text_array(prepared)
-    return prepared if literal is None else literal
-
-
-def _text_array(values: list[Any]) -> str | None:
-    """PostgreSQL's text form of an array of strings (``{"a","b"}``), or None when a value
-    is not a string or holds a quote or a backslash (psycopg then quotes the list).
-
-    psycopg quotes a list element by element in Python, about 1 µs each; joining
-    takes a hundredth of that. Every element is quoted, so commas, braces, spaces,
-    empty strings and ``NULL`` stay plain text.
-    """
-    try:
-        together = "".join(values)
-    except TypeError:
-        return None
-    if '"' in together or "\\" in together:
-        return None
-    return '{"' + '","'.join(values) + '"}' if values else "{}"
-
-
-def _is_aware(value: object) -> bool:
-    return isinstance(value, datetime) and value.utcoffset() is not None
-
-
-def _converters(
-    connection: BaseDatabaseWrapper, table: str, fields: Sequence[models.Field[Any, Any]]
-) -> dict[int, tuple[list[Any], Any]]:
-    """What the ORM would apply to each column read (``from_db_value`` and the backend's own)."""
-    found = {}
-    for position, field in enumerate(fields):
-        column = field.get_col(table)
-        found_here = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if found_here:
-            found[position] = (found_here, column)
-    return found
-
-
-def _converted(
-    connection: BaseDatabaseWrapper, row: tuple[Any, ...], converters: dict[int, tuple[list[Any], Any]]
-) -> tuple[Any, ...]:
-    values = list(row)
-    for position, (functions, column) in converters.items():
-        for convert in functions:
-            values[position] = convert(values[position], column, connection)
-    return tuple(values)
 
 
 def _rows(model: type[models.Model], using: str) -> models.QuerySet[Any]:
