@@ -27,17 +27,19 @@ def array_parameter(
     about 6 µs together. Strings skip a preparation that would return them
     unchanged, and text goes as one array literal where it can.
     """
-    if isinstance(field, models.DateTimeField) and all(_is_aware(value) for value in values):
+    if type(field) in PLAIN_TEXT:
+        literal = _text_array(values)  # None unless every value is a string
+        if literal is not None:
+            return literal
+    if isinstance(field, models.DateTimeField) and all(map(_is_aware, values)):
         prepared = [value.isoformat() for value in values]
-    elif type(field) in PLAIN_TEXT and all(isinstance(value, str) for value in values):
-        prepared = list(values)
     else:
         prepared = [field.get_db_prep_save(value, connection) for value in values]
     literal = _text_array(prepared)
     return prepared if literal is None else literal
 
 
-def _text_array(values: list[Any]) -> str | None:
+def _text_array(values: Sequence[Any]) -> str | None:
     """PostgreSQL's text form of an array of strings (``{"a","b"}``), or None when a value
     is not a string or holds a quote or a backslash (psycopg then quotes the list).
 
