@@ -216,9 +216,10 @@ def upsert_newer(
 def delete_older(model: type[models.Model], field: str, before: Any, using: str = "default") -> int:
     """Delete the rows whose ``field`` is earlier than ``before``; return how many went.
 
-    What ``QuerySet.delete()`` does for a model nothing refers to and no receiver
-    listens to deletes of (one ``DELETE``), without compiling the query each time:
-    the webhook prunes on every delivery. Anything else goes through the ORM.
+    Where ``QuerySet.delete()`` would delete without loading the rows (no other model
+    cascades from this one, no receiver listens to its deletes), this is its one
+    ``DELETE`` without compiling the query each time: the webhook prunes on every
+    delivery. Otherwise the ORM deletes, signals and cascades included.
     """
     connection = connections[using]
     older = _rows(model, using).filter(**{f"{field}__lt": before})
