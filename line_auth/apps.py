@@ -15,15 +15,17 @@ class LineAuthConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_logged_out
         from django.core.signals import request_finished, request_started
         from django.db.models.signals import pre_delete
+        from django.test.signals import setting_changed
 
         import line_auth.checks  # noqa: F401  (registers the system checks)
-        from line_auth import audit, receivers
+        from line_auth import audit, channels, receivers
         from line_auth.internal import sessions
 
         user_logged_out.connect(
             receivers.revoke_on_logout, dispatch_uid="line_auth.revoke_on_logout"
         )
         user_logged_in.connect(sessions.restore_expiry, dispatch_uid="line_auth.restore_session_expiry")
+        setting_changed.connect(channels.forget_settings, dispatch_uid="line_auth.forget_channel_settings")
         request_started.connect(audit.request_started, dispatch_uid="line_auth.audit_request_started")
         request_finished.connect(audit.request_finished, dispatch_uid="line_auth.audit_request_finished")
         pre_delete.connect(

@@ -17,7 +17,6 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from social_core.backends.oauth import BaseOAuth2PKCE
@@ -35,7 +34,7 @@ from line_auth import client as line_client
 from line_auth.channels import Channel
 from line_auth.conf import line_settings
 from line_auth.exceptions import InvalidIdToken, InvalidIdTokenSignature, LineAPIError
-from line_auth.internal import fitting, identity, logins, steps
+from line_auth.internal import fitting, identity, login_pipeline, steps
 from line_auth.internal.backend_http import LineClientRequests
 from line_auth.internal.id_token import verify_web_id_token
 from line_auth.internal.options import resolve_options
@@ -266,7 +265,7 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         return data
 
     def pipeline(self, pipeline: Any, pipeline_index: int = 0, *args: Any, **kwargs: Any) -> Any:
-        """Run LINE's pipeline in one transaction, so a failure leaves no half-made account.
+        """Run LINE's pipeline, in one transaction where it creates anything.
 
         social-core hands in the pipeline setting it found for LINE or, when there is
         none, its generic ``DEFAULT_AUTH_PIPELINE``, which saves no ``LineAccount``.
@@ -277,15 +276,13 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         configured = pipeline if self.setting("PIPELINE") is not None else None
         pipeline = steps.refuse_email_association(steps.for_line(configured), logger)
         try:
-            with transaction.atomic():
-                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
+            return login_pipeline.run(self, super().pipeline, pipeline, pipeline_index, args, kwargs)
         except AuthAssociationError:
             if kwargs.get("user") is not None:
                 raise  # a logged-in user tried to link a LINE account someone else owns
-            # A parallel first login (a second tab) created this LINE user's account
-            # while ours was rolled back: run again and find it.
-            with transaction.atomic():
-                return logins.completed(self, super().pipeline(pipeline, pipeline_index, *args, **kwargs), kwargs)
+            # A parallel first login (a second tab) created this LINE user's account while
+            # ours was rolled back, or another request unlinked it: look up and run again.
+            return login_pipeline.run(self, super().pipeline, pipeline, pipeline_index, args, kwargs)
 
 
 def get_backend(request: HttpRequest, channel: Channel | None = None) -> LineBackend:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, TypeVar
 
@@ -42,19 +43,10 @@ DEFAULT_PROVIDER = "default"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 # LINE channel IDs are decimal numbers (10 digits today).
 CHANNEL_ID_PATTERN = re.compile(r"^[0-9]{1,32}$")
-KEYS = frozenset(
-    {
-        "CHANNEL_ID",
-        "CHANNEL_SECRET",
-        "KIND",
-        "PROVIDER",
-        "LABEL",
-        "SCOPE",
-        "AUTHORIZATION_OPTIONS",
-        "MESSAGING_CHANNEL_SECRET",
-        "MESSAGING_DESTINATION",
-    }
-)
+KEYS = frozenset({
+    "CHANNEL_ID", "CHANNEL_SECRET", "KIND", "PROVIDER", "LABEL", "SCOPE", "AUTHORIZATION_OPTIONS",
+    "MESSAGING_CHANNEL_SECRET", "MESSAGING_DESTINATION",
+})
 
 
 class ChannelKind(StrEnum):
@@ -109,21 +101,15 @@ def channel_from_setting(name: str, value: Mapping[str, Any]) -> Channel:
         raise ImproperlyConfigured(f"LINE_AUTH_CHANNELS[{name!r}] must be a dict.")
     unknown = sorted(set(value) - KEYS)
     if unknown:
-        raise ImproperlyConfigured(
-            f"LINE_AUTH_CHANNELS[{name!r}] has unknown keys {unknown}; known: {sorted(KEYS)}."
-        )
+        raise ImproperlyConfigured(f"LINE_AUTH_CHANNELS[{name!r}] has unknown keys {unknown}; known: {sorted(KEYS)}.")
     channel_id = str(value.get("CHANNEL_ID") or "").strip()
     if not CHANNEL_ID_PATTERN.match(channel_id):
-        raise ImproperlyConfigured(
-            f"LINE_AUTH_CHANNELS[{name!r}]['CHANNEL_ID'] must be the channel's numeric ID."
-        )
+        raise ImproperlyConfigured(f"LINE_AUTH_CHANNELS[{name!r}]['CHANNEL_ID'] must be the channel's numeric ID.")
     try:
         kind = ChannelKind(value.get("KIND", ChannelKind.WEB))
     except ValueError:
         allowed = ", ".join(repr(kind.value) for kind in ChannelKind)
-        raise ImproperlyConfigured(
-            f"LINE_AUTH_CHANNELS[{name!r}]['KIND'] must be one of {allowed}."
-        ) from None
+        raise ImproperlyConfigured(f"LINE_AUTH_CHANNELS[{name!r}]['KIND'] must be one of {allowed}.") from None
     options = value.get("AUTHORIZATION_OPTIONS", {})
     if not isinstance(options, Mapping):
         raise ImproperlyConfigured(f"LINE_AUTH_CHANNELS[{name!r}]['AUTHORIZATION_OPTIONS'] must be a dict.")
@@ -188,8 +174,6 @@ def is_legacy_audience(channel: Channel) -> bool:
 
 
 def _loaded() -> list[Channel]:
-    if not line_settings.channel_loader:
-        return []
     try:
         loader: Callable[[], Iterable[Channel]] = import_string(line_settings.channel_loader)
     except ImportError as error:
@@ -200,10 +184,27 @@ def _loaded() -> list[Channel]:
 def all_channels() -> tuple[Channel, ...]:
     """Every channel: the declared ones, the social-auth one and the loader's, default first.
 
-    Raises ``ImproperlyConfigured`` when two share a name or a channel ID, since
-    a token or a callback could then be filed under the wrong credentials.
+    Raises ``ImproperlyConfigured`` when two share a name or a channel ID, since a token or
+    a callback could then be filed under the wrong credentials. The settings' channels are
+    read once (a login looks them up several times); a loader is asked every time.
     """
-    channels = _declared() + _loaded()
+    if line_settings.channel_loader:
+        return _assembled(_declared() + _loaded())
+    return _from_settings()
+
+
+@lru_cache(maxsize=1)
+def _from_settings() -> tuple[Channel, ...]:
+    return _assembled(_declared())
+
+
+def forget_settings(*, setting: str, **kwargs: Any) -> None:
+    """``setting_changed`` receiver: channels read from the settings are read again."""
+    if setting.startswith(("LINE_AUTH_", "SOCIAL_AUTH_")):
+        _from_settings.cache_clear()
+
+
+def _assembled(channels: list[Channel]) -> tuple[Channel, ...]:
     channels += _legacy_audiences(channels)
     _refuse_duplicates(channels)
     preferred = line_settings.default_channel
@@ -216,12 +217,10 @@ def all_channels() -> tuple[Channel, ...]:
 
 def _refuse_duplicates(channels: list[Channel]) -> None:
     for attribute in ("name", "channel_id"):
-        seen: set[str] = set()
-        for channel in channels:
-            value = getattr(channel, attribute)
-            if value in seen:
-                raise ImproperlyConfigured(f"Two LINE channels have the {attribute} {value!r}.")
-            seen.add(value)
+        values = [getattr(channel, attribute) for channel in channels]
+        repeated = sorted({value for value in values if values.count(value) > 1})
+        if repeated:
+            raise ImproperlyConfigured(f"Two LINE channels have the {attribute} {repeated[0]!r}.")
 
 
 def default_channel() -> Channel:

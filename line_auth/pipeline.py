@@ -1,18 +1,19 @@
 """social-auth pipeline steps of a LINE login: finding the user, creating one, and
 writing the ``LineAccount``.
 
-They run inside the backend's pipeline transaction, so the user, the social
-association and the LINE account are committed together or not at all.
+A first login runs them in the backend's pipeline transaction, so the user, the
+social association and the LINE account are committed together or not at all; a
+returning login writes only its account, in one statement (``login_pipeline``).
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from social_core.exceptions import (
     AuthAssociationError,
@@ -24,12 +25,11 @@ from social_core.pipeline import social_auth
 from social_core.pipeline import user as social_user_steps
 from social_django.models import UserSocialAuth
 
-from line_auth import channels, signals
+from line_auth import signals
 from line_auth.backends import LineBackend
-from line_auth.channels import Channel
 from line_auth.friendship.login import friendship_at_login
 from line_auth.friendship.status import STATUS_FIELDS, announce, save_changes
-from line_auth.internal import fitting, user_model
+from line_auth.internal import fitting, login_pipeline, user_model
 from line_auth.internal.token_state import expires_at
 from line_auth.models import REFRESH_TOKEN_LIFETIME, AccessTokenKind, FriendshipChange, LineAccount
 
@@ -43,29 +43,24 @@ LOGIN_FIELDS = (
 
 
 def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """social-core's ``social_user`` step, in one query whether the user is new or returning.
+    """social-core's ``social_user`` step, with no query of its own.
 
-    The LINE user's social-auth row is read with its Django user and this channel's LINE
-    account and locked for the rest of the login, so two logins of one LINE user run one
-    after the other. Channels of one provider share the row (LINE gives them one user ID),
-    each with its own account; channels of different providers never see the same ID. No
-    row means a first login, with nothing more to look up. Anything unusual (a row keyed
-    otherwise, legacy identifiers) goes through social-core's own step.
+    It takes the backend's look-up made before the pipeline (``login_pipeline``): the
+    LINE user's social-auth row with its Django user and this channel's LINE account.
+    Channels of one provider share the row (LINE gives them one user ID), each with its
+    own account; channels of different providers never see the same ID. No row means a
+    first login, with nothing more to look up. Anything unusual (a row keyed otherwise,
+    legacy identifiers) goes through social-core's own step.
     """
     if kwargs.get("legacy_identifiers") or kwargs.get("legacy_uids"):
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
-    channel = login_channel(backend, kwargs.get("response"))
-    this_channel = Q(line_accounts__channel_id=channel.channel_id)
-    rows = list(
-        UserSocialAuth.objects.annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
-        .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
-        .select_for_update(of=("self",))
-        .filter(provider=backend.name, uid=str(uid))
-    )
-    if not rows:
+    lookup = kwargs.get(login_pipeline.LOOKUP_KWARG)
+    if lookup is None or lookup.uid != str(uid):
+        lookup = login_pipeline.look_up(backend, uid, kwargs.get("response"))
+    if not lookup.rows:
         return {"social": None, "user": user, "is_new": user is None, "new_association": True}
-    social = rows[0]
-    if len(rows) > 1 or social.id_key != backend.id_key():
+    social = lookup.rows[0]
+    if len(lookup.rows) > 1 or social.id_key != backend.id_key():
         return social_auth.social_user(backend, uid, user, *args, **kwargs)
     if user and social.user != user:
         raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
@@ -74,21 +69,6 @@ def social_user(backend: Any, uid: str, user: Any = None, *args: Any, **kwargs: 
         account = None  # save_line_account finds or relinks this channel's account
     return {"social": social, "user": social.user, "is_new": False, "new_association": False,
             "line_account": account}
-
-
-def login_channel(backend: Any, response: dict[str, Any] | None) -> Channel:
-    """The channel a login is for: the identity's ``channel_id``, else the default channel.
-
-    A ``channel_id`` that names no configured channel ends the login: its account
-    must never be filed under another channel's credentials.
-    """
-    channel_id = (response or {}).get("channel_id")
-    if not channel_id:
-        return channels.default_channel()
-    channel = channels.by_id(str(channel_id))
-    if channel is None:
-        raise AuthResponseError(backend, claim="channel_id", code="unknown_channel", stage="pipeline")
-    return channel
 
 
 def create_user(strategy: Any, details: dict[str, Any], backend: Any, user: Any = None, *args: Any,
@@ -158,7 +138,7 @@ def save_line_account(
     if not isinstance(backend, LineBackend) or user is None or not response:
         return None
     now = timezone.now()
-    channel = login_channel(backend, response)
+    channel = login_pipeline.login_channel(backend, response)
     created = line_account is None
     account = line_account or LineAccount(channel_id=channel.channel_id, line_user_id=response["sub"])
     account.user = user
@@ -178,17 +158,27 @@ def save_line_account(
     friendship_changes = friendship_at_login(account, response, now=now, created=created)
     if account.friendship_checked_at != known_at:
         fields += STATUS_FIELDS
-    if created:
-        _insert_or_relink(account, fields)
-    else:
-        account.save(update_fields=fields)
-    save_changes(friendship_changes)
+    # A status learned now and its history row are written together, in or out of the
+    # pipeline's transaction (a returning login has none).
+    with transaction.atomic(savepoint=False) if friendship_changes else nullcontext():
+        if created:
+            _insert_or_relink(account, fields)
+        elif not _update(account, fields, now):
+            # Unlinked by another request since the look-up: the backend runs the login again.
+            raise AuthAssociationError(backend, code="account_unlinked", stage="pipeline")
+        save_changes(friendship_changes)
     request = getattr(backend.strategy, "request", None)
     # Announce only what was committed: a rolled-back login announces nothing.
     transaction.on_commit(
         lambda: _announce(request, user, account, created, is_new, friendship_changes)
     )
     return {"line_account": account}
+
+
+def _update(account: LineAccount, fields: list[str], now: datetime) -> bool:
+    """Write these fields of a loaded account in one UPDATE; ``False`` when its row is gone."""
+    account.modified = now
+    return bool(LineAccount.objects.filter(pk=account.pk).update(**{name: getattr(account, name) for name in fields}))
 
 
 def _insert_or_relink(account: LineAccount, fields: list[str]) -> None:

@@ -14,16 +14,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from line_auth.conf import line_settings
+from line_auth.internal.set_sql import delete_older
 from line_auth.models import PendingFriendship, WebhookEvent
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
     """Delete records older than their retention; returns how many of each went."""
     now = now or timezone.now()
-    events, _ = WebhookEvent.objects.filter(
-        received_at__lt=now - line_settings.webhook_event_retention
-    ).delete()
-    pending, _ = PendingFriendship.objects.filter(
-        event_at__lt=now - line_settings.pending_friendship_retention
-    ).delete()
+    events = delete_older(WebhookEvent, "received_at", now - line_settings.webhook_event_retention)
+    pending = delete_older(PendingFriendship, "event_at", now - line_settings.pending_friendship_retention)
     return {"webhook_events": events, "pending_friendships": pending}

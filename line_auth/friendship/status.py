@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db import transaction
 
 from line_auth import signals
-from line_auth.internal.set_sql import update_rows, upsert_newer
+from line_auth.internal.set_sql import insert_rows, locked_rows, update_rows, upsert_newer
 from line_auth.models import FriendshipChange, FriendshipSource, LineAccount, PendingFriendship
 
 STATUS_FIELDS = ("friendship", "friendship_source", "friendship_checked_at")
@@ -48,8 +48,7 @@ def apply_status(
 def save_changes(changes: Iterable[FriendshipChange | None]) -> list[FriendshipChange]:
     """Insert the history rows of changes whose accounts are already saved."""
     rows = [change for change in changes if change is not None]
-    if rows:
-        FriendshipChange.objects.bulk_create(rows)
+    insert_rows(rows)
     return rows
 
 
@@ -107,10 +106,10 @@ def store_statuses(
     inside a transaction. Rows are locked in primary-key order so two
     concurrent batches cannot deadlock.
     """
-    found = LineAccount.objects.select_for_update().only("channel_id", "line_user_id", *STATUS_FIELDS)
+    where: dict[str, Collection[str]] = {"line_user_id": list(statuses)}
     if channel_ids is not None:
-        found = found.filter(channel_id__in=sorted(channel_ids))
-    accounts = list(found.filter(line_user_id__in=list(statuses)).order_by("pk"))
+        where["channel_id"] = sorted(channel_ids)
+    accounts = locked_rows(LineAccount, ("channel_id", "line_user_id", *STATUS_FIELDS), where)
     touched: list[LineAccount] = []
     changes: list[FriendshipChange | None] = []
     for account in accounts:

@@ -116,9 +116,5 @@ def _first_deliveries(events: list[FriendshipEvent], now: datetime) -> list[Frie
     first: dict[str, FriendshipEvent] = {}
     for event in events:
         first.setdefault(event.event_id, event)
-    new = insert_new(
-        WebhookEvent,
-        {"event_id": list(first), "received_at": [now] * len(first)},
-        key="event_id",
-    )
+    new = insert_new(WebhookEvent, {"event_id": list(first)}, key="event_id", shared={"received_at": now})
     return [event for event_id, event in first.items() if event_id in new]

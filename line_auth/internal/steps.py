@@ -87,10 +87,14 @@ def email_associations(pipeline: Sequence[str]) -> list[str]:
     return [step for step in pipeline if step.rsplit(".", 1)[-1] == EMAIL_ASSOCIATION]
 
 
+def has_own_steps(pipeline: Sequence[str]) -> bool:
+    """Whether any step of ``pipeline`` is the site's own, not line_auth's or social-auth's."""
+    return any(not name.startswith(_LIBRARY_PREFIXES) for name in pipeline)
+
+
 def own_step_before(pipeline: Sequence[str], step: str) -> bool:
     """Whether a step of the site's own runs before ``step`` (it may add to ``details``)."""
-    earlier = pipeline[: pipeline.index(step)] if step in pipeline else []
-    return any(not name.startswith(_LIBRARY_PREFIXES) for name in earlier)
+    return has_own_steps(pipeline[: pipeline.index(step)] if step in pipeline else [])
 
 
 def refuse_email_association(pipeline: list[str], logger: logging.Logger) -> list[str]:

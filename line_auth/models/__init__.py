@@ -232,7 +232,8 @@ class PendingFriendship(models.Model):
     )
     line_user_id = models.CharField(_("LINE user ID"), max_length=64)
     friendship = models.CharField(_("friendship"), max_length=16, choices=Friendship.choices)
-    event_at = models.DateTimeField(_("happened at"))
+    # Indexed for the prune each webhook delivery runs (friendship.retention).
+    event_at = models.DateTimeField(_("happened at"), db_index=True)
 
     class Meta:
         verbose_name = _("friendship awaiting a login")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.db import DatabaseError
 
+from line_auth import pipeline
 from line_auth.models import Friendship, LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +74,22 @@ def test_a_login_without_the_profile_scope_never_asks(login, client, line_emulat
 def test_a_native_login_asks_nothing_about_friendship_by_default(sdk_login, client, line_emulator):
     assert sdk_login(client, line_emulator).status_code == 200
     assert line_emulator.count_calls(FRIENDSHIP) == 0
+
+
+@pytest.mark.django_db(transaction=True)  # the login's own transactions, not the test's
+def test_a_status_learned_at_a_returning_login_is_kept_only_with_its_history(
+    login, client, line_emulator, monkeypatch
+):
+    """A returning login runs without the pipeline's transaction; the status it learns and the
+    history row recording the change are still written together or not at all."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro, begin={"bot_prompt": "normal"})
+    client.logout()
+
+    def history_lost(changes):
+        raise DatabaseError("the history row could not be written")
+
+    monkeypatch.setattr(pipeline, "save_changes", history_lost)
+    with pytest.raises(DatabaseError):
+        login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True)
+    assert LineAccount.objects.get().friendship == Friendship.NOT_FRIEND

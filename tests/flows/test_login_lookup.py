@@ -1,12 +1,15 @@
-"""The one look-up of a login (``line_auth.pipeline.social_user``) and the one write of its
-``LineAccount``, in the cases that are not a plain first or returning login."""
+"""The one look-up of a login (``line_auth.internal.login_pipeline``, used by
+``line_auth.pipeline.social_user``) and the one write of its ``LineAccount``, in the cases
+that are not a plain first or returning login."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from social_core.exceptions import AuthPolicyError
 from social_django.models import UserSocialAuth
 
+from line_auth.internal import login_pipeline, steps
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +47,48 @@ def test_an_account_left_without_its_social_row_is_relinked_not_duplicated(
     assert account.pk == orphan.pk and account.social == UserSocialAuth.objects.get()
     assert account.user == UserSocialAuth.objects.get().user and account.access_token
     assert account.friendship == "friend"  # learned earlier; this login learned nothing new
+
+
+# -- which logins run in a transaction --
+
+
+def test_a_login_unlinked_between_its_look_up_and_its_write_logs_in_afresh(
+    login, client, line_emulator, monkeypatch
+):
+    """Another request unlinks the account (social row and account) after this login looked it
+    up: the update finds no row, the login looks up again and links a new account, no 500."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro)
+    first_user = get_user_model().objects.get()
+    client.logout()
+    looked_up = login_pipeline.look_up
+
+    def unlinked_after_look_up(*args, **kwargs):
+        found = looked_up(*args, **kwargs)
+        if found.rows:
+            LineAccount.objects.all().delete()
+            UserSocialAuth.objects.all().delete()
+        return found
+
+    monkeypatch.setattr(login_pipeline, "look_up", unlinked_after_look_up)
+    assert login(client, line_emulator, taro).status_code == 302
+    account = LineAccount.objects.get()
+    assert account.user != first_user and account.social == UserSocialAuth.objects.get()
+    assert client.session["_auth_user_id"] == str(account.user.pk)
+
+
+def fail_after_saving(*args, **kwargs):
+    """A site's own step that fails once the LINE account is written."""
+    raise AuthPolicyError(kwargs["backend"], stage="pipeline")
+
+
+def test_a_returning_login_through_a_sites_own_step_is_all_or_nothing(login, client, line_emulator, settings):
+    """A site's step may write anything, so its login keeps the transaction: when the step
+    fails, the account's update is rolled back with it."""
+    taro = line_emulator.add_user(name="Taro")
+    login(client, line_emulator, taro)
+    client.logout()
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE, f"{__name__}.fail_after_saving"]
+    taro.name = "Taro Renamed"
+    assert login(client, line_emulator, taro).status_code == 403
+    assert LineAccount.objects.get().display_name == "Taro"

@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_delete
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone as django_timezone
 
@@ -387,6 +388,24 @@ def test_statuses_awaiting_a_login_are_pruned_after_their_retention(client, sett
     }
 
 
+def test_receivers_of_deletes_still_hear_the_pruned_rows(client, settings, line_account_factory):
+    """Pruning skips loading the rows only while nothing listens to their deletion."""
+    settings.LINE_AUTH_WEBHOOK_EVENT_RETENTION = timedelta(days=1)
+    WebhookEvent.objects.create(event_id="OLD", received_at=django_timezone.now() - timedelta(days=2))
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.event_id)
+
+    post_delete.connect(receiver, sender=WebhookEvent)
+    try:
+        send(client, event("follow", line_account_factory().line_user_id, event_id="NEW"))
+    finally:
+        post_delete.disconnect(receiver, sender=WebhookEvent)
+    assert heard == ["OLD"]
+    assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["NEW"]
+
+
 def test_the_prune_command_prunes_without_a_delivery(settings):
     settings.LINE_AUTH_PENDING_FRIENDSHIP_RETENTION = 3600
     PendingFriendship.objects.create(line_user_id="U" + "1" * 32, friendship=Friendship.FRIEND,
@@ -619,6 +638,18 @@ def test_other_timestamps_are_skipped(client, timestamp):
 def test_event_ids_up_to_64_characters_are_applied(client, length):
     assert send(client, event("follow", "U" + "a" * 32, event_id="E" * length)).status_code == 200
     assert list(WebhookEvent.objects.values_list("event_id", flat=True)) == ["E" * length]
+
+
+@pytest.mark.parametrize("text", ['U"1', "U\\1", "U,1", "{U1}", "NULL", "U1}", "'U1'"])
+def test_ids_with_any_visible_character_are_stored_as_sent(client, line_account_factory, text):
+    """Quotes, backslashes, commas and braces are visible ASCII, so such IDs are applied; the
+    batched SQL must store them as sent, beside ordinary ones."""
+    account = line_account_factory(line_user_id=text)
+    assert send(client, event("follow", text, event_id=text), event("follow", "U" + "a" * 32)).status_code == 200
+    assert text in WebhookEvent.objects.values_list("event_id", flat=True)
+    account.refresh_from_db()
+    assert account.friendship == Friendship.FRIEND
+    assert pending_ids() == ["U" + "a" * 32]
 
 
 @pytest.mark.parametrize("event_id", ["", "E" * 65, 42, None])

@@ -109,3 +109,28 @@ def test_receivers_that_listen_to_line_account_hear_each_change(
     finally:
         signals.friendship_changed.disconnect(receiver, sender=LineAccount)
     assert heard == [(LineAccount, account.pk, Friendship.UNKNOWN, Friendship.FRIEND, FriendshipSource.SYNC)]
+
+
+def test_the_changes_returned_are_the_saved_history_rows(line_account_factory):
+    """What store_statuses hands back is the row it stored: its key, time and account."""
+    tokyo = timezone(timedelta(hours=9))
+    account = line_account_factory()
+    (change,) = store_statuses({account.line_user_id: (Friendship.FRIEND, T0.astimezone(tokyo))},
+                               FriendshipSource.WEBHOOK)
+    stored = FriendshipChange.objects.get()
+    assert change.pk == stored.pk and not change._state.adding
+    assert (change.account.pk, change.event_at, change.changed_at) == (account.pk, T0, stored.changed_at)
+    account.refresh_from_db()
+    assert account.friendship_checked_at == T0
+
+
+def test_a_status_is_written_to_the_microsecond(line_account_factory):
+    """Statuses ride to the database as text; the moment must come back unchanged."""
+    moment = T0.replace(microsecond=123456)
+    account = line_account_factory()
+    store_statuses({account.line_user_id: (Friendship.FRIEND, moment), UNLINKED: (Friendship.FRIEND, moment)},
+                   FriendshipSource.WEBHOOK)
+    account.refresh_from_db()
+    assert account.friendship_checked_at == moment
+    assert FriendshipChange.objects.get().event_at == moment
+    assert pending() == [(UNLINKED, Friendship.FRIEND, moment)]
