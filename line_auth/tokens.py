@@ -243,7 +243,7 @@ def get_access_token(account: LineAccount) -> str | None:
 def _exchange_for(account: LineAccount) -> Exchange:
     """``exchange`` with the account's channel, which ``decide_without_line`` found."""
     channel = channels.of_account(account)
-    assert channel is not None, "decide_without_line settled accounts without a channel"
+    assert channel is not None  # decide_without_line settled accounts without a channel
     return exchange(channel, account.refresh_token)
 
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from line_auth.internal import jwks
 from line_auth.testing.state import ACCESS_TOKEN_TTL
@@ -46,6 +46,15 @@ def _emulators(request: pytest.FixtureRequest) -> list[Any]:
     if "line_emulator_server" in request.fixturenames:
         found.append(request.getfixturevalue("line_emulator_server").emulator)
     return found
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Any:
+    """A request in another language leaves it active in this thread; each test starts in
+    the default language, whatever ran before it (mutmut runs tests in its own order)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

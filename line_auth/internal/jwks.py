@@ -72,7 +72,8 @@ def fetch() -> dict[str, Any]:
 
 def forget() -> None:
     """Forget this process's copy and throttle, as at start-up (for tests whose LINE changes keys)."""
-    _memory.jwks, _memory.refetched_at = None, 0.0
+    global _memory
+    _memory = _ProcessMemory()
 
 
 def _known_jwks() -> dict[str, Any] | None:

@@ -130,8 +130,7 @@ def identity_from_access_token(token: str, accepted: Iterable[Channel]) -> dict[
     except LineAPIError as error:
         raise InvalidAccessToken(error.error_description or "refused by LINE") from error
     channel = channel_for(verification.client_id, accepted)
-    if channel is None:  # check_verification accepted only these IDs; never reached
-        raise InvalidAccessToken("issued to another channel")
+    assert channel is not None  # check_verification accepted only these channels' IDs
     return {
         **found,
         "channel_id": channel.channel_id,

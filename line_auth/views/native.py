@@ -158,7 +158,7 @@ class NativeLoginView(View):
         return {
             "user": {"id": user.pk, "username": user.get_username()},
             "line_user_id": identity["sub"],
-            "is_new": bool(getattr(user, "is_new", False)),
+            "is_new": bool(user.is_new),  # social-core marks every user its pipeline returns
         }
 
 

@@ -21,7 +21,15 @@ from social_django.models import UserSocialAuth
 
 from line_auth import deauthorization, privacy, tasks
 from line_auth.deauthorization import Outcome
-from line_auth.models import REFRESH_TOKEN_LIFETIME, Deauthorization, DeauthorizationStatus, LineAccount
+from line_auth.exceptions import LineAPIError
+from line_auth.internal.token_state import USE_MARGIN
+from line_auth.models import (
+    REFRESH_TOKEN_LIFETIME,
+    Deauthorization,
+    DeauthorizationReason,
+    DeauthorizationStatus,
+    LineAccount,
+)
 from line_auth.testing.recording import mask
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +235,7 @@ def test_back_off_doubles_and_the_last_attempt_fails_for_good(shop_account, shop
     assert deauthorization.retry_due(clock=lambda: third) == {Outcome.FAILED: 1}
     row.refresh_from_db()
     assert (row.status, row.attempts, row.next_attempt_at, row.access_token) == ("failed", 3, None, "")
+    assert row.finished_at == third
     assert deauthorization.retry_due(clock=lambda: third + timedelta(days=9)) == {}
 
 
@@ -318,12 +327,15 @@ def test_wrong_channel_credentials_are_queued_with_lines_error_code(shop_account
 def test_a_channel_missing_from_the_settings_is_queued_until_it_is_back(shop_account, shop, settings):
     account = shop_account()
     settings.LINE_AUTH_CHANNELS = {}
+    shop.reset_calls()
     assert deauthorization.unlink(account) is Outcome.QUEUED
-    assert Deauthorization.objects.get().last_error == "unknown_channel" and shop.calls == []
+    row = Deauthorization.objects.get()
+    assert (row.last_error, row.access_token) == ("unknown_channel", account.access_token) and shop.calls == []
 
     settings.LINE_AUTH_CHANNELS = {"shop": {"CHANNEL_ID": SHOP_ID, "CHANNEL_SECRET": SHOP_SECRET}}
-    later = timezone.now() + timedelta(days=1)
+    later = timezone.now() + timedelta(days=1)  # the queued access token is still good: no refresh
     assert deauthorization.retry_due(clock=lambda: later) == {Outcome.DONE: 1}
+    assert [call.path for call in shop.calls] == [CHANNEL_TOKEN, DEAUTHORIZE]
 
 
 def test_a_run_takes_at_most_its_limit_and_the_most_overdue_first(shop_account, shop):
@@ -332,11 +344,11 @@ def test_a_run_takes_at_most_its_limit_and_the_most_overdue_first(shop_account, 
         deauthorization.unlink(shop_account())
     rows = list(Deauthorization.objects.order_by("pk"))
     base = timezone.now()
-    for offset, row in zip((3, 1, 2), rows, strict=True):
+    for offset, row in zip((1, 3, 2), rows, strict=True):
         Deauthorization.objects.filter(pk=row.pk).update(next_attempt_at=base - timedelta(minutes=offset))
 
     assert deauthorization.retry_due(clock=lambda: base, limit=1) == {Outcome.DONE: 1}
-    assert Deauthorization.objects.get(pk=rows[0].pk).status == "done"
+    assert Deauthorization.objects.get(pk=rows[1].pk).status == "done"  # queued second, due first
     assert Deauthorization.objects.filter(status="pending").count() == 2
 
 
@@ -356,6 +368,69 @@ def test_a_queued_row_with_no_token_left_fails_for_good(shop_account, shop):
     later = timezone.now() + timedelta(days=1)
     assert deauthorization.retry_due(clock=lambda: later) == {Outcome.FAILED: 1}
     assert Deauthorization.objects.get().status == "failed"
+
+
+def test_a_token_expiring_within_the_margin_is_refreshed_before_deauthorizing(shop_account, shop):
+    account = shop_account()
+    now = timezone.now()
+    shop.reset_calls()
+
+    result = deauthorization.attempt(SHOP_ID, account.access_token, now + USE_MARGIN, account.refresh_token, now)
+
+    assert result.outcome is Outcome.DONE
+    assert [call.path for call in shop.calls] == [REFRESH, CHANNEL_TOKEN, DEAUTHORIZE]
+
+
+def test_a_grant_gone_before_its_expired_token_could_be_refreshed_counts_as_done(shop_account, shop):
+    account = shop_account(expires_in=timedelta(minutes=-1))
+    shop.fail_next(REFRESH, status=500)
+    assert deauthorization.unlink(account) is Outcome.QUEUED
+    shop.platform.deauthorize(account.line_user_id, SHOP_ID)  # LINE refuses the refresh token now
+
+    later = timezone.now() + timedelta(days=1)
+    assert deauthorization.retry_due(clock=lambda: later) == {Outcome.GONE: 1}
+
+    row = Deauthorization.objects.get()
+    assert (row.status, row.last_error) == ("done", "invalid_grant")
+    assert shop.count_calls(DEAUTHORIZE) == 0
+
+
+def test_erasing_a_user_while_line_is_down_queues_a_row_that_names_no_one(shop_account, shop):
+    account = shop_account()
+    shop.fail_next(DEAUTHORIZE, status=500)
+
+    report = privacy.erase_user_data(account.user)
+
+    row = Deauthorization.objects.get()
+    assert (row.user, row.line_user_id, row.reason, row.status) == (None, "", "erasure", "pending")
+    assert row.access_token == account.access_token  # still able to complete it
+    assert report.deauthorizations == {Outcome.QUEUED: 1}
+    assert report.anonymized_deauthorizations == 0  # it was never written with the user in it
+
+
+def test_an_error_code_fits_the_admin_column():
+    long_code = "e" * 80
+    assert deauthorization.error_code(LineAPIError("refused", status_code=400, error=long_code)) == "e" * 64
+
+
+def logged(caplog):
+    return [record.getMessage() for record in caplog.records if record.name == "line_auth.deauthorization"]
+
+
+def test_each_unlink_and_retry_is_logged_with_its_outcome_and_error_code(shop_account, shop, caplog):
+    done, queued = shop_account(), shop_account()
+    deauthorization.unlink(done)
+    shop.fail_next(DEAUTHORIZE, status=503)
+    deauthorization.unlink(queued, DeauthorizationReason.ADMIN)
+    row = Deauthorization.objects.get()
+    shop.fail_next(DEAUTHORIZE, status=503)
+    deauthorization.retry_due(clock=lambda: row.next_attempt_at)
+
+    assert logged(caplog) == [
+        f"Unlinked LINE account {done.line_user_id} (unlink): deauthorization done ",
+        f"Unlinked LINE account {queued.line_user_id} (admin): deauthorization queued http_503",
+        f"Deauthorization {row.pk}: queued http_503 (attempt 2)",
+    ]
 
 
 @pytest.mark.postgres

@@ -139,7 +139,9 @@ def test_the_emulator_refuses_profile_and_friendship_to_an_openid_only_token(sit
 
 def test_a_token_granting_neither_profile_nor_openid_is_refused(site, client, native_post, assert_refused):
     issued = site.issue_tokens(site.add_user(), WEB, scope="email")
-    assert_refused(native_post(client, {"access_token": issued["access_token"]}), 401, "invalid_access_token")
+    response = native_post(client, {"access_token": issued["access_token"]})
+    assert_refused(response, 401, "invalid_access_token")
+    assert response.json()["error_description"] == "the token grants neither profile nor openid, so it names no user"
 
 
 def test_an_access_token_of_a_foreign_channel_is_refused_before_any_profile_call(

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from line_auth.exceptions import Refused
@@ -259,3 +259,25 @@ def test_a_malformed_request_is_told_what_is_wrong(
     response = native_post(client, body, content_type=content_type)
     assert_refused(response, 400, "invalid_request")
     assert description(response) == expected
+
+
+def test_in_liff_mode_an_id_token_alone_must_still_be_text(assert_refused, native_post, client, settings):
+    settings.LINE_AUTH_LIFF_ID_TOKENS = True
+    response = native_post(client, {"id_token": 12345})
+    assert_refused(response, 400, "invalid_request")
+    assert description(response) == "id_token is required and must be a string"
+
+
+def offered_to_the_shop_host(request, offered):
+    """A channel selector (``LINE_AUTH_CHANNEL_SELECTOR``) offering every channel on one host only."""
+    return offered if request.get_host() == "shop.example" else ()
+
+
+def test_a_native_login_may_use_only_the_channels_the_selector_offers_its_request(
+    assert_refused, native_post, client, settings, line_emulator
+):
+    settings.LINE_AUTH_CHANNEL_SELECTOR = f"{__name__}.offered_to_the_shop_host"
+    settings.ALLOWED_HOSTS = ["testserver", "shop.example"]
+    token = access_token(line_emulator)
+    assert_refused(native_post(client, {"access_token": token}), 401, "invalid_access_token")
+    assert native_post(Client(HTTP_HOST="shop.example"), {"access_token": token}).status_code == 200

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
@@ -38,6 +40,14 @@ def logged(caplog, name: str) -> list[str]:
 def test_verify_says_when_line_did_not_answer(account, line_emulator):
     line_emulator.fail_next(VERIFY, kind="timeout", times=5)
     assert tokens.verify(account) == Verification(False, "LINE did not answer")
+
+
+def test_verify_of_an_account_whose_channel_is_gone_asks_nobody(account, line_emulator):
+    LineAccount.objects.filter(pk=account.pk).update(channel_id="2999999999")
+    account.refresh_from_db()
+    line_emulator.reset_calls()
+    assert tokens.verify(account) == Verification(False, "its channel is not configured")
+    assert line_emulator.calls == []
 
 
 def test_verify_without_an_access_token_asks_nobody(line_account_factory, line_emulator):
@@ -156,6 +166,47 @@ def test_an_account_without_a_refresh_token_is_never_due(line_account_factory):
 
 
 # -- refresh --
+
+
+def test_an_account_without_a_refresh_token_is_skipped_without_asking_line(line_account_factory, line_emulator):
+    """A web login's account whose tokens were dropped: nothing to refresh, and not a LIFF token either."""
+    account = line_account_factory(access_token="a-token")
+    assert tokens.refresh(account) is tokens.Outcome.SKIPPED
+    assert line_emulator.calls == []
+
+
+LOADER_CALLS: list[None] = []
+
+
+def counting_loader():
+    """A channel loader (``LINE_AUTH_CHANNEL_LOADER``) that adds no channel and counts its calls."""
+    LOADER_CALLS.append(None)
+    return []
+
+
+def test_a_batch_refresh_reads_the_channels_once_however_many_accounts(
+    linked_account, line_emulator, line_account_factory, settings
+):
+    """A site's loader may read a database or an API: a run asks it once, not once per account."""
+    settings.LINE_AUTH_CHANNEL_LOADER = f"{__name__}.counting_loader"
+    for _ in range(3):
+        linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+    LOADER_CALLS.clear()
+
+    assert tokens.refresh_many(tokens.due_for_refresh()) == {tokens.Outcome.REFRESHED: 3}
+    assert len(LOADER_CALLS) == 1
+
+
+def test_a_batch_refresh_reads_the_accounts_a_page_at_a_time(linked_account, line_emulator, line_account_factory):
+    for _ in range(3):
+        linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert tokens.refresh_many(tokens.due_for_refresh(), page_size=2) == {tokens.Outcome.REFRESHED: 3}
+
+    # The page reads; on PostgreSQL each page's leased rows are also read again by primary key.
+    pages = [query["sql"] for query in queries if "line_auth_lineaccount" in query["sql"] and "LIMIT" in query["sql"]]
+    assert len(pages) == 3 and all(sql.endswith("LIMIT 2") for sql in pages)  # 2 accounts, 1, then none left
 
 
 @pytest.mark.parametrize("answer", [{"access_token": ""}, {"token_type": "Bearer"}], ids=["empty", "missing"])

@@ -252,7 +252,10 @@ def test_every_id_is_unique_and_proven_by_a_case():
     assert produced == set(Codes)
 
 
-@pytest.mark.parametrize("message", [message for _, expected in ALL_CASES for message in expected], ids=str)
+# Named by ID, not by text: the text is translated, so it would depend on the language active at collection.
+@pytest.mark.parametrize(
+    "message", [message for _, expected in ALL_CASES for message in expected], ids=lambda message: message.id
+)
 def test_an_e_id_is_an_error_and_a_w_id_a_warning(message):
     assert message.level == {"E": ERROR, "W": WARNING}[message.id.split(".")[1][0]]
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from line_auth import signals
-from line_auth.friendship.status import store_status, store_statuses
+from line_auth.friendship.status import store_status, store_statuses, take_pending
 from line_auth.models import Friendship, FriendshipChange, FriendshipSource, LineAccount, PendingFriendship
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,18 @@ def test_an_older_status_of_a_user_without_an_account_changes_nothing():
     store_statuses({UNLINKED: (Friendship.FRIEND, T0)}, FriendshipSource.WEBHOOK)
     store_statuses({UNLINKED: (Friendship.NOT_FRIEND, T0 - timedelta(minutes=1))}, FriendshipSource.WEBHOOK)
     assert pending() == [(UNLINKED, Friendship.FRIEND, T0)]
+
+
+def test_a_first_account_takes_its_users_status_kept_for_any_channel_and_no_one_elses(line_account_factory):
+    other = "U" + "8" * 32
+    store_statuses({UNLINKED: (Friendship.FRIEND, T0), other: (Friendship.NOT_FRIEND, T0)}, FriendshipSource.WEBHOOK)
+    account = line_account_factory(line_user_id=UNLINKED)
+
+    change = take_pending(account)
+
+    assert (change.previous, change.current, change.event_at) == (Friendship.UNKNOWN, Friendship.FRIEND, T0)
+    assert (account.friendship, account.friendship_source) == (Friendship.FRIEND, FriendshipSource.WEBHOOK)
+    assert pending() == [(other, Friendship.NOT_FRIEND, T0)]  # the other user's status still waits
 
 
 def test_a_linked_user_leaves_no_pending_row(line_account_factory):

@@ -113,6 +113,29 @@ def test_an_unknown_kid_refetches_once_per_interval(line, settings):
     assert line.fetches == 2
 
 
+def test_an_early_fetch_made_by_another_process_is_not_repeated_within_the_interval(line):
+    line.document["keys"] = [jwk(LINE_KEY, kid="k1")]
+    assert verify(token())
+    assert reason(token(kid="k2")) == "unknown key"  # the one early fetch of this interval
+    jwks.forget()  # now as another process: nothing in its memory, the throttle in the shared cache
+    assert reason(token(kid="k3")) == "unknown key"
+    assert line.fetches == 2
+
+
+def test_an_unknown_kid_in_the_first_token_costs_one_fetch(line):
+    line.document["keys"] = [jwk(LINE_KEY, kid="k1")]
+    assert reason(token(kid="k2")) == "unknown key"
+    assert line.fetches == 1  # the copy just fetched is LINE's latest: no early refetch on top
+
+
+def test_keys_one_process_fetched_serve_another_from_the_shared_cache(line):
+    line.document["keys"] = [jwk(LINE_KEY, kid="k1")]
+    assert verify(token())
+    jwks.forget()  # now as another process
+    assert verify(token())
+    assert line.fetches == 1
+
+
 def test_with_no_refetch_interval_every_unknown_kid_refetches(line, settings):
     settings.LINE_AUTH_JWKS_REFETCH_INTERVAL = 0
     line.document["keys"] = [jwk(LINE_KEY, kid="k1")]

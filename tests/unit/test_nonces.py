@@ -64,6 +64,12 @@ def test_a_nonce_is_url_safe():
     assert re.fullmatch(r"[A-Za-z0-9_\-.]+", nonces.issue(now=ISSUED_AT))
 
 
+def test_a_nonce_has_the_shape_the_docs_show():
+    """docs/native-login.md: 32 base64url characters (24 random bytes), the expiry, the signature."""
+    random_part, expires, signature = nonces.issue(now=ISSUED_AT).split(".")
+    assert (len(random_part), expires, len(signature)) == (32, str(int(ISSUED_AT) + TTL), 43)
+
+
 def test_a_value_signed_for_another_purpose_is_not_a_nonce():
     """Django's signer with its default salt signs other things; only our salt makes a nonce."""
     expires = int(ISSUED_AT) + TTL
