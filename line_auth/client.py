@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 from line_auth import audit
 from line_auth.conf import line_settings
 from line_auth.exceptions import LineAPIError, LineUnavailable
-from line_auth.internal import budget
+from line_auth.internal import budget, http_environment
 
 logger = logging.getLogger("line_auth.client")
 
@@ -61,6 +61,9 @@ class LineClient:
 
     def __init__(self) -> None:
         self.session = requests.Session()
+        # The environment's proxies and CA bundle are read once per origin, not per call.
+        self.session.trust_env = False
+        self._environment: dict[str, dict[str, Any]] = {}
         # Enough pooled connections for line_auth_refresh_tokens --concurrency up to this many.
         self.session.mount("https://", HTTPAdapter(pool_maxsize=POOL_SIZE))
         self.session.headers["User-Agent"] = "line_auth (+https://pypi.org/project/line-auth/)"
@@ -86,6 +89,7 @@ class LineClient:
             idempotent = method.upper() == "GET"
         attempts = 1 + (line_settings.requests_retries if idempotent else 0)
         kwargs.setdefault("timeout", line_settings.requests_timeout)
+        kwargs = {**self._from_environment(url), **kwargs}
         for attempt in range(1, attempts + 1):
             try:
                 response = audit.api_call(self.session.request, method, url, **kwargs)
@@ -107,6 +111,13 @@ class LineClient:
                 raise failure
             self.pause(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _from_environment(self, url: str) -> dict[str, Any]:
+        key = http_environment.origin(url)
+        found = self._environment.get(key)
+        if found is None:
+            found = self._environment[key] = http_environment.request_settings(key)
+        return found
 
     def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """Call an API path and return its JSON object body."""

@@ -22,17 +22,23 @@ MAX_TOKEN_LENGTH = 8192
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
 
 
-def read_header(token: object) -> dict[str, Any]:
-    """The unverified header, after cheap shape and size checks."""
+def _check_shape(token: object) -> str:
+    """Cheap checks before any parsing: a string, not too large, three parts."""
     if not isinstance(token, str) or not token:
         raise InvalidIdToken("missing")
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidIdToken("too large")
     if token.count(".") != 2:
         raise InvalidIdToken("malformed")
+    return token
+
+
+def read_header(token: object) -> dict[str, Any]:
+    """The unverified header, after cheap shape and size checks."""
+    text = _check_shape(token)
     try:
         # PyJWT also refuses a header that is not a JSON object, or whose kid is not a string.
-        return jwt.get_unverified_header(token)
+        return jwt.get_unverified_header(text)
     except jwt.PyJWTError as error:
         raise InvalidIdToken("malformed") from error
 
@@ -48,11 +54,10 @@ def decode(
 ) -> dict[str, Any]:
     """Verify signature, ``iss``, ``aud``, ``exp`` and ``iat`` for one pinned algorithm.
 
-    PyJWT refuses an ``iat`` more than ``leeway`` ahead (``ImmatureSignatureError``).
+    PyJWT reads the header once, refuses any other algorithm before it touches the key,
+    and refuses an ``iat`` more than ``leeway`` ahead (``ImmatureSignatureError``).
     """
-    header = read_header(token)
-    if header.get("alg") != algorithm:
-        raise InvalidIdToken(f"algorithm {header.get('alg')!r} where {algorithm} is required")
+    _check_shape(token)
     try:
         claims = jwt.decode(
             token,
@@ -73,8 +78,12 @@ def decode(
         raise InvalidIdToken("issued in the future") from error
     except jwt.MissingRequiredClaimError as error:
         raise InvalidIdToken(f"missing claim {error.claim}") from error
+    except jwt.InvalidAlgorithmError as error:
+        raise InvalidIdToken(f"algorithm {read_header(token).get('alg')!r} where {algorithm} is required") from error
     except jwt.InvalidSignatureError as error:
         raise InvalidIdTokenSignature("bad signature") from error
+    except jwt.DecodeError as error:  # after its subclass InvalidSignatureError
+        raise InvalidIdToken("malformed") from error
     except jwt.PyJWTError as error:
         raise InvalidIdToken(f"invalid ({type(error).__name__})") from error
     if not isinstance(claims["aud"], str):
