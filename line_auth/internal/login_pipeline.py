@@ -58,8 +58,6 @@ def look_up(backend: Any, uid: str, response: Mapping[str, Any] | None) -> Looku
     rows = list(
         UserSocialAuth.objects.annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
         .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
-        # A login brings its own tokens or keeps the stored ones unread: none is decrypted here.
-        .defer("channel_account__access_token", "channel_account__refresh_token")
         .filter(provider=backend.name, uid=str(uid))
     )
     return Lookup(uid=str(uid), rows=rows)
