@@ -1,0 +1,57 @@
+"""``save_line_account`` in pipelines a site writes itself (docs/pipeline.md): one shared with
+another provider, one without sign-up, and a site's own step after it that reads the account."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from social_core.backends.username import UsernameAuth
+from social_django.models import UserSocialAuth
+from social_django.utils import load_strategy
+
+from line_auth.internal import steps
+from line_auth.models import Friendship, LineAccount
+
+pytestmark = pytest.mark.django_db
+
+
+def tag_friends(line_account=None, **kwargs):
+    """docs/pipeline.md's recipe "Do something after the account is saved"."""
+    if line_account and line_account.friendship == Friendship.FRIEND:
+        line_account.user.groups.add(Group.objects.get(name="friends"))
+
+
+def test_a_step_after_save_line_account_gets_the_account_of_a_first_login(login, client, line_emulator, settings):
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE, f"{__name__}.tag_friends"]
+    friends = Group.objects.create(name="friends")
+    taro = line_emulator.add_user()
+    assert login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True).status_code == 302
+    assert list(friends.user_set.all()) == [LineAccount.objects.get(friendship=Friendship.FRIEND).user]
+
+
+def test_a_pipeline_shared_with_another_provider_saves_no_line_account_for_its_logins(rf, settings):
+    """SOCIAL_AUTH_PIPELINE serves every provider: a username login runs save_line_account too."""
+    username_auth = "social_core.backends.username.UsernameAuth"
+    settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, username_auth]
+    settings.SOCIAL_AUTH_PIPELINE = list(steps.LINE_AUTH_PIPELINE)
+    request = rf.post("/complete/username/", {"username": "hanako"})
+    request.session = SessionStore()
+    strategy = load_strategy(request)
+    backend = UsernameAuth(strategy)
+    user = authenticate(request, backend=backend, strategy=strategy, response={"username": "hanako"})
+    assert user == get_user_model().objects.get(username="hanako")
+    assert UserSocialAuth.objects.get().provider == "username"
+    assert not LineAccount.objects.exists()
+
+
+def test_a_pipeline_without_sign_up_saves_no_line_account_for_an_unknown_line_user(
+    login, client, line_emulator, settings
+):
+    """Without create_user a LINE user nobody linked yet reaches save_line_account without a user."""
+    settings.SOCIAL_AUTH_PIPELINE = [step for step in steps.LINE_AUTH_PIPELINE if step != steps.CREATE_USER]
+    response = login(client, line_emulator, line_emulator.add_user())
+    assert (response.status_code, response["Location"]) == (302, settings.LOGIN_URL)
+    assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
+    assert "_auth_user_id" not in client.session
