@@ -205,10 +205,12 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         return found
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
-        # LINE documents upper-case codes; its own SDKs compare case-insensitively.
-        data = {"error": error.lower(), "error_description": str(self.data.get("error_description", ""))}
-        found = self.get_provider_error(data, stage="callback")
-        return found or AuthCanceled(self, stage="callback")
+        # LINE documents upper-case codes; its own SDKs compare case-insensitively. The code
+        # alone decides: LINE's error_description is free text no page or log line shows
+        # (the audit trail reads it from the request).
+        found = self.get_provider_error({"error": error.lower()})
+        # social-core classifies every non-empty code; the fallback only gives the type an answer.
+        return found or AuthCanceled(self)
 
     def _identity_from_id_token(self, response: dict[str, Any], pending: dict[str, Any]) -> dict[str, Any]:
         """Claims of the verified ID token; no second call to LINE is needed."""
