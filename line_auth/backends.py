@@ -234,7 +234,8 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         except InvalidIdToken as error:
             logger.warning("LINE ID token rejected: %s", error.reason)
             code = "invalid_signature" if isinstance(error, InvalidIdTokenSignature) else "invalid_claim"
-            raise AuthResponseError(self, error.reason, code=code, stage="token_validation") from error
+            # The reason is in the line above and in the cause; no page or log line reads the message.
+            raise AuthResponseError(self, code=code, stage="token_validation") from error
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""
