@@ -136,7 +136,7 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         self._remember(state, nonce=nonce, options=options,
                        channel={"name": channel.name, "channel_id": channel.channel_id})
         params["nonce"] = nonce
-        params.update({name: value for name, value in options.items() if name != "scope"})
+        params.update(options)  # their scope is the one auth_url sends as social-core's scope argument
         return params
 
     def _remember(self, state: str | None, **values: Any) -> None:
@@ -185,8 +185,9 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         callback trusts it only after ``validate_state`` accepted the state.
         """
         state = self.get_request_state()
-        stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
-        return stored if isinstance(stored, dict) else {}
+        if not state:
+            return {}  # validate_state refuses this callback next
+        return self.strategy.session_get(self.transaction_key(state)) or {}
 
     def _bound_channel(self, pending: dict[str, Any]) -> Channel:
         """The channel the login was started with, as stored with its state.
