@@ -140,12 +140,10 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         return params
 
     def _remember(self, state: str | None, **values: Any) -> None:
-        """Keep what the callback must check in the state's session transaction."""
-        key = self.transaction_key(state or "")
-        transaction_data = self.strategy.session_get(key)
-        if not isinstance(transaction_data, dict):
-            raise AuthInputError(self, parameter="state", code="session_context_missing", stage="begin")
-        self.strategy.session_set(key, {**transaction_data, **values})
+        """Keep what the callback must check in the state's session transaction, which
+        social-core's ``get_or_create_state`` stored before ``auth_url`` asked for the parameters."""
+        key = self.transaction_key(str(state))
+        self.strategy.session_set(key, {**self.strategy.session_get(key), **values})
 
     # -- the callback --
 
