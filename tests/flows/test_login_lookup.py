@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from social_core.exceptions import AuthPolicyError
 from social_django.models import UserSocialAuth
 
+from line_auth.backends import LineBackend
 from line_auth.internal import login_pipeline, steps
 from line_auth.models import LineAccount
 
@@ -22,6 +23,27 @@ def test_a_social_row_of_an_older_key_is_migrated_by_social_core(login, client, 
     assert login(client, line_emulator, taro).status_code == 302
     social = UserSocialAuth.objects.get()
     assert (social.user, social.id_key) == (earlier, "sub")
+    assert LineAccount.objects.get().user == earlier
+
+
+@pytest.mark.parametrize(
+    ("identifiers", "uids", "stored_key"),
+    [([("legacy_id", "legacy-17")], [], "legacy_id"), ([], ["legacy-17"], "")],
+    ids=["keyed", "unkeyed"],
+)
+def test_a_row_under_a_legacy_identifier_is_migrated_by_social_core(
+    identifiers, uids, stored_key, login, client, line_emulator, user_factory, monkeypatch
+):
+    """A site's own LineBackend may name the identifiers an earlier integration stored;
+    social-core's step finds and migrates such a row (its evidence is the stored sub)."""
+    taro, earlier = line_emulator.add_user(), user_factory()
+    UserSocialAuth.objects.create(user=earlier, provider="line", uid="legacy-17", id_key=stored_key,
+                                  extra_data={"sub": taro.user_id})
+    monkeypatch.setattr(LineBackend, "get_legacy_user_identifiers", lambda self, details, response: identifiers)
+    monkeypatch.setattr(LineBackend, "get_legacy_user_ids", lambda self, details, response: uids)
+    assert login(client, line_emulator, taro).status_code == 302
+    social = UserSocialAuth.objects.get()
+    assert (social.user, social.uid, social.id_key) == (earlier, taro.user_id, "sub")
     assert LineAccount.objects.get().user == earlier
 
 
