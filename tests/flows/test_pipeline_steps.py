@@ -1,13 +1,20 @@
-"""``save_line_account`` in pipelines a site writes itself (docs/pipeline.md): one shared with
-another provider, one without sign-up, and a site's own step after it that reads the account."""
+"""Pipelines a site writes itself (docs/pipeline.md): one shared with another provider, one
+without sign-up, a site's own step after ``save_line_account`` that reads the account, and a
+partial pipeline whose form the login comes back from."""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.http import HttpResponseRedirect
+from django.test.utils import CaptureQueriesContext
 from social_core.backends.username import UsernameAuth
+from social_core.pipeline.partial import partial
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
@@ -55,3 +62,41 @@ def test_a_pipeline_without_sign_up_saves_no_line_account_for_an_unknown_line_us
     assert (response.status_code, response["Location"]) == (302, settings.LOGIN_URL)
     assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
     assert "_auth_user_id" not in client.session
+
+
+STARTED: list[str] = []
+
+
+def note_start(uid, **kwargs):
+    """A site's step before its form: it must run once per login, not again when the form returns."""
+    STARTED.append(uid)
+
+
+@partial
+def accept_terms(strategy, backend, current_partial, **kwargs):
+    """A site's form between LINE and the account, as a partial step (docs/pipeline.md)."""
+    if strategy.request_data().get("terms") == "accepted":
+        return None
+    return HttpResponseRedirect(f"/terms/?{urlencode({'partial_token': current_partial.token})}")
+
+
+def test_a_partial_pipeline_resumes_at_its_form_and_finishes_the_login(login, client, line_emulator, settings):
+    settings.SOCIAL_AUTH_PIPELINE = [
+        *steps.LINE_AUTH_PIPELINE[:5], f"{__name__}.note_start", f"{__name__}.accept_terms",
+        *steps.LINE_AUTH_PIPELINE[5:],
+    ]
+    STARTED.clear()
+    taro = line_emulator.add_user()
+    form = login(client, line_emulator, taro)
+    assert form.status_code == 302 and form["Location"].startswith("/terms/?partial_token=")
+    assert not LineAccount.objects.exists() and "_auth_user_id" not in client.session
+
+    token = parse_qs(urlsplit(form["Location"]).query)["partial_token"][0]
+    with CaptureQueriesContext(connection) as resumed:
+        done = client.get("/accounts/line/complete/", {"partial_token": token, "terms": "accepted"})
+    assert done.status_code == 302 and done["Location"] == settings.SOCIAL_AUTH_LOGIN_REDIRECT_URL
+    account = LineAccount.objects.get(line_user_id=taro.user_id)
+    assert client.session["_auth_user_id"] == str(account.user.pk)
+    # It goes on from the form: neither the steps before it nor the look-up of the LINE user run again.
+    assert STARTED == [taro.user_id]
+    assert not [query for query in resumed.captured_queries if "channel_account" in query["sql"]]
