@@ -47,6 +47,21 @@ def test_a_row_under_a_legacy_identifier_is_migrated_by_social_core(
     assert LineAccount.objects.get().user == earlier
 
 
+def test_a_legacy_row_of_another_user_is_not_linked_to_the_visitor_logged_in(
+    login, client, line_emulator, user_factory, monkeypatch
+):
+    taro, earlier, visitor = line_emulator.add_user(), user_factory(), user_factory()
+    UserSocialAuth.objects.create(user=earlier, provider="line", uid="legacy-17", id_key="legacy_id",
+                                  extra_data={"sub": taro.user_id})
+    monkeypatch.setattr(LineBackend, "get_legacy_user_identifiers",
+                        lambda self, details, response: [("legacy_id", "legacy-17")])
+    client.force_login(visitor)
+    response = login(client, line_emulator, taro)
+    assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert UserSocialAuth.objects.get().uid == "legacy-17" and not LineAccount.objects.exists()
+    assert client.session["_auth_user_id"] == str(visitor.pk)
+
+
 def test_a_user_whose_line_account_was_deleted_gets_it_back(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
