@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from social_core.exceptions import AuthPolicyError
 from social_django.models import UserSocialAuth
 
@@ -45,6 +47,24 @@ def test_a_row_under_a_legacy_identifier_is_migrated_by_social_core(
     social = UserSocialAuth.objects.get()
     assert (social.user, social.uid, social.id_key) == (earlier, taro.user_id, "sub")
     assert LineAccount.objects.get().user == earlier
+
+
+def test_a_visitor_logged_in_cannot_link_a_line_account_another_user_has(
+    login, client, line_emulator, user_factory
+):
+    """Refused on the friendly page after one look-up: the backend runs a login again only
+    for a visitor who is not logged in (a parallel first login), never to retry a refusal."""
+    taro, visitor = line_emulator.add_user(), user_factory()
+    login(client, line_emulator, taro)
+    owner = LineAccount.objects.get().user
+    client.logout()
+    client.force_login(visitor)
+    with CaptureQueriesContext(connection) as queries:
+        response = login(client, line_emulator, taro)
+    assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert LineAccount.objects.get().user == owner and UserSocialAuth.objects.get().user == owner
+    assert client.session["_auth_user_id"] == str(visitor.pk)
+    assert len([query for query in queries.captured_queries if "channel_account" in query["sql"]]) == 1
 
 
 def test_a_legacy_row_of_another_user_is_not_linked_to_the_visitor_logged_in(
