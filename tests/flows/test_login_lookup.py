@@ -82,6 +82,16 @@ def test_a_legacy_row_of_another_user_is_not_linked_to_the_visitor_logged_in(
     assert client.session["_auth_user_id"] == str(visitor.pk)
 
 
+def test_another_providers_row_with_the_same_uid_is_never_the_line_users(login, client, line_emulator, user_factory):
+    """Another provider may key its users by ``sub`` too; a LINE login never logs in as its user."""
+    taro, stranger = line_emulator.add_user(), user_factory()
+    UserSocialAuth.objects.create(user=stranger, provider="other-oidc", uid=taro.user_id, id_key="sub")
+    assert login(client, line_emulator, taro).status_code == 302
+    account = LineAccount.objects.get()
+    assert account.user != stranger and client.session["_auth_user_id"] == str(account.user.pk)
+    assert UserSocialAuth.objects.get(provider="line").user == account.user
+
+
 def test_a_user_whose_line_account_was_deleted_gets_it_back(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)

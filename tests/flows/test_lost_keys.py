@@ -107,6 +107,15 @@ def test_a_native_access_token_login_stores_the_fresh_access_token(
     assert account.needs_relogin  # the refresh token is still unreadable
 
 
+def test_a_returning_login_opens_no_stored_token(login, web_linked, client, line_emulator, lose_the_key, caplog):
+    """It brings its own tokens: the stored ones are never read, so no warning says a key is missing."""
+    user, _ = web_linked(client, line_emulator)
+    lose_the_key()
+    caplog.clear()
+    assert login(client, line_emulator, user).status_code == 302
+    assert not [record for record in caplog.records if record.name == "line_auth.fields"]
+
+
 def test_a_web_login_stores_fresh_tokens_and_clears_the_flag(
     login, sdk_login, web_linked, client, line_emulator, lose_the_key
 ):

@@ -100,3 +100,19 @@ def test_a_partial_pipeline_resumes_at_its_form_and_finishes_the_login(login, cl
     # It goes on from the form: neither the steps before it nor the look-up of the LINE user run again.
     assert STARTED == [taro.user_id]
     assert not [query for query in resumed.captured_queries if "channel_account" in query["sql"]]
+
+
+def test_a_login_resumed_after_its_channel_was_removed_is_refused(login, client, line_emulator, settings, caplog):
+    """Its account must never be filed under another channel, even the new default one."""
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE[:5], f"{__name__}.accept_terms",
+                                     *steps.LINE_AUTH_PIPELINE[5:]]
+    form = login(client, line_emulator, line_emulator.add_user())
+    token = parse_qs(urlsplit(form["Location"]).query)["partial_token"][0]
+    settings.SOCIAL_AUTH_LINE_KEY = "1111111111"  # the site moved to another channel meanwhile
+    caplog.clear()
+    refused = client.get("/accounts/line/complete/", {"partial_token": token, "terms": "accepted"})
+    assert refused.status_code == 400 and b"line-auth-failure-verification" in refused.content
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=verification code=unknown_channel stage=pipeline parameter=channel_id"
+    ]
+    assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
