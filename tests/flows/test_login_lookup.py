@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from social_core.exceptions import AuthPolicyError
 from social_django.models import UserSocialAuth
 
+from line_auth import signals
 from line_auth.backends import LineBackend
 from line_auth.internal import login_pipeline, steps
 from line_auth.models import LineAccount
@@ -114,6 +115,28 @@ def test_an_account_left_without_its_social_row_is_relinked_not_duplicated(
     assert account.pk == orphan.pk and account.social == UserSocialAuth.objects.get()
     assert account.user == UserSocialAuth.objects.get().user and account.access_token
     assert account.friendship == "friend"  # learned earlier; this login learned nothing new
+
+
+def test_where_an_upsert_returns_no_row_the_relinked_account_keeps_its_id(
+    login, client, line_emulator, line_account_factory, monkeypatch, django_capture_on_commit_callbacks
+):
+    """MySQL returns no row from an upsert: the account's ID is read back, so what the login
+    announces and records is the stored row."""
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    taro = line_emulator.add_user()
+    orphan = line_account_factory(line_user_id=taro.user_id)
+    linked = []
+
+    def remember(sender, line_account, **kwargs):
+        linked.append(line_account.pk)
+
+    signals.line_account_linked.connect(remember)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert login(client, line_emulator, taro).status_code == 302
+    finally:
+        signals.line_account_linked.disconnect(remember)
+    assert linked == [orphan.pk] and LineAccount.objects.get().pk == orphan.pk
 
 
 # -- which logins run in a transaction --
