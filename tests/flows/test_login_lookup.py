@@ -167,6 +167,30 @@ def test_a_login_unlinked_between_its_look_up_and_its_write_logs_in_afresh(
     assert client.session["_auth_user_id"] == str(account.user.pk)
 
 
+def test_a_visitor_logged_in_who_loses_the_race_for_a_line_account_is_told_it_is_taken(
+    login, client, line_emulator, user_factory, monkeypatch, caplog
+):
+    """A parallel login links the LINE user to someone else between the look-up and the INSERT:
+    the visitor's login is refused as "already linked", not retried and never a 500."""
+    taro, visitor, winner = line_emulator.add_user(), user_factory(), user_factory()
+    looked_up = login_pipeline.look_up
+
+    def linked_elsewhere_after_look_up(*args, **kwargs):
+        found = looked_up(*args, **kwargs)
+        UserSocialAuth.objects.create(user=winner, provider="line", uid=taro.user_id, id_key="sub")
+        return found
+
+    monkeypatch.setattr(login_pipeline, "look_up", linked_elsewhere_after_look_up)
+    client.force_login(visitor)
+    caplog.clear()
+    response = login(client, line_emulator, taro)
+    assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=already_linked code=identity_in_use stage=pipeline parameter=-"
+    ]
+    assert UserSocialAuth.objects.get().user == winner and not LineAccount.objects.exists()
+
+
 def fail_after_saving(*args, **kwargs):
     """A site's own step that fails once the LINE account is written."""
     raise AuthPolicyError(kwargs["backend"], stage="pipeline")
