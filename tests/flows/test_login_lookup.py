@@ -14,7 +14,7 @@ from social_django.models import UserSocialAuth
 from line_auth import signals
 from line_auth.backends import LineBackend
 from line_auth.internal import login_pipeline, steps
-from line_auth.models import LineAccount
+from line_auth.models import Friendship, LineAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -189,6 +189,63 @@ def test_a_visitor_logged_in_who_loses_the_race_for_a_line_account_is_told_it_is
         "LINE login failed: kind=already_linked code=identity_in_use stage=pipeline parameter=-"
     ]
     assert UserSocialAuth.objects.get().user == winner and not LineAccount.objects.exists()
+
+
+def test_a_friendship_the_webhook_learned_during_a_returning_login_is_kept(
+    login, client, line_emulator, monkeypatch
+):
+    """The login learned nothing about the friendship, so it writes none back over the
+    webhook's newer status (only the fields a login sets are written)."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True)
+    assert LineAccount.objects.get().friendship == Friendship.FRIEND
+    client.logout()
+    looked_up = login_pipeline.look_up
+
+    def blocked_after_look_up(*args, **kwargs):
+        found = looked_up(*args, **kwargs)
+        LineAccount.objects.update(friendship=Friendship.NOT_FRIEND)  # the webhook's "unfollow"
+        return found
+
+    monkeypatch.setattr(login_pipeline, "look_up", blocked_after_look_up)
+    assert login(client, line_emulator, taro).status_code == 302
+    assert LineAccount.objects.get().friendship == Friendship.NOT_FRIEND
+
+
+def test_a_returning_login_that_learns_the_friendship_writes_the_rest_too(login, client, line_emulator):
+    taro = line_emulator.add_user(name="Taro")
+    login(client, line_emulator, taro)
+    first_token = LineAccount.objects.get().access_token
+    client.logout()
+    taro.name = "Taro Renamed"
+    login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True)
+    account = LineAccount.objects.get()
+    assert account.friendship == Friendship.FRIEND and account.display_name == "Taro Renamed"
+    assert account.access_token != first_token and account.access_token in line_emulator.issued_secrets()
+
+
+def test_a_visitor_logged_in_whose_account_is_unlinked_during_the_login_is_told_so(
+    login, client, line_emulator, monkeypatch, caplog
+):
+    """Another request unlinks the visitor's own account between the look-up and the write:
+    not retried for a visitor already logged in, refused on the friendly page."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro)
+    looked_up = login_pipeline.look_up
+
+    def unlinked_after_look_up(*args, **kwargs):
+        found = looked_up(*args, **kwargs)
+        LineAccount.objects.all().delete()
+        return found
+
+    monkeypatch.setattr(login_pipeline, "look_up", unlinked_after_look_up)
+    caplog.clear()
+    response = login(client, line_emulator, taro)
+    assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=already_linked code=account_unlinked stage=pipeline parameter=-"
+    ]
+    assert not LineAccount.objects.exists()
 
 
 def fail_after_saving(*args, **kwargs):
