@@ -125,6 +125,8 @@ def test_where_an_upsert_returns_no_row_the_relinked_account_keeps_its_id(
     monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
     taro = line_emulator.add_user()
     orphan = line_account_factory(line_user_id=taro.user_id)
+    line_account_factory(line_user_id=taro.user_id, channel_id="2000000009")  # another channel's
+    line_account_factory()  # another LINE user's, on this channel
     linked = []
 
     def remember(sender, line_account, **kwargs):
@@ -136,7 +138,7 @@ def test_where_an_upsert_returns_no_row_the_relinked_account_keeps_its_id(
             assert login(client, line_emulator, taro).status_code == 302
     finally:
         signals.line_account_linked.disconnect(remember)
-    assert linked == [orphan.pk] and LineAccount.objects.get().pk == orphan.pk
+    assert linked == [orphan.pk] and LineAccount.objects.get(social__isnull=False).pk == orphan.pk
 
 
 # -- which logins run in a transaction --
