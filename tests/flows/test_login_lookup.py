@@ -93,6 +93,19 @@ def test_another_providers_row_with_the_same_uid_is_never_the_line_users(login, 
     assert UserSocialAuth.objects.get(provider="line").user == account.user
 
 
+def test_a_row_of_an_older_key_of_another_user_is_not_linked_to_the_visitor_logged_in(
+    login, client, line_emulator, user_factory
+):
+    taro, earlier, visitor = line_emulator.add_user(), user_factory(), user_factory()
+    UserSocialAuth.objects.create(user=earlier, provider="line", uid=taro.user_id, id_key="",
+                                  extra_data={"sub": taro.user_id})
+    client.force_login(visitor)
+    response = login(client, line_emulator, taro)
+    assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert UserSocialAuth.objects.get().user == earlier and not LineAccount.objects.exists()
+    assert client.session["_auth_user_id"] == str(visitor.pk)
+
+
 def test_a_user_whose_line_account_was_deleted_gets_it_back(login, client, line_emulator):
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
