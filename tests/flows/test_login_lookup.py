@@ -51,7 +51,7 @@ def test_a_row_under_a_legacy_identifier_is_migrated_by_social_core(
 
 
 def test_a_visitor_logged_in_cannot_link_a_line_account_another_user_has(
-    login, client, line_emulator, user_factory
+    login, client, line_emulator, user_factory, caplog
 ):
     """Refused on the friendly page after one look-up: the backend runs a login again only
     for a visitor who is not logged in (a parallel first login), never to retry a refusal."""
@@ -60,9 +60,13 @@ def test_a_visitor_logged_in_cannot_link_a_line_account_another_user_has(
     owner = LineAccount.objects.get().user
     client.logout()
     client.force_login(visitor)
+    caplog.clear()
     with CaptureQueriesContext(connection) as queries:
         response = login(client, line_emulator, taro)
     assert response.status_code == 400 and b"line-auth-failure-already_linked" in response.content
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=already_linked code=identity_in_use stage=pipeline parameter=-"
+    ]
     assert LineAccount.objects.get().user == owner and UserSocialAuth.objects.get().user == owner
     assert client.session["_auth_user_id"] == str(visitor.pk)
     assert len([query for query in queries.captured_queries if "channel_account" in query["sql"]]) == 1
