@@ -136,16 +136,14 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         self._remember(state, nonce=nonce, options=options,
                        channel={"name": channel.name, "channel_id": channel.channel_id})
         params["nonce"] = nonce
-        params.update({name: value for name, value in options.items() if name != "scope"})
+        params.update(options)  # their scope is the one auth_url sends as social-core's scope argument
         return params
 
     def _remember(self, state: str | None, **values: Any) -> None:
-        """Keep what the callback must check in the state's session transaction."""
-        key = self.transaction_key(state or "")
-        transaction_data = self.strategy.session_get(key)
-        if not isinstance(transaction_data, dict):
-            raise AuthInputError(self, parameter="state", code="session_context_missing", stage="begin")
-        self.strategy.session_set(key, {**transaction_data, **values})
+        """Keep what the callback must check in the state's session transaction, which
+        social-core's ``get_or_create_state`` stored before ``auth_url`` asked for the parameters."""
+        key = self.transaction_key(str(state))
+        self.strategy.session_set(key, {**self.strategy.session_get(key), **values})
 
     # -- the callback --
 
@@ -185,8 +183,9 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         callback trusts it only after ``validate_state`` accepted the state.
         """
         state = self.get_request_state()
-        stored = self.strategy.session_get(self.transaction_key(state)) if isinstance(state, str) else None
-        return stored if isinstance(stored, dict) else {}
+        if not state:
+            return {}  # validate_state refuses this callback next
+        return self.strategy.session_get(self.transaction_key(state)) or {}
 
     def _bound_channel(self, pending: dict[str, Any]) -> Channel:
         """The channel the login was started with, as stored with its state.
@@ -205,10 +204,12 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         return found
 
     def _callback_error(self, error: str) -> SocialAuthBaseException:
-        # LINE documents upper-case codes; its own SDKs compare case-insensitively.
-        data = {"error": error.lower(), "error_description": str(self.data.get("error_description", ""))}
-        found = self.get_provider_error(data, stage="callback")
-        return found or AuthCanceled(self, stage="callback")
+        # LINE documents upper-case codes; its own SDKs compare case-insensitively. The code
+        # alone decides: LINE's error_description is free text no page or log line shows
+        # (the audit trail reads it from the request).
+        found = self.get_provider_error({"error": error.lower()})
+        # social-core classifies every non-empty code; the fallback only gives the type an answer.
+        return found or AuthCanceled(self)
 
     def _identity_from_id_token(self, response: dict[str, Any], pending: dict[str, Any]) -> dict[str, Any]:
         """Claims of the verified ID token; no second call to LINE is needed."""
@@ -232,7 +233,8 @@ class LineBackend(LineClientRequests, BaseOAuth2PKCE):
         except InvalidIdToken as error:
             logger.warning("LINE ID token rejected: %s", error.reason)
             code = "invalid_signature" if isinstance(error, InvalidIdTokenSignature) else "invalid_claim"
-            raise AuthResponseError(self, error.reason, code=code, stage="token_validation") from error
+            # The reason is in the line above and in the cause; no page or log line reads the message.
+            raise AuthResponseError(self, code=code, stage="token_validation") from error
 
     def _identity_from_profile(self, access_token: str) -> dict[str, Any]:
         """Without ``openid`` the profile API is the only source of the user ID."""

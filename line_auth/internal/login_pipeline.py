@@ -66,11 +66,11 @@ def look_up(backend: Any, uid: str, response: Mapping[str, Any] | None) -> Looku
 def before_pipeline(backend: Any, pipeline_index: int, kwargs: Mapping[str, Any]) -> Lookup | None:
     """The look-up of a login starting its pipeline; ``None`` for a resumed (partial) pipeline,
     whose steps look up what they need themselves."""
-    response = kwargs.get("response") or {}
-    uid = backend.get_user_id(kwargs.get("details") or {}, response)
-    if pipeline_index or not uid:
+    if pipeline_index:
         return None
-    return look_up(backend, uid, response)
+    response = kwargs.get("response") or {}
+    # No details yet (social_details makes them): LINE's user ID comes from the response.
+    return look_up(backend, backend.get_user_id({}, response), response)
 
 
 def needs_transaction(backend: Any, lookup: Lookup | None, pipeline: Sequence[str]) -> bool:

@@ -200,7 +200,10 @@ def failure_response(
     code = getattr(error, "code", type(error).__name__)
     stage = getattr(error, "stage", "-")
     level = logging.ERROR if failure.kind == "configuration" else logging.WARNING
-    parameter = getattr(error, "parameter", None) or getattr(error, "name", None) or "-"
+    # What was missing or wrong, where the error names it: a callback parameter or a claim of LINE's answer.
+    parameter = (
+        getattr(error, "parameter", None) or getattr(error, "claim", None) or getattr(error, "name", None) or "-"
+    )
     logger.log(level, "LINE login failed: kind=%s code=%s stage=%s parameter=%s",
                failure.kind, code, stage, parameter)
     context = {

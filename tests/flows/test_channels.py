@@ -173,11 +173,12 @@ def test_a_code_issued_for_another_channel_is_refused_and_nothing_is_written(
         {"name": "jp", "channel_id": TAIWAN["CHANNEL_ID"]},  # name and ID disagree
         {"name": "gone", "channel_id": "2999999999"},  # no such channel
         {"name": "mini", "channel_id": MINI["CHANNEL_ID"]},  # takes no web login
+        {"name": "jp"},  # no ID
         "jp",  # not what the login stored
     ],
 )
 def test_a_tampered_stored_channel_is_refused_before_line_is_asked(
-    stored, client, line_emulator, come_back, query
+    stored, client, line_emulator, come_back, query, caplog
 ):
     url = begin(client, "jp")
     result = line_emulator.authorize(url, line_emulator.add_user())
@@ -185,11 +186,16 @@ def test_a_tampered_stored_channel_is_refused_before_line_is_asked(
     key = state_key(url, query)
     session[key] = {**session[key], "channel": stored}
     session.save()
+    caplog.clear()
 
     response = come_back(client, result)
 
     assert response.status_code == 400
     assert b"line-auth-failure-verification" in response.content
+    assert [(r.name, r.getMessage()) for r in caplog.records if r.name.startswith("line_auth")] == [
+        ("line_auth.backends", "LINE callback refused: its stored channel is not a configured web channel"),
+        ("line_auth.login", "LINE login failed: kind=verification code=channel_mismatch stage=callback parameter=-"),
+    ]
     assert token_calls(line_emulator, "authorization_code") == []
     assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
 

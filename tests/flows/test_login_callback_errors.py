@@ -84,7 +84,7 @@ def test_a_token_response_without_id_token_names_the_missing_claim(client, line_
     response = come_back(client, line_emulator.authorize(url, line_emulator.add_user()))
     assert response.status_code == 400
     assert failures(caplog) == [
-        "LINE login failed: kind=verification code=missing_claim stage=token_validation parameter=-"
+        "LINE login failed: kind=verification code=missing_claim stage=token_validation parameter=id_token"
     ]
     assert nothing_created()
 
@@ -112,6 +112,19 @@ def test_the_id_token_is_checked_against_this_channel_and_issuer(
     with_id_token(client, line_emulator, id_token_factory, caplog, iss="https://evil.example")
     assert [r.getMessage() for r in caplog.records if r.name == "line_auth.backends"] == [
         "LINE ID token rejected: wrong issuer"]
+    assert nothing_created()
+
+
+def test_the_leeway_setting_applies_to_the_web_login_id_token(
+    client, line_emulator, id_token_factory, caplog, with_id_token, settings
+):
+    """With no leeway, a token that expired 30 seconds ago is refused (the default 60 s would pass it)."""
+    settings.LINE_AUTH_ID_TOKEN_LEEWAY = 0
+    now = int(time.time())
+    response = with_id_token(client, line_emulator, id_token_factory, caplog, iat=now - 600, exp=now - 30)
+    assert response.status_code == 400
+    assert [r.getMessage() for r in caplog.records if r.name == "line_auth.backends"] == [
+        "LINE ID token rejected: expired"]
     assert nothing_created()
 
 
@@ -157,7 +170,8 @@ def test_a_failed_token_exchange_is_classified(client, line_emulator, caplog, fa
 @pytest.mark.parametrize(
     ("fault", "logged"),
     [
-        ({"status": 200, "body": '{"displayName":"Taro"}'}, "kind=verification code=missing_claim stage=user_info"),
+        ({"status": 200, "body": '{"displayName":"Taro"}'},
+         "kind=verification code=missing_claim stage=user_info parameter=userId"),
         ({"status": 401, "body": '{"message":"invalid token"}'}, "kind=line_error code=http_error stage=user_info"),
         ({"status": 500, "body": '{"message":"oops"}', "times": 3},
          "kind=unavailable code=unavailable stage=user_info"),

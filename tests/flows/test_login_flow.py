@@ -64,7 +64,9 @@ def test_without_a_pipeline_setting_line_runs_its_own_pipeline(client, line_emul
 
 
 def test_authorization_request_carries_state_nonce_and_pkce(query, start, client, line_emulator):
-    params = query(start(client))
+    url = start(client)
+    params = query(url)
+    assert "&scope=profile%20openid" in url  # percent-encoded as in LINE's documentation, not "+"
     assert re.fullmatch(r"[A-Za-z0-9]{20,}", params["state"])
     assert len(params["nonce"]) >= 32
     assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
@@ -108,6 +110,10 @@ def test_a_login_with_openid_makes_one_call_to_line(login, client, line_emulator
     taro = line_emulator.add_user()
     login(client, line_emulator, taro)
     assert [call.path for call in line_emulator.calls] == [TOKEN]
+    (exchange,) = line_emulator.calls
+    assert exchange.method == "POST" and exchange.sent("grant_type") == "authorization_code"
+    assert exchange.sent("accept", "headers") == "application/json"
+    assert exchange.sent("content-type", "headers") == "application/x-www-form-urlencoded"
     assert LineAccount.objects.get().friendship == Friendship.UNKNOWN
 
     line_emulator.reset_calls()
@@ -209,6 +215,22 @@ def test_a_callback_without_state_is_refused(start, client, line_emulator):
     response = client.get("/accounts/line/complete/", {"code": result.params["code"]})
     assert response.status_code == 400
     assert line_emulator.count_calls(TOKEN) == 0
+
+
+def test_a_login_begun_before_its_options_were_kept_finishes_through_the_profile_api(
+    query, start, come_back, client, line_emulator
+):
+    """Without the options it started with, the callback cannot know that it asked for
+    ``openid``, so it trusts no ID token and asks LINE's profile API who logged in."""
+    url = start(client)
+    result = line_emulator.authorize(url, line_emulator.add_user(name="Kept Before"))
+    session = client.session
+    key = f"line_oauth2_state_{query(url)['state']}"
+    session[key] = {name: value for name, value in session[key].items() if name != "options"}
+    session.save()
+    assert come_back(client, result).status_code == 302
+    assert [call.path for call in line_emulator.calls] == [TOKEN, "/v2/profile"]
+    assert LineAccount.objects.get().display_name == "Kept Before"
 
 
 @pytest.mark.CB_05

@@ -7,6 +7,8 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
@@ -44,3 +46,13 @@ def test_a_login_records_its_time_and_links_the_social_auth_row(login, client, l
     account = LineAccount.objects.get()
     assert before <= account.last_login_at <= after
     assert account.social == UserSocialAuth.objects.get(provider="line", uid=account.line_user_id)
+
+
+def test_extra_data_a_site_takes_from_the_details_is_in_the_first_insert(login, client, line_emulator, settings):
+    """The association's INSERT already holds it: social-core's load_extra_data finds nothing to update."""
+    settings.SOCIAL_AUTH_LINE_EXTRA_DATA = ["first_name"]
+    with CaptureQueriesContext(connection) as queries:
+        login(client, line_emulator, line_emulator.add_user(name="Hanako"))
+    assert UserSocialAuth.objects.get().extra_data["first_name"] == "Hanako"
+    assert not [query for query in queries.captured_queries
+                if query["sql"].startswith("UPDATE") and "social_auth_usersocialauth" in query["sql"]]
