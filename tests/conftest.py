@@ -346,3 +346,33 @@ class ParallelProbe:
 def parallel_probe() -> type[ParallelProbe]:
     """``parallel_probe(function, together)``: see ParallelProbe."""
     return ParallelProbe
+
+
+# -- two workers at once, the first held at LINE --
+
+
+@pytest.fixture(scope="session")
+def second_while_first_at_line() -> Callable[[Any, Callable[[], Any]], tuple[Any, Any]]:
+    """Run ``job`` in one thread until LINE holds it (``hold``: the emulator's ``hold_next``),
+    run ``job`` again in another meanwhile, then let the first go; returns both results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def run_twice(hold: Any, job: Callable[[], Any]) -> tuple[Any, Any]:
+        def in_thread() -> Any:
+            try:
+                return job()
+            finally:
+                connection.close()
+
+        with hold, ThreadPoolExecutor(2) as pool:
+            first = pool.submit(in_thread)
+            hold.wait_for_arrival()
+            try:
+                second = pool.submit(in_thread).result(timeout=30)
+            finally:
+                hold.release()
+            return first.result(), second
+
+    return run_twice

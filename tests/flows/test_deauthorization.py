@@ -8,7 +8,6 @@ says is gone counts as done; after the last attempt a row is failed for good.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -436,27 +435,15 @@ def test_each_unlink_and_retry_is_logged_with_its_outcome_and_error_code(shop_ac
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_a_second_worker_skips_a_row_the_first_is_retrying(shop_account, shop):
+def test_a_second_worker_skips_a_row_the_first_is_retrying(shop_account, shop, second_while_first_at_line):
     """The first worker holds the row's lock while held at LINE; the second passes over the row
     at once (it does not wait), and LINE is asked once."""
     shop.fail_next(DEAUTHORIZE, status=500)
     deauthorization.unlink(shop_account())
     due = timezone.now() + timedelta(days=1)
-    first_at_line = shop.hold_next(CHANNEL_TOKEN)
-
-    def worker():
-        try:
-            return deauthorization.retry_due(clock=lambda: due)
-        finally:
-            connection.close()
-
-    with first_at_line, ThreadPoolExecutor(2) as pool:
-        first = pool.submit(worker)
-        first_at_line.wait_for_arrival()
-        try:
-            second = pool.submit(worker).result(timeout=30)
-        finally:
-            first_at_line.release()
-        assert second == {}
-        assert first.result() == {Outcome.DONE: 1}
+    first, second = second_while_first_at_line(
+        shop.hold_next(CHANNEL_TOKEN), lambda: deauthorization.retry_due(clock=lambda: due)
+    )
+    assert second == {}
+    assert first == {Outcome.DONE: 1}
     assert shop.count_calls(DEAUTHORIZE) == 2  # the failed one at unlink, then the retry

@@ -303,28 +303,17 @@ def test_the_backend_path_names_line_auths_backend(settings):
 @pytest.mark.postgres
 @pytest.mark.skipif(os.environ.get("LINE_AUTH_TEST_DB") != "postgres", reason="needs PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_a_second_batch_run_skips_the_accounts_the_first_holds(linked_account, line_emulator, line_account_factory):
+def test_a_second_batch_run_skips_the_accounts_the_first_holds(
+    linked_account, line_emulator, line_account_factory, second_while_first_at_line
+):
     """The first run is held at LINE with its page of accounts leased; a second run over the
     same accounts takes none of them, so LINE is asked once per account."""
-    from django.db import connection
 
     for _ in range(2):
         linked_account(line_emulator, line_account_factory, expires_in=timedelta(minutes=1))
-    first_at_line = line_emulator.hold_next(TOKEN)
-
-    def run():
-        try:
-            return tokens.refresh_many(tokens.due_for_refresh(), concurrency=1)
-        finally:
-            connection.close()
-
-    with first_at_line, ThreadPoolExecutor(2) as pool:
-        first = pool.submit(run)
-        first_at_line.wait_for_arrival()
-        try:
-            second = pool.submit(run).result(timeout=30)
-        finally:
-            first_at_line.release()
-        assert second == {}
-        assert first.result() == {Outcome.REFRESHED: 2}
+    first, second = second_while_first_at_line(
+        line_emulator.hold_next(TOKEN), lambda: tokens.refresh_many(tokens.due_for_refresh(), concurrency=1)
+    )
+    assert second == {}
+    assert first == {Outcome.REFRESHED: 2}
     assert line_emulator.count_calls(TOKEN) == 2
