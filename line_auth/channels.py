@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -217,8 +218,8 @@ def _assembled(channels: list[Channel]) -> tuple[Channel, ...]:
 
 def _refuse_duplicates(channels: list[Channel]) -> None:
     for attribute in ("name", "channel_id"):
-        values = [getattr(channel, attribute) for channel in channels]
-        repeated = sorted({value for value in values if values.count(value) > 1})
+        counted = Counter(getattr(channel, attribute) for channel in channels)
+        repeated = sorted(value for value, count in counted.items() if count > 1)
         if repeated:
             raise ImproperlyConfigured(f"Two LINE channels have the {attribute} {repeated[0]!r}.")
 

@@ -72,6 +72,13 @@ class RefreshPostponed(LineUnavailable):
     code = ErrorCode.REFRESH_POSTPONED
 
 
+# Celery options of the tasks LINE may postpone: retried with doubling delays, three times.
+RETRIED_WHEN_POSTPONED: dict[str, Any] = {
+    "autoretry_for": (RefreshPostponed,), "retry_backoff": RETRY_DELAY, "retry_jitter": False,
+    "max_retries": 3, "ignore_result": True, **SURVIVES_WORKER,
+}
+
+
 def _refresh_counts(accounts: QuerySet[LineAccount]) -> dict[str, int]:
     counts = tokens.refresh_many(accounts, concurrency=line_settings.batch_concurrency)
     return {outcome.value: count for outcome, count in counts.items()}
@@ -99,15 +106,7 @@ batch.register(batch.Job(REFRESH_JOB, _due, _refresh_counts, tokens.Outcome.FAIL
 batch.register(batch.Job(SYNC_JOB, _stale, _sync_counts, "failed"))
 
 
-@background(
-    RUN_CHUNK,
-    autoretry_for=(RefreshPostponed,),
-    retry_backoff=RETRY_DELAY,
-    retry_jitter=False,
-    max_retries=3,
-    ignore_result=True,
-    **SURVIVES_WORKER,
-)
+@background(RUN_CHUNK, **RETRIED_WHEN_POSTPONED)
 def run_batch_chunk(job: str, first_pk: int, last_pk: int, params: dict[str, Any]) -> dict[str, int]:
     """Run one chunk of a batch job; raises ``RefreshPostponed`` when LINE failed some rows."""
     counts = batch.run_chunk(job, first_pk, last_pk, params)
@@ -148,15 +147,7 @@ def sync_friendships(older_than_seconds: float | None = None, channel: str | Non
     return start_job(SYNC_JOB, older_than_seconds=older_than_seconds, channel=channel)
 
 
-@background(
-    REFRESH_ACCOUNT,
-    autoretry_for=(RefreshPostponed,),
-    retry_backoff=RETRY_DELAY,
-    retry_jitter=False,
-    max_retries=3,
-    ignore_result=True,
-    **SURVIVES_WORKER,
-)
+@background(REFRESH_ACCOUNT, **RETRIED_WHEN_POSTPONED)
 def refresh_line_account(account_id: int) -> str:
     """Refresh one account; raises ``RefreshPostponed`` while LINE is unavailable."""
     account = LineAccount.objects.filter(pk=account_id).first()
