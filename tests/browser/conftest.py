@@ -84,15 +84,31 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def click(self, css: str) -> None:
-        """Click and, when that submits a form or follows a link, wait for the next page."""
-        from selenium.webdriver.support import expected_conditions
+        """Click something that submits a form or follows a link, and wait for the next page.
+
+        The old page is marked with a window property that a new document does not have.
+        Waiting for an element of the old page to go stale instead is racy: while the page
+        is being replaced Chromium may answer "node does not belong to the document" rather
+        than "stale element", and that error ends the wait.
+        """
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.find("html")
+        self.driver.execute_script("window.lineAuthPageBeforeClick = true")
         self.find(css).click()
-        wait = WebDriverWait(self.driver, 10)
-        wait.until(expected_conditions.staleness_of(page))
-        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+        def next_page_loaded(driver: Any) -> bool:
+            try:
+                return bool(
+                    driver.execute_script(
+                        "return !window.lineAuthPageBeforeClick"
+                        " && document.readyState === 'complete'"
+                    )
+                )
+            except WebDriverException:  # asked while one document replaces the other
+                return False
+
+        WebDriverWait(self.driver, 10).until(next_page_loaded)
 
     @property
     def text(self) -> str:
