@@ -17,7 +17,7 @@ echo "== tests on SQLite"
 
 # AUTH_USER_MODEL is fixed per process: the login tests that depend on the user model
 # (web, native, admin pages) run once more under each model of tests/user_models.
-for user_model in email_only no_username extra_field; do
+for user_model in email_only no_username extra_field inherited; do
   echo "== user model $user_model (SQLite)"
   LINE_AUTH_TEST_USER_MODEL=$user_model .venv/bin/python -m pytest -m "not browser" \
     tests/flows/test_user_models.py tests/unit/test_migrations.py

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import FilteredRelation, Q
 from social_core.exceptions import AuthResponseError
 from social_django.models import UserSocialAuth
 
 from line_auth import channels
 from line_auth.channels import Channel
-from line_auth.internal import logins, steps
+from line_auth.internal import login_rows, logins, steps
 
 # The pipeline keyword that carries the look-up to ``line_auth.pipeline.social_user``.
 LOOKUP_KWARG = "line_login_lookup"
@@ -54,13 +53,8 @@ def login_channel(backend: Any, response: Mapping[str, Any] | None) -> Channel:
 
 def look_up(backend: Any, uid: str, response: Mapping[str, Any] | None) -> Lookup:
     """One query: the LINE user's social rows, each with its user and this channel's account."""
-    this_channel = Q(line_accounts__channel_id=login_channel(backend, response).channel_id)
-    rows = list(
-        UserSocialAuth.objects.annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
-        .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
-        .filter(provider=backend.name, uid=str(uid))
-    )
-    return Lookup(uid=str(uid), rows=rows)
+    channel_id = login_channel(backend, response).channel_id
+    return Lookup(uid=str(uid), rows=login_rows.social_rows(backend.name, str(uid), channel_id))
 
 
 def before_pipeline(backend: Any, pipeline_index: int, kwargs: Mapping[str, Any]) -> Lookup | None:

@@ -1,4 +1,5 @@
-"""How :mod:`line_auth.internal.set_sql` hands values to PostgreSQL and reads rows back.
+"""How hand-written statements hand values to the database and read rows back
+(:mod:`line_auth.internal.set_sql`, :mod:`line_auth.internal.login_rows`).
 
 A webhook delivery sends a few hundred values in array parameters; preparing and
 quoting them one by one the ORM's way cost more than the statements themselves.
@@ -60,6 +61,10 @@ def _is_aware(value: object) -> bool:
     return isinstance(value, datetime) and value.utcoffset() is not None
 
 
+# Where a row needs converting: position -> (the converters, in order; the column they are for).
+Converters = dict[int, tuple[list[Any], Any]]
+
+
 def read_back(
     connection: BaseDatabaseWrapper,
     table: str,
@@ -68,20 +73,29 @@ def read_back(
 ) -> list[tuple[Any, ...]]:
     """``rows`` of ``fields`` as the ORM would hand them to ``from_db``: with each field's
     ``from_db_value`` and the backend's converters applied (most fields have none)."""
-    converters = {}
-    for position, field in enumerate(fields):
-        column = field.get_col(table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if found:
-            converters[position] = (found, column)
+    converters = column_converters(connection, table, fields)
     if not converters:
         return rows
-    return [_converted(connection, row, converters) for row in rows]
+    return [converted(connection, row, converters) for row in rows]
 
 
-def _converted(
-    connection: BaseDatabaseWrapper, row: tuple[Any, ...], converters: dict[int, tuple[list[Any], Any]]
-) -> tuple[Any, ...]:
+def column_converters(
+    connection: BaseDatabaseWrapper, table: str, fields: Sequence[models.Field[Any, Any]]
+) -> Converters:
+    """The converters the ORM applies to these columns of ``table`` (an alias will do)."""
+    found: Converters = {}
+    for position, field in enumerate(fields):
+        column = field.get_col(table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            found[position] = (functions, column)
+    return found
+
+
+def converted(connection: BaseDatabaseWrapper, row: tuple[Any, ...], converters: Converters) -> tuple[Any, ...]:
+    """One row with its ``converters`` applied."""
+    if not converters:
+        return row
     values = list(row)
     for position, (functions, column) in converters.items():
         for convert in functions:

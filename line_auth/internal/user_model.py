@@ -52,5 +52,9 @@ def unfillable_fields(supplied: Iterable[str]) -> list[str]:
 
 def _needs_a_value(field: models.Field) -> bool:
     if field.null or field.db_returning or field.has_db_default():
-        return False  # NULL, an auto-increment or a database default will do
+        return False  # NULL, an auto-increment, a generated column or a database default will do
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return False  # the save stamps it
+    if field.remote_field is not None and field.remote_field.parent_link:
+        return False  # a user model inheriting a concrete model: the save makes and links its parent row
     return field.get_default() is None

@@ -89,6 +89,8 @@ MODELS = {
             "SOCIAL_AUTH_PIPELINE": RECIPE_PIPELINE,
         },
     ),
+    # Multi-table inheritance: the parent link and the parent's own stamp need no value from LINE.
+    "inherited.User": Model(admin={"username": "admin"}),
 }
 MODEL = MODELS[settings.AUTH_USER_MODEL]
 

@@ -5,4 +5,4 @@ app alone (AUTH_USER_MODEL is fixed per process) and makes its ``User`` the user
 model. Unset, the suite runs with Django's default ``auth.User``.
 """
 
-USER_MODEL_APPS = ("email_only", "no_username", "extra_field")
+USER_MODEL_APPS = ("email_only", "no_username", "extra_field", "inherited")
