@@ -25,7 +25,7 @@ from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from line_auth.internal import jwks
+from line_auth.internal import jwks, login_rows
 from line_auth.testing.state import ACCESS_TOKEN_TTL
 
 pytest_plugins = ["line_auth.testing.pytest_plugin"]
@@ -60,11 +60,14 @@ def default_language() -> Any:
 @pytest.fixture(autouse=True)
 def empty_caches() -> Any:
     """Nonces spent, LINE's keys and rate-limit counters live in the cache and in this
-    process's memory of the keys; each test starts with none, whatever ran before it."""
+    process's memory of the keys; each test starts with none, whatever ran before it.
+    So does the look-up's statement: mutmut forks each mutant from a process that ran
+    the tests, and a statement kept from then would hide the mutants of its writing."""
     def clear() -> None:
         for cache in caches.all():
             cache.clear()
         jwks.forget()
+        login_rows._written_once.cache_clear()
 
     clear()
     yield
@@ -169,6 +172,38 @@ def line_account_factory(user_factory: Callable[..., Any]) -> Callable[..., Any]
         return LineAccount.objects.create(**fields)
 
     return make
+
+
+@pytest.fixture
+def model_loads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """What ``from_db`` is handed when a social row, a user or a ``LineAccount`` is loaded:
+    (model, database, field names, values). Django documents overriding ``from_db``, for
+    instance to remember the values an instance was loaded with."""
+    from social_django.models import UserSocialAuth
+
+    from line_auth.models import LineAccount
+
+    loads: list[tuple[Any, ...]] = []
+    for model in (UserSocialAuth, get_user_model(), LineAccount):
+        def from_db(cls: Any, db: str, field_names: Any, values: Any, load: Any = model.from_db.__func__) -> Any:
+            loads.append((cls, db, tuple(field_names), tuple(values)))
+            return load(cls, db, field_names, values)
+
+        monkeypatch.setattr(model, "from_db", classmethod(from_db))
+    return loads
+
+
+@pytest.fixture
+def database_reads(settings: Any) -> list[Any]:
+    """The models a site's database router is asked to read (it leaves them on the default database)."""
+    asked: list[Any] = []
+
+    class Router:
+        def db_for_read(self, model: Any, **hints: Any) -> None:
+            asked.append(model)
+
+    settings.DATABASE_ROUTERS = [Router()]
+    return asked
 
 
 # -- a web login through the Django test client and the in-process emulator --

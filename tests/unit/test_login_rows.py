@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -61,12 +62,29 @@ def test_the_row_user_and_account_are_the_orms_to_the_field(linked):
     assert not social._state.adding and social._state.db == "default"
 
 
+def test_a_model_that_loads_its_own_way_is_handed_what_the_orm_hands_it(linked, model_loads):
+    UserSocialAuth.objects.get()
+    get_user_model().objects.get(pk=linked.user_id)
+    LineAccount.objects.get(pk=linked.pk)
+    by_the_orm = model_loads[:]
+    model_loads.clear()
+    login_rows.social_rows("line", linked.line_user_id, CHANNEL)
+    assert model_loads == by_the_orm
+    assert [db for _, db, _, _ in model_loads] == ["default"] * 3
+
+
+def test_a_sites_database_router_is_asked_where_the_social_rows_are(linked, database_reads):
+    login_rows.social_rows("line", linked.line_user_id, CHANNEL)
+    assert database_reads == [UserSocialAuth]
+
+
 def test_the_statement_names_its_tables_by_what_they_are_for(linked):
     with CaptureQueriesContext(connection) as queries:
         login_rows.social_rows("line", linked.line_user_id, CHANNEL)
     (sql,) = [captured["sql"] for captured in queries.captured_queries]
     quote = connection.ops.quote_name
     assert sql.startswith(f"SELECT {quote('social')}.")
+    assert f"INNER JOIN {quote(get_user_model()._meta.db_table)} {quote('social_user')}" in sql
     assert f"LEFT OUTER JOIN {quote(LineAccount._meta.db_table)} {quote('channel_account')}" in sql
 
 
