@@ -16,11 +16,15 @@ echo "== tests on SQLite"
 .venv/bin/python -m pytest "$@"
 
 # AUTH_USER_MODEL is fixed per process: the login tests that depend on the user model
-# (web, native, admin pages) run once more under each model of tests/user_models.
+# (web, native, admin pages) run once more under each model of tests/user_models. A model
+# inheriting a concrete model is also looked up the ORM's way at login: the look-up's own
+# tests run under it too.
 for user_model in email_only no_username extra_field inherited; do
   echo "== user model $user_model (SQLite)"
+  look_up_tests=()
+  [ "$user_model" = inherited ] && look_up_tests=(tests/unit/test_login_rows.py)
   LINE_AUTH_TEST_USER_MODEL=$user_model .venv/bin/python -m pytest -m "not browser" \
-    tests/flows/test_user_models.py tests/unit/test_migrations.py
+    tests/flows/test_user_models.py tests/unit/test_migrations.py "${look_up_tests[@]}"
 done
 
 if .venv/bin/python - <<'PY' 2>/dev/null

@@ -123,9 +123,12 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 
 def _rows_from_orm(using: str, provider: str, uid: str, channel_id: str) -> list[UserSocialAuth]:
     this_channel = Q(line_accounts__channel_id=channel_id)
-    return list(
+    rows = list(
         UserSocialAuth.objects.using(using)
         .annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
         .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
         .filter(provider=provider, uid=uid)
     )
+    for row in rows:  # the ORM sets no attribute where the join found no account
+        row.channel_account = getattr(row, "channel_account", None)
+    return rows
