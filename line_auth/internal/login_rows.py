@@ -123,7 +123,7 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
 
 def _rows_from_orm(using: str, provider: str, uid: str, channel_id: str) -> list[UserSocialAuth]:
     this_channel = Q(line_accounts__channel_id=channel_id)
-    rows: list[UserSocialAuth] = list(
+    rows: list[Any] = list(
         UserSocialAuth.objects.using(using)
         .annotate(channel_account=FilteredRelation("line_accounts", condition=this_channel))
         .select_related("user", "channel_account")  # type: ignore[misc]  # django-stubs knows no FilteredRelation
