@@ -144,3 +144,23 @@ def test_a_resumed_login_that_runs_again_goes_on_from_its_form(login, client, li
     assert done.status_code == 302 and done["Location"] == settings.SOCIAL_AUTH_LOGIN_REDIRECT_URL
     assert len(attempts) == 2 and client.session["_auth_user_id"] == str(LineAccount.objects.get().user_id)
     assert STARTED == [taro.user_id]
+
+
+FOUND: list[tuple] = []
+
+
+def note_what_social_user_found(user, social, is_new, new_association, **kwargs):
+    """A site's step right after social_user, taking what docs/pipeline.md says every step gets."""
+    FOUND.append((user, social, is_new, new_association))
+
+
+def test_a_step_after_social_user_learns_whether_the_line_user_is_new(sdk_login, client, line_emulator, settings):
+    """A native login starts its pipeline without a ``user``: social_user hands one on, as social-core's does."""
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE[:5], f"{__name__}.note_what_social_user_found",
+                                     *steps.LINE_AUTH_PIPELINE[5:]]
+    FOUND.clear()
+    taro = line_emulator.add_user()
+    assert sdk_login(client, line_emulator, taro).status_code == 200
+    assert sdk_login(client, line_emulator, taro).status_code == 200
+    social = UserSocialAuth.objects.get()
+    assert FOUND == [(None, None, True, True), (social.user, social, False, False)]
