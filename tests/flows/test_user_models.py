@@ -258,6 +258,10 @@ def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(login, client
     failures = [record for record in caplog.records
                 if record.name == "line_auth.pipeline" and record.levelno == logging.ERROR]
     assert len(failures) == 2 and all(record.exc_info for record in failures)
+    # What the developer reads: where to look (the traceback follows it).
+    assert {record.getMessage() for record in failures} == {
+        "Creating the user of a LINE login failed; see the line_auth system checks and docs/user-models.md"
+    }
 
 
 # -- the admin pages --
