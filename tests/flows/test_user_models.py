@@ -253,6 +253,9 @@ def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(login, client
     native = native_login(client, line_emulator, taro, scope="profile openid email")
 
     assert_friendly_page(web, "configuration", caplog)
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=configuration code=user_creation_failed stage=pipeline parameter=-"
+    ]
     assert native.status_code == 403 and native.json()["error"] == "login_not_allowed"
     assert_nothing_written()
     failures = [record for record in caplog.records
