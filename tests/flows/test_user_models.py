@@ -119,10 +119,19 @@ def assert_nothing_written():
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
 
 
+# The failure line of each kind of refusal: what the developer reads in the log.
+FAILURE_LINES = {
+    "email_required": "kind=email_required code=profile_email_missing stage=pipeline parameter=email",
+    "email_in_use": "kind=email_in_use code=email_in_use stage=pipeline parameter=-",
+    "configuration": "kind=configuration code=user_creation_failed stage=pipeline parameter=-",
+}
+
+
 def assert_friendly_page(response, kind, caplog):
     assert response.status_code in (400, 403), response.status_code
     assert f"line-auth-failure-{kind}".encode() in response.content
-    assert any(f"kind={kind}" in record.getMessage() for record in caplog.records)
+    logged = [record.getMessage() for record in caplog.records if record.name == "line_auth.login"]
+    assert f"LINE login failed: {FAILURE_LINES[kind]}" in logged, logged
 
 
 def logged_in_account(client, emulator_user):
