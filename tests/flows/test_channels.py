@@ -4,18 +4,22 @@ account's tokens kept with its own channel's credentials, end to end through the
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpResponseRedirect
 from django.template import TemplateSyntaxError, engines
 from django.test import Client
 from django.utils import timezone
+from social_core.pipeline.partial import partial
 from social_django.models import UserSocialAuth
 
 from line_auth import deauthorization, tasks, tokens
 from line_auth.deauthorization import Outcome as Deauthorized
+from line_auth.internal import steps
 from line_auth.models import REFRESH_TOKEN_LIFETIME, AuditKind, AuditRecord, LineAccount
 from line_auth.testing.recording import mask
 from line_auth.tokens import Outcome
@@ -275,6 +279,41 @@ def test_a_returning_login_on_a_second_channel_finds_its_own_account(line_emulat
         log_in(Client(), line_emulator, name, taro, come_back)
 
     assert LineAccount.objects.count() == 2 and get_user_model().objects.count() == 1
+
+
+@partial
+def ask_first(strategy, current_partial, **kwargs):
+    """A site's form before line_auth's ``social_user`` (a partial step, docs/pipeline.md)."""
+    if strategy.request_data().get("answered") == "yes":
+        return None
+    return HttpResponseRedirect(f"/ask/?{urlencode({'partial_token': current_partial.token})}")
+
+
+def test_a_returning_login_resumed_before_its_look_up_writes_its_own_channels_account(
+    line_emulator, come_back, settings, query
+):
+    """A resumed pipeline brings no look-up from its start: ``social_user`` looks the LINE
+    user up itself, for the channel of this login, not the default one."""
+    settings.LINE_AUTH_DEFAULT_CHANNEL = "jp"  # the same provider: one user, an account on each channel
+    taro = line_emulator.add_user()
+    for name in ("jp", "tw"):
+        log_in(Client(), line_emulator, name, taro, come_back)
+    before = dict(LineAccount.objects.values_list("channel_id", "access_token"))
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE[:4], f"{__name__}.ask_first",
+                                     *steps.LINE_AUTH_PIPELINE[4:]]
+    client = Client()
+    form = log_in(client, line_emulator, "tw", taro, come_back)
+    assert form.status_code == 302 and form["Location"].startswith("/ask/?")
+
+    done = client.get("/accounts/line/complete/", {"partial_token": query(form["Location"])["partial_token"],
+                                                   "answered": "yes"})
+
+    assert done.status_code == 302 and done["Location"] == "/done/"
+    user = get_user_model().objects.get()
+    assert client.session["_auth_user_id"] == str(user.pk) and UserSocialAuth.objects.get().user == user
+    renewed = {channel for channel, token in LineAccount.objects.values_list("channel_id", "access_token")
+               if token != before[channel]}
+    assert renewed == {TAIWAN["CHANNEL_ID"]}  # this login's token, on this login's account only
 
 
 def test_unlinking_one_channel_keeps_the_association_the_other_channel_uses(line_emulator, come_back):

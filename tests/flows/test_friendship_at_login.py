@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from line_auth import pipeline
-from line_auth.models import Friendship, LineAccount
+from line_auth.models import Friendship, FriendshipChange, LineAccount
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/oauth2/v2.1/token"
@@ -93,3 +94,15 @@ def test_a_status_learned_at_a_returning_login_is_kept_only_with_its_history(
     with pytest.raises(DatabaseError):
         login(client, line_emulator, taro, begin={"bot_prompt": "normal"}, add_friend=True)
     assert LineAccount.objects.get().friendship == Friendship.NOT_FRIEND
+
+
+def test_a_first_login_that_learns_the_friendship_adds_no_savepoint(login, client, line_emulator):
+    """Its status and history row are already in the first login's transaction."""
+    def savepoints(**begin):
+        client.logout()
+        with CaptureQueriesContext(connection) as queries:
+            assert login(client, line_emulator, line_emulator.add_user(), **begin).status_code == 302
+        return sum(query["sql"].startswith("SAVEPOINT") for query in queries.captured_queries)
+
+    assert savepoints(begin={"bot_prompt": "normal"}, add_friend=True) == savepoints()
+    assert FriendshipChange.objects.count() == 1

@@ -282,3 +282,18 @@ def test_a_returning_login_through_a_sites_own_step_is_all_or_nothing(login, cli
     taro.name = "Taro Renamed"
     assert login(client, line_emulator, taro).status_code == 403
     assert LineAccount.objects.get().display_name == "Taro"
+
+
+def test_an_account_left_with_another_user_follows_the_social_row_at_the_next_login(
+    login, client, line_emulator, user_factory
+):
+    """A site that moves the LINE user's social-auth row to another user (merging two users):
+    the next login moves this channel's account along, instead of failing."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro)
+    client.logout()
+    merged_into = user_factory()
+    UserSocialAuth.objects.update(user=merged_into)
+    assert login(client, line_emulator, taro).status_code == 302
+    assert LineAccount.objects.get().user == merged_into
+    assert client.session["_auth_user_id"] == str(merged_into.pk)

@@ -10,6 +10,7 @@ import pytest
 from django.http import HttpRequest
 
 from line_auth import signals
+from line_auth.internal import steps
 from line_auth.models import LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +62,18 @@ def test_a_returning_login_announces_only_the_login_of_a_known_user(
     kwargs = received[0][2]
     assert kwargs["user"] == account.user and kwargs["line_account"] == account
     assert isinstance(kwargs["request"], HttpRequest) and kwargs["is_new_user"] is False
+
+
+def test_a_visitor_logged_in_who_links_line_without_sign_up_is_not_announced_as_new(
+    received, login, client, line_emulator, user_factory, settings, django_capture_on_commit_callbacks
+):
+    """A pipeline without create_user (docs/pipeline.md): the visitor's own user gets the
+    account, and receivers must not treat the visitor as someone who just signed up."""
+    settings.SOCIAL_AUTH_PIPELINE = [step for step in steps.LINE_AUTH_PIPELINE if step != steps.CREATE_USER]
+    visitor = user_factory()
+    client.force_login(visitor)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert login(client, line_emulator, line_emulator.add_user()).status_code == 302
+    assert LineAccount.objects.get().user == visitor
+    assert [(name, kwargs["user"]) for name, _, kwargs in received] == [("linked", visitor), ("login", visitor)]
+    assert received[1][2]["is_new_user"] is False

@@ -18,7 +18,7 @@ from social_core.pipeline.partial import partial
 from social_django.models import UserSocialAuth
 from social_django.utils import load_strategy
 
-from line_auth.internal import steps
+from line_auth.internal import login_pipeline, steps
 from line_auth.models import Friendship, LineAccount
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +116,51 @@ def test_a_login_resumed_after_its_channel_was_removed_is_refused(login, client,
         "LINE login failed: kind=verification code=unknown_channel stage=pipeline parameter=channel_id"
     ]
     assert not LineAccount.objects.exists() and not get_user_model().objects.exists()
+
+
+def test_a_resumed_login_that_runs_again_goes_on_from_its_form(login, client, line_emulator, settings, monkeypatch):
+    """The backend runs a login again when its write finds the account unlinked (or a parallel
+    login linked it) after the look-up; a resumed login runs again from its form, so the
+    site's steps before the form still run once."""
+    taro = line_emulator.add_user()
+    login(client, line_emulator, taro)
+    client.logout()
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE[:4], f"{__name__}.note_start",
+                                     f"{__name__}.accept_terms", *steps.LINE_AUTH_PIPELINE[4:]]
+    STARTED.clear()
+    form = login(client, line_emulator, taro)
+    token = parse_qs(urlsplit(form["Location"]).query)["partial_token"][0]
+    looked_up, attempts = login_pipeline.look_up, []
+
+    def unlinked_after_first_look_up(*args, **kwargs):
+        found = looked_up(*args, **kwargs)
+        attempts.append(found)
+        if len(attempts) == 1:
+            LineAccount.objects.all().delete()  # undone with the failed attempt's transaction
+        return found
+
+    monkeypatch.setattr(login_pipeline, "look_up", unlinked_after_first_look_up)
+    done = client.get("/accounts/line/complete/", {"partial_token": token, "terms": "accepted"})
+    assert done.status_code == 302 and done["Location"] == settings.SOCIAL_AUTH_LOGIN_REDIRECT_URL
+    assert len(attempts) == 2 and client.session["_auth_user_id"] == str(LineAccount.objects.get().user_id)
+    assert STARTED == [taro.user_id]
+
+
+FOUND: list[tuple] = []
+
+
+def note_what_social_user_found(user, social, is_new, new_association, **kwargs):
+    """A site's step right after social_user, taking what docs/pipeline.md says every step gets."""
+    FOUND.append((user, social, is_new, new_association))
+
+
+def test_a_step_after_social_user_learns_whether_the_line_user_is_new(sdk_login, client, line_emulator, settings):
+    """A native login starts its pipeline without a ``user``: social_user hands one on, as social-core's does."""
+    settings.SOCIAL_AUTH_PIPELINE = [*steps.LINE_AUTH_PIPELINE[:5], f"{__name__}.note_what_social_user_found",
+                                     *steps.LINE_AUTH_PIPELINE[5:]]
+    FOUND.clear()
+    taro = line_emulator.add_user()
+    assert sdk_login(client, line_emulator, taro).status_code == 200
+    assert sdk_login(client, line_emulator, taro).status_code == 200
+    social = UserSocialAuth.objects.get()
+    assert FOUND == [(None, None, True, True), (social.user, social, False, False)]

@@ -121,10 +121,19 @@ def assert_nothing_written():
     assert LineAccount.objects.count() == 0 and UserSocialAuth.objects.count() == 0
 
 
+# The failure line of each kind of refusal: what the developer reads in the log.
+FAILURE_LINES = {
+    "email_required": "kind=email_required code=profile_email_missing stage=pipeline parameter=email",
+    "email_in_use": "kind=email_in_use code=email_in_use stage=pipeline parameter=-",
+    "configuration": "kind=configuration code=user_creation_failed stage=pipeline parameter=-",
+}
+
+
 def assert_friendly_page(response, kind, caplog):
     assert response.status_code in (400, 403), response.status_code
     assert f"line-auth-failure-{kind}".encode() in response.content
-    assert any(f"kind={kind}" in record.getMessage() for record in caplog.records)
+    logged = [record.getMessage() for record in caplog.records if record.name == "line_auth.login"]
+    assert f"LINE login failed: {FAILURE_LINES[kind]}" in logged, logged
 
 
 def logged_in_account(client, emulator_user):
@@ -255,11 +264,18 @@ def test_any_failure_of_the_user_manager_ends_on_the_friendly_page(login, client
     native = native_login(client, line_emulator, taro, scope="profile openid email")
 
     assert_friendly_page(web, "configuration", caplog)
+    assert [record.getMessage() for record in caplog.records if record.name == "line_auth.login"] == [
+        "LINE login failed: kind=configuration code=user_creation_failed stage=pipeline parameter=-"
+    ]
     assert native.status_code == 403 and native.json()["error"] == "login_not_allowed"
     assert_nothing_written()
     failures = [record for record in caplog.records
                 if record.name == "line_auth.pipeline" and record.levelno == logging.ERROR]
     assert len(failures) == 2 and all(record.exc_info for record in failures)
+    # What the developer reads: where to look (the traceback follows it).
+    assert {record.getMessage() for record in failures} == {
+        "Creating the user of a LINE login failed; see the line_auth system checks and docs/user-models.md"
+    }
 
 
 # -- the admin pages --
