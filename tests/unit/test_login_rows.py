@@ -11,6 +11,7 @@ inherits a concrete model is read the ORM's way, with the same results.
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -26,6 +27,17 @@ from line_auth.models import LineAccount
 pytestmark = pytest.mark.django_db
 CHANNEL = settings.SOCIAL_AUTH_LINE_KEY
 OTHER_CHANNEL = "1999999999"
+
+
+@pytest.fixture(params=["statement", "orm"])
+def both_ways(request, monkeypatch):
+    """Runs a test once the statement's way and once the ORM's, which a user model inheriting
+    a concrete model takes: only its having parents chooses, so a stand-in with one is enough
+    to send ``auth.User`` the ORM's way (the matrix runs it under such a model for real)."""
+    if request.param == "orm":
+        inheriting = SimpleNamespace(_meta=SimpleNamespace(parents={"a concrete model": "its link"}))
+        monkeypatch.setattr(login_rows, "get_user_model", lambda: inheriting)
+    return request.param
 
 
 def field_values(instance):
@@ -49,7 +61,7 @@ def linked(line_account_factory):
     return account
 
 
-def test_the_row_user_and_account_are_the_orms_to_the_field(linked):
+def test_the_row_user_and_account_are_the_orms_to_the_field(linked, both_ways):
     with CaptureQueriesContext(connection) as queries:
         (social,) = login_rows.social_rows("line", linked.line_user_id, CHANNEL)
         user, account = social.user, social.channel_account
@@ -64,7 +76,7 @@ def test_the_row_user_and_account_are_the_orms_to_the_field(linked):
     assert not social._state.adding and social._state.db == "default"
 
 
-def test_a_model_that_loads_its_own_way_is_handed_what_the_orm_hands_it(linked, model_loads):
+def test_a_model_that_loads_its_own_way_is_handed_what_the_orm_hands_it(linked, both_ways, model_loads):
     UserSocialAuth.objects.get()
     get_user_model().objects.get(pk=linked.user_id)
     LineAccount.objects.get(pk=linked.pk)
@@ -75,7 +87,7 @@ def test_a_model_that_loads_its_own_way_is_handed_what_the_orm_hands_it(linked, 
     assert [db for _, db, _, _ in model_loads] == ["default"] * 3
 
 
-def test_a_sites_database_router_is_asked_where_the_social_rows_are(linked, database_reads):
+def test_a_sites_database_router_is_asked_where_the_social_rows_are(linked, both_ways, database_reads):
     login_rows.social_rows("line", linked.line_user_id, CHANNEL)
     assert database_reads == [UserSocialAuth]
 
@@ -91,20 +103,20 @@ def test_the_statement_names_its_tables_by_what_they_are_for(linked):
     assert f"LEFT OUTER JOIN {quote(LineAccount._meta.db_table)} {quote('channel_account')}" in sql
 
 
-def test_another_channels_account_is_not_this_logins(linked):
+def test_another_channels_account_is_not_this_logins(linked, both_ways):
     (social,) = login_rows.social_rows("line", linked.line_user_id, "1888888888")
     assert social.channel_account is None and social.user.pk == linked.user_id
     (social,) = login_rows.social_rows("line", linked.line_user_id, OTHER_CHANNEL)
     assert social.channel_account.display_name == "Other channel"
 
 
-def test_an_account_without_its_social_row_is_not_found_through_it(linked):
+def test_an_account_without_its_social_row_is_not_found_through_it(linked, both_ways):
     LineAccount.objects.filter(pk=linked.pk).update(social=None)
     (social,) = login_rows.social_rows("line", linked.line_user_id, CHANNEL)
     assert social.channel_account is None
 
 
-def test_only_the_provider_and_uid_asked_for(linked, user_factory):
+def test_only_the_provider_and_uid_asked_for(linked, both_ways, user_factory):
     UserSocialAuth.objects.create(user=user_factory(), provider="line_stock", uid=linked.line_user_id)
     assert [row.provider for row in login_rows.social_rows("line", linked.line_user_id, CHANNEL)] == ["line"]
     assert login_rows.social_rows("line", "U-nobody", CHANNEL) == []
