@@ -24,7 +24,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import FilteredRelation, Q
 from social_django.models import UserSocialAuth
 
-from line_auth.internal.sql_values import Converters, column_converters, converted
+from line_auth.internal.sql_values import Converters, column_converters, converted, model_field
 from line_auth.models import LineAccount
 
 
@@ -36,9 +36,10 @@ def social_rows(provider: str, uid: str, channel_id: str) -> list[UserSocialAuth
     if user_model._meta.parents:
         return _rows_from_orm(using, provider, uid, channel_id)
     statement = _written_once(using, user_model)
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    with connection.cursor() as cursor:
         cursor.execute(statement.sql, [channel_id, provider, uid])
-        return [statement.instances(using, row) for row in cursor.fetchall()]
+        return [statement.instances(connection, using, row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,8 @@ class _Statement:
     user: _Part
     account: _Part
 
-    def instances(self, using: str, row: tuple[Any, ...]) -> UserSocialAuth:
+    def instances(self, connection: BaseDatabaseWrapper, using: str, row: tuple[Any, ...]) -> UserSocialAuth:
         """The social row of one result row, its user and its account attached as the ORM would."""
-        connection = connections[using]
         social = self.social.instance(connection, using, row)
         social.user = self.user.instance(connection, using, row)
         account = None
@@ -88,19 +88,19 @@ def _statement(using: str, user_model: type[models.Model]) -> _Statement:
         return str(connection.ops.quote_name(str(name)))
 
     def column(model: type[models.Model], name: str) -> str:
-        return quote(_field(model, name).column)
+        return quote(model_field(model, name).column)
 
     # The aliases name what each table is for, as the look-up shows in a query log.
     social, user, account = quote("social"), quote("social_user"), quote("channel_account")
     parts, columns, start = [], [], 0
     for alias, model in ((social, UserSocialAuth), (user, user_model), (account, LineAccount)):
-        fields = [_field(model, field.name) for field in model._meta.concrete_fields]  # from_db's order
+        fields = [model_field(model, field.name) for field in model._meta.concrete_fields]  # from_db's order
         columns += [f"{alias}.{quote(field.column)}" for field in fields]
-        key = start + fields.index(_field(model, model._meta.pk.name))
+        key = start + fields.index(model_field(model, model._meta.pk.name))
         parts.append(_Part(model, tuple(field.attname for field in fields), start, start + len(fields), key,
                            column_converters(connection, alias, fields)))
         start += len(fields)
-    user_key = cast("models.ForeignKey[Any, Any]", _field(UserSocialAuth, "user"))
+    user_key = cast("models.ForeignKey[Any, Any]", model_field(UserSocialAuth, "user"))
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(UserSocialAuth._meta.db_table)} {social} "  # noqa: S608  # nosec B608
         f"INNER JOIN {quote(user_model._meta.db_table)} {user} "
@@ -115,10 +115,6 @@ def _statement(using: str, user_model: type[models.Model]) -> _Statement:
 
 # Not a decorator: mutmut leaves a decorated function unmutated, and this one writes the SQL.
 _written_once = cache(_statement)
-
-
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
-    return cast("models.Field[Any, Any]", model._meta.get_field(name))
 
 
 def _rows_from_orm(using: str, provider: str, uid: str, channel_id: str) -> list[UserSocialAuth]:

@@ -16,13 +16,13 @@ text (hence the ``noqa: S608`` and ``nosec B608``); every value travels as a par
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.deletion import Collector
 
-from line_auth.internal.sql_values import array_parameter, read_back
+from line_auth.internal.sql_values import array_parameter, model_field, read_back
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
@@ -46,18 +46,18 @@ def locked_rows(
         return list(found.filter(**{f"{name}__in": list(values) for name, values in where.items()}).order_by("pk"))
     opts = model._meta
     # In the model's field order, the order from_db() reads the values in.
-    wanted = {opts.pk.attname, *(_field(model, name).attname for name in fields)}
+    wanted = {opts.pk.attname, *(model_field(model, name).attname for name in fields)}
     selected = [field for field in opts.concrete_fields if field.attname in wanted]
     columns = ", ".join(_quoted(connection, field) for field in selected)
     conditions = " AND ".join(
-        f"{_quoted(connection, _field(model, name))} = ANY(%s::{_field(model, name).db_type(connection)}[])"
+        f"{_quoted(connection, model_field(model, name))} = ANY(%s::{model_field(model, name).db_type(connection)}[])"
         for name in where
     )
     rows = _execute(
         connection,
         f"SELECT {columns} FROM {connection.ops.quote_name(opts.db_table)} "  # noqa: S608  # nosec B608
         f"WHERE {conditions or 'TRUE'} ORDER BY {_quoted(connection, opts.pk)} FOR UPDATE",
-        [array_parameter(connection, _field(model, name), list(values)) for name, values in where.items()],
+        [array_parameter(connection, model_field(model, name), list(values)) for name, values in where.items()],
     )
     names = [field.attname for field in selected]
     return [model.from_db(using, names, row) for row in read_back(connection, opts.db_table, selected, rows)]
@@ -73,10 +73,10 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str], using: str 
         _rows(model, using).bulk_update(rows, fields)
         return
     opts = model._meta
-    columns = [_field(model, opts.pk.name), *(_field(model, name) for name in fields)]
+    columns = [model_field(model, opts.pk.name), *(model_field(model, name) for name in fields)]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{_quoted(connection, field)} = new.{_quoted(connection, field)}" for field in columns[1:])
-    pk = _quoted(connection, _field(model, opts.pk.name))
+    pk = _quoted(connection, model_field(model, opts.pk.name))
     values = {field.name: [getattr(row, field.attname) for row in rows] for field in columns}
     unnest, params = _unnest(connection, model, values)
     _execute(
@@ -114,10 +114,10 @@ def insert_new(
         return set(new)
     quote = connection.ops.quote_name
     opts = model._meta
-    column = _quoted(connection, _field(model, key))
+    column = _quoted(connection, model_field(model, key))
     unnest, params = _unnest(connection, model, values)
     constants, constant_params = _constants(connection, model, shared)
-    names = ", ".join(_quoted(connection, _field(model, name)) for name in (*values, *shared))
+    names = ", ".join(_quoted(connection, model_field(model, name)) for name in (*values, *shared))
     returned = _execute(
         connection,
         f"INSERT INTO {quote(opts.db_table)} ({names}) SELECT new.*{constants} FROM {unnest} "  # noqa: S608  # nosec B608
@@ -200,7 +200,7 @@ def upsert_newer(
     quote = connection.ops.quote_name
     opts = model._meta
     table = quote(opts.db_table)
-    column = {name: _quoted(connection, _field(model, name)) for name in values}
+    column = {name: _quoted(connection, model_field(model, name)) for name in values}
     unnest, params = _unnest(connection, model, values)
     updates = ", ".join(f"{column[name]} = EXCLUDED.{column[name]}" for name in values if name not in keys)
     conflict = ", ".join(column[name] for name in keys)
@@ -226,7 +226,7 @@ def delete_older(model: type[models.Model], field: str, before: Any, using: str 
     if connection.vendor != "postgresql" or not Collector(using, origin=older).can_fast_delete(older):
         deleted, _ = older.delete()
         return deleted
-    column = _field(model, field)
+    column = model_field(model, field)
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} "  # noqa: S608  # nosec B608
@@ -240,7 +240,7 @@ def _unnest(
     connection: BaseDatabaseWrapper, model: type[models.Model], values: Mapping[str, Sequence[Any]]
 ) -> tuple[str, list[Any]]:
     """``UNNEST(%s::type[], ...) AS new(column, ...)`` and its array parameters."""
-    fields = [_field(model, name) for name in values]
+    fields = [model_field(model, name) for name in values]
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
     names = ", ".join(_quoted(connection, field) for field in fields)
     params = [array_parameter(connection, field, column) for field, column in zip(fields, values.values(), strict=True)]
@@ -251,7 +251,7 @@ def _constants(
     connection: BaseDatabaseWrapper, model: type[models.Model], shared: Mapping[str, Any]
 ) -> tuple[str, list[Any]]:
     """``, %s::type, ...`` after ``new.*``: the values every row takes, one parameter each."""
-    fields = [_field(model, name) for name in shared]
+    fields = [model_field(model, name) for name in shared]
     sql = "".join(f", %s::{field.db_type(connection)}" for field in fields)
     params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, shared.values(), strict=True)]
     return sql, params
@@ -260,10 +260,6 @@ def _constants(
 def _rows(model: type[models.Model], using: str) -> models.QuerySet[Any]:
     """All rows of ``model``, without relying on how its managers are named."""
     return models.QuerySet(model, using=using)
-
-
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
-    return cast("models.Field[Any, Any]", model._meta.get_field(name))
 
 
 def _quoted(connection: BaseDatabaseWrapper, field: models.Field[Any, Any]) -> str:

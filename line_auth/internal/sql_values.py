@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -59,6 +59,11 @@ def _text_array(values: Sequence[Any]) -> str | None:
 
 def _is_aware(value: object) -> bool:
     return isinstance(value, datetime) and value.utcoffset() is not None
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The concrete field ``name`` of ``model``, typed as a field (``get_field`` may return a relation)."""
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))
 
 
 # Where a row needs converting: position -> (the converters, in order; the column they are for).
